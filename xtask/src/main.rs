@@ -1,0 +1,57 @@
+//! `cargo xtask <command>`: set-up, build, serve and test, from one place.
+//!
+//! - `setup`            install what is missing (idempotent)
+//! - `build`            the browser client: `www/js/` bundle and npm package
+//! - `serve [--port P]` build the client and run the server (default port 1337)
+//! - `test`             every test layer
+
+mod build;
+mod process;
+mod serve;
+mod setup;
+mod test;
+mod toolchain;
+
+use std::process::ExitCode;
+
+use toolchain::Route;
+
+const USAGE: &str = "usage: cargo xtask <setup | build | serve [--port P] | test>";
+
+fn parse_port(args: &[String]) -> Result<u16, String> {
+    match args {
+        [] => Ok(serve::DEFAULT_PORT),
+        [flag, value] if flag == "--port" => value
+            .parse()
+            .map_err(|_| format!("--port: `{value}` is not a port number")),
+        _ => Err(USAGE.into()),
+    }
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    let Some((command, rest)) = args.split_first() else {
+        return Err(USAGE.into());
+    };
+    let route = Route::detect();
+    match command.as_str() {
+        "setup" if rest.is_empty() => setup::run(route),
+        "build" if rest.is_empty() => setup::run(route).and_then(|()| build::run(route)),
+        "serve" => {
+            let port = parse_port(rest)?;
+            setup::run(route).and_then(|()| serve::run(route, port))
+        }
+        "test" if rest.is_empty() => setup::run(route).and_then(|()| test::run(route)),
+        _ => Err(USAGE.into()),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,387 @@
+//! `cargo xtask setup`: installs what the project needs and is missing, and
+//! nothing that is present. Every step that can reach out has a time limit;
+//! a step that needs root prints the exact commands when it isn't root.
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    process::Command,
+    time::{Duration, Instant},
+};
+
+use crate::{
+    process,
+    toolchain::{self, Route, WASM_TARGET},
+};
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// Debian packages and the file each one provides, by which its presence is checked.
+struct Package {
+    name: &'static str,
+    provides: &'static str,
+}
+
+/// Always needed: the wasm optimiser, the browser and its driver, Node for the browser tests.
+const TOOL_PACKAGES: &[Package] = &[
+    Package {
+        name: "binaryen",
+        provides: "wasm-opt",
+    },
+    Package {
+        name: "chromium",
+        provides: "chromium",
+    },
+    Package {
+        name: "chromium-driver",
+        provides: "chromedriver",
+    },
+    Package {
+        name: "nodejs",
+        provides: "node",
+    },
+    Package {
+        name: "npm",
+        provides: "npm",
+    },
+];
+
+/// The Debian route's toolchain: Rust with wasm32 support, its std sources, clippy, the wasm linker.
+const DEBIAN_RUST_PACKAGES: &[Package] = &[
+    Package {
+        name: "rustc-web",
+        provides: "/usr/bin/rustc",
+    },
+    Package {
+        name: "cargo-web",
+        provides: "/usr/bin/cargo",
+    },
+    Package {
+        name: "rust-web-src",
+        provides: "/usr/lib/rustlib/src/rust/library/std/Cargo.toml",
+    },
+    Package {
+        name: "rust-web-clippy",
+        provides: "/usr/bin/cargo-clippy",
+    },
+    Package {
+        name: "lld-22",
+        provides: "/usr/lib/llvm-22/bin/lld",
+    },
+];
+
+/// The wasm linker rustc calls for wasm32 (a link to Debian's lld).
+const RUST_LLD_LINK: &str = "/usr/local/bin/rust-lld";
+const DEBIAN_LLD: &str = "/usr/lib/llvm-22/bin/lld";
+
+/// What one step found or did.
+enum Outcome {
+    Present(String),
+    Installed(String),
+}
+
+/// Runs every step in order; stops at the first that fails, naming what to do by hand.
+pub(crate) fn run(route: Route) -> Result<(), String> {
+    let started = Instant::now();
+    println!("setup: toolchain route: {route:?}");
+    let steps: [(&str, fn(Route) -> Result<Outcome, String>); 6] = [
+        ("system packages", system_packages),
+        ("rust-lld", rust_lld),
+        ("wasm32 standard library", wasm32_std),
+        ("wasm-bindgen-cli", wasm_bindgen_cli),
+        ("wasm-pack", wasm_pack),
+        ("npm packages (tests/)", npm_packages),
+    ];
+    let mut installed = 0;
+    for (name, step) in steps {
+        match step(route).map_err(|why| format!("setup: {name}: {why}"))? {
+            Outcome::Present(what) => println!("setup: {name}: present ({what})"),
+            Outcome::Installed(what) => {
+                installed += 1;
+                println!("setup: {name}: installed ({what})");
+            }
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f32();
+    if installed == 0 {
+        println!("setup: everything is present ({elapsed:.1}s)");
+    } else {
+        println!("setup: installed {installed} item(s) in {elapsed:.1}s");
+    }
+    Ok(())
+}
+
+fn is_present(route: Route, provides: &str) -> bool {
+    if provides.starts_with('/') {
+        Path::new(provides).exists()
+    } else {
+        toolchain::which(route, provides).is_some()
+    }
+}
+
+fn is_root() -> bool {
+    process::output(Command::new("id").arg("-u"), Duration::from_secs(10))
+        .is_ok_and(|uid| uid.trim() == "0")
+}
+
+fn system_packages(route: Route) -> Result<Outcome, String> {
+    let wanted = TOOL_PACKAGES.iter().chain(match route {
+        Route::Debian => DEBIAN_RUST_PACKAGES,
+        Route::Rustup => &[],
+    });
+    let missing: Vec<&str> = wanted
+        .filter(|package| !is_present(route, package.provides))
+        .map(|package| package.name)
+        .collect();
+    if missing.is_empty() {
+        return Ok(Outcome::Present("all Debian packages".into()));
+    }
+    let install = format!("apt-get install -y {}", missing.join(" "));
+    if toolchain::which(route, "apt-get").is_none() || !is_root() {
+        return Err(format!(
+            "missing {}; as root, run:\n    apt-get update\n    {install}",
+            missing.join(", ")
+        ));
+    }
+    let fix = format!("run by hand: apt-get update && {install}");
+    let apt = |args: &[&str], limit| {
+        let mut cmd = toolchain::command(route, "apt-get");
+        cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        process::run(&mut cmd, limit).map_err(|err| format!("{err}; {fix}"))
+    };
+    apt(&["update"], 15 * MINUTE)?;
+    let mut args = vec!["install", "-y"];
+    args.extend(&missing);
+    apt(&args, 30 * MINUTE)?;
+    Ok(Outcome::Installed(missing.join(" ")))
+}
+
+fn rust_lld(route: Route) -> Result<Outcome, String> {
+    if route == Route::Rustup {
+        return Ok(Outcome::Present("rustup ships its own".into()));
+    }
+    if let Some(path) = toolchain::which(route, "rust-lld") {
+        return Ok(Outcome::Present(path.display().to_string()));
+    }
+    std::os::unix::fs::symlink(DEBIAN_LLD, RUST_LLD_LINK).map_err(|err| {
+        format!("cannot link {RUST_LLD_LINK} ({err}); as root, run:\n    ln -sf {DEBIAN_LLD} {RUST_LLD_LINK}")
+    })?;
+    Ok(Outcome::Installed(format!(
+        "{RUST_LLD_LINK} -> {DEBIAN_LLD}"
+    )))
+}
+
+/// Compiles a one-line crate for wasm32 with the toolchain's rustc: proves
+/// that a std built by *this* rustc is in its sysroot.
+fn wasm32_std_works(route: Route) -> bool {
+    let probe_dir = toolchain::workspace_root().join("target/xtask");
+    if fs::create_dir_all(&probe_dir).is_err() {
+        return false;
+    }
+    let source = probe_dir.join("wasm32_probe.rs");
+    if fs::write(&source, "pub fn probe() -> String { format!(\"{}\", 1) }\n").is_err() {
+        return false;
+    }
+    let mut rustc = toolchain::command(route, "rustc");
+    rustc
+        .args([
+            "--edition",
+            "2021",
+            "--crate-type",
+            "lib",
+            "--target",
+            WASM_TARGET,
+            "-o",
+        ])
+        .arg(probe_dir.join("libwasm32_probe.rlib"))
+        .arg(&source);
+    let compiles = process::output(&mut rustc, 2 * MINUTE).is_ok();
+    compiles && sysroot_has_test_crate()
+}
+
+fn debian_wasm_lib_dir() -> PathBuf {
+    Path::new(toolchain::DEBIAN_SYSROOT_LIBS)
+        .join(WASM_TARGET)
+        .join("lib")
+}
+
+fn sysroot_has_test_crate() -> bool {
+    fs::read_dir(debian_wasm_lib_dir()).is_ok_and(|entries| {
+        entries.flatten().any(|entry| {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("libtest-") && name.ends_with(".rlib")
+        })
+    })
+}
+
+fn wasm32_std(route: Route) -> Result<Outcome, String> {
+    if route == Route::Rustup {
+        return Ok(Outcome::Present(format!("rustup target {WASM_TARGET}")));
+    }
+    if wasm32_std_works(route) {
+        return Ok(Outcome::Present(
+            debian_wasm_lib_dir().display().to_string(),
+        ));
+    }
+    // Build std, panic_abort and test from Debian's rust-web-src, once.
+    let build_dir = toolchain::workspace_root().join("target/xtask/wasm-sysroot");
+    fs::create_dir_all(build_dir.join("src")).map_err(|err| err.to_string())?;
+    fs::write(
+        build_dir.join("Cargo.toml"),
+        "[package]\nname = \"wasm-sysroot\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )
+    .and_then(|()| fs::write(build_dir.join("src/lib.rs"), ""))
+    .map_err(|err| err.to_string())?;
+    let mut cargo = toolchain::command(route, "cargo");
+    cargo
+        .current_dir(&build_dir)
+        .args(["build", "--release", "--target", WASM_TARGET])
+        .args(["-Z", "build-std=std,panic_abort,test"])
+        .env("RUSTC_BOOTSTRAP", "1")
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", "wasm-ld-22")
+        .env_remove("CARGO_TARGET_DIR");
+    process::run(&mut cargo, 30 * MINUTE).map_err(|err| err.to_string())?;
+
+    let built = build_dir
+        .join("target")
+        .join(WASM_TARGET)
+        .join("release/deps");
+    let dest = debian_wasm_lib_dir();
+    fs::create_dir_all(&dest).map_err(|err| {
+        format!(
+            "cannot create {} ({err}); run setup as root",
+            dest.display()
+        )
+    })?;
+    let mut copied = 0;
+    for entry in fs::read_dir(&built)
+        .map_err(|err| err.to_string())?
+        .flatten()
+    {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".rlib") && !name.starts_with("libwasm_sysroot") {
+            fs::copy(entry.path(), dest.join(&name))
+                .map_err(|err| format!("copy {name} into {}: {err}", dest.display()))?;
+            copied += 1;
+        }
+    }
+    if !wasm32_std_works(route) {
+        return Err(format!(
+            "built and copied {copied} libraries into {}, but rustc still cannot build for {WASM_TARGET}",
+            dest.display()
+        ));
+    }
+    Ok(Outcome::Installed(format!(
+        "{copied} libraries into {}",
+        dest.display()
+    )))
+}
+
+/// The exact `wasm-bindgen` version in `Cargo.lock` (the CLI must match it).
+pub(crate) fn locked_wasm_bindgen_version() -> Result<String, String> {
+    let lock_path = toolchain::workspace_root().join("Cargo.lock");
+    let lock = fs::read_to_string(&lock_path)
+        .map_err(|err| format!("cannot read {}: {err}", lock_path.display()))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "name = \"wasm-bindgen\"" {
+            if let Some(version) = lines
+                .next()
+                .and_then(|next| next.trim().strip_prefix("version = \""))
+                .and_then(|rest| rest.strip_suffix('"'))
+            {
+                return Ok(version.to_owned());
+            }
+        }
+    }
+    Err("Cargo.lock has no wasm-bindgen entry".into())
+}
+
+fn installed_version(route: Route, program: &str) -> Option<String> {
+    let mut cmd = toolchain::command(route, program);
+    cmd.arg("--version");
+    let text = process::output(&mut cmd, Duration::from_secs(30)).ok()?;
+    text.split_whitespace().nth(1).map(str::to_owned)
+}
+
+fn cargo_install(route: Route, args: &[&str]) -> Result<(), String> {
+    let mut cargo = toolchain::command(route, "cargo");
+    cargo
+        .arg("install")
+        .args(args)
+        .env_remove("CARGO_TARGET_DIR");
+    process::run(&mut cargo, 45 * MINUTE)
+        .map_err(|err| format!("{err}; run by hand: cargo install {}", args.join(" ")))
+}
+
+fn wasm_bindgen_cli(route: Route) -> Result<Outcome, String> {
+    let wanted = locked_wasm_bindgen_version()?;
+    let found = installed_version(route, "wasm-bindgen");
+    if found.as_deref() == Some(wanted.as_str()) {
+        return Ok(Outcome::Present(format!("wasm-bindgen {wanted}")));
+    }
+    cargo_install(route, &["wasm-bindgen-cli", "--version", &wanted])?;
+    Ok(Outcome::Installed(match found {
+        Some(old) => format!("wasm-bindgen {wanted}, replacing {old}"),
+        None => format!("wasm-bindgen {wanted}"),
+    }))
+}
+
+/// The wasm-pack version installed when none is present.
+const WASM_PACK_VERSION: &str = "0.13.1";
+
+fn wasm_pack(route: Route) -> Result<Outcome, String> {
+    if let Some(version) = installed_version(route, "wasm-pack") {
+        return Ok(Outcome::Present(format!("wasm-pack {version}")));
+    }
+    cargo_install(route, &["wasm-pack", "--version", WASM_PACK_VERSION])?;
+    Ok(Outcome::Installed(format!("wasm-pack {WASM_PACK_VERSION}")))
+}
+
+/// A stable fingerprint of `package-lock.json` (FNV-1a), to know when to reinstall.
+fn fingerprint(bytes: &[u8]) -> String {
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{hash:016x}")
+}
+
+fn npm_packages(route: Route) -> Result<Outcome, String> {
+    let tests_dir = toolchain::workspace_root().join("tests");
+    let lock = fs::read(tests_dir.join("package-lock.json"))
+        .map_err(|err| format!("cannot read tests/package-lock.json: {err}"))?;
+    let stamp_path = tests_dir.join("node_modules/.xtask-lock-fingerprint");
+    let wanted = fingerprint(&lock);
+    if fs::read_to_string(&stamp_path).is_ok_and(|stamp| stamp == wanted) {
+        return Ok(Outcome::Present(
+            "tests/node_modules matches package-lock.json".into(),
+        ));
+    }
+    let mut npm = toolchain::command(route, "npm");
+    npm.current_dir(&tests_dir)
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]);
+    process::run(&mut npm, 15 * MINUTE)
+        .map_err(|err| format!("{err}; run by hand: cd tests && npm ci"))?;
+    fs::write(&stamp_path, wanted).map_err(|err| err.to_string())?;
+    Ok(Outcome::Installed(
+        "tests/node_modules from package-lock.json".into(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_is_stable_and_content_sensitive() {
+        assert_eq!(fingerprint(b""), "cbf29ce484222325");
+        assert_ne!(fingerprint(b"a"), fingerprint(b"b"));
+    }
+
+    #[test]
+    fn reads_the_locked_wasm_bindgen_version() {
+        let version = locked_wasm_bindgen_version().expect("Cargo.lock pins wasm-bindgen");
+        assert_eq!(version.split('.').count(), 3, "{version}");
+    }
+}
