@@ -103,3 +103,61 @@ pub(crate) fn output(cmd: &mut Command, limit: Duration) -> Result<String, RunEr
         Err(RunError::Failed(line, status))
     }
 }
+
+/// A server started for the tests, stopped when dropped.
+pub(crate) struct Background {
+    child: std::process::Child,
+    /// The URL from the server's ready line `listening on <url>`.
+    pub(crate) url: String,
+}
+
+impl Background {
+    /// Starts `cmd` and waits (at most `limit`) for its ready line.
+    pub(crate) fn start(cmd: &mut Command, limit: Duration) -> Result<Self, String> {
+        use std::io::BufRead;
+        let line = describe(cmd);
+        println!("$ {line} &");
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|err| RunError::Spawn(line.clone(), err).to_string())?;
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        thread::spawn(move || {
+            let mut lines = std::io::BufReader::new(stdout).lines();
+            if let Some(Ok(first)) = lines.next() {
+                let _ = ready_tx.send(first);
+            }
+            // Keep draining so the server never blocks on a full pipe.
+            for _ in lines {}
+        });
+        let ready = ready_rx.recv_timeout(limit);
+        let mut server = Self {
+            child,
+            url: String::new(),
+        };
+        match ready {
+            Ok(first) => match first.strip_prefix("listening on ") {
+                Some(url) => {
+                    server.url = url.trim().to_owned();
+                    Ok(server)
+                }
+                None => Err(format!(
+                    "`{line}` printed {first:?} instead of its ready line"
+                )),
+            },
+            Err(_) => Err(format!(
+                "`{line}` did not print its ready line within {}s",
+                limit.as_secs()
+            )),
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,20 +1,21 @@
 //! `cargo xtask test`: every test layer, in order, and a summary of each.
 //! All layers run even after a failure, so one run shows everything that broke.
 
-use std::{path::PathBuf, process::Command, time::Duration, time::Instant};
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    process::Command,
+    time::{Duration, Instant},
+};
 
 use crate::{
-    build, process,
+    build,
+    process::{self, Background},
     toolchain::{self, Route, WASM_TARGET},
 };
 
 const LIMIT: Duration = Duration::from_secs(30 * 60);
-
-/// One layer of the test suite.
-struct Layer {
-    name: &'static str,
-    command: Command,
-}
+const READY_LIMIT: Duration = Duration::from_secs(60);
 
 fn cargo(route: Route, args: &[&str]) -> Command {
     let mut cmd = toolchain::command(route, "cargo");
@@ -28,105 +29,134 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| toolchain::workspace_root().join("target"))
 }
 
-/// The browser end-to-end tests: Node's test runner over `tests/e2e/*.test.mjs`.
-fn e2e_command(route: Route) -> Result<Command, String> {
+/// The interop example app, if the server crate has one.
+fn interop_bin() -> Option<PathBuf> {
     let root = toolchain::workspace_root();
-    let e2e_dir = root.join("tests/e2e");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&e2e_dir)
-        .map_err(|err| format!("cannot list {}: {err}", e2e_dir.display()))?
-        .flatten()
-        .map(|entry| entry.path())
-        .filter(|path| path.to_string_lossy().ends_with(".test.mjs"))
-        .collect();
+    root.join("server/examples/interop.rs")
+        .is_file()
+        .then(|| target_dir().join("debug/examples/interop"))
+}
+
+/// Every `*.test.mjs` below `dir`, skipping `node_modules`.
+fn node_test_files(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), String> {
+    let entries =
+        fs::read_dir(dir).map_err(|err| format!("cannot list {}: {err}", dir.display()))?;
+    for path in entries.flatten().map(|entry| entry.path()) {
+        if path.is_dir() {
+            if path.file_name().is_some_and(|name| name != "node_modules") {
+                node_test_files(&path, found)?;
+            }
+        } else if path.to_string_lossy().ends_with(".test.mjs") {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Node's test runner over the browser end-to-end and conformance tests.
+fn node_tests(route: Route) -> Result<(), String> {
+    let root = toolchain::workspace_root();
+    let mut files = Vec::new();
+    node_test_files(&root.join("tests"), &mut files)?;
     files.sort();
     let mut node = toolchain::command(route, "node");
     node.arg("--test")
         .args(files)
         .env("SAILS_SERVER_BIN", target_dir().join("debug/sails-server"))
         .env("SAILS_WWW", root.join("www"));
-    Ok(node)
+    if let Some(interop) = interop_bin() {
+        node.env("SAILS_INTEROP_BIN", interop);
+    }
+    process::run(&mut node, LIMIT).map_err(|err| err.to_string())
+}
+
+/// `wasm-pack test` in headless Chromium, with the interop app running for it
+/// (its URL reaches the tests as `SAILS_TEST_URL` at compile time).
+fn wasm_tests(route: Route) -> Result<(), String> {
+    let mut wasm_pack = toolchain::command(route, "wasm-pack");
+    wasm_pack.args(["test", "--headless", "--chrome", "client-wasm"]);
+    let _server = match interop_bin() {
+        Some(bin) => {
+            let mut interop = toolchain::command(route, &bin.to_string_lossy());
+            interop
+                .args(["--port", "0", "--www"])
+                .arg(toolchain::workspace_root().join("www"));
+            let server = Background::start(&mut interop, READY_LIMIT)?;
+            wasm_pack.env("SAILS_TEST_URL", &server.url);
+            Some(server)
+        }
+        None => None,
+    };
+    process::run(&mut wasm_pack, LIMIT).map_err(|err| err.to_string())
 }
 
 /// Runs every layer; fails if any failed.
 pub(crate) fn run(route: Route) -> Result<(), String> {
-    let mut wasm_clippy = cargo(
-        route,
-        &[
-            "clippy",
-            "--package",
-            "sails-io-wasm",
-            "--all-targets",
-            "--target",
-            WASM_TARGET,
-        ],
-    );
-    wasm_clippy.args(["--", "-D", "warnings"]);
-    let mut wasm_pack = toolchain::command(route, "wasm-pack");
-    wasm_pack.args(["test", "--headless", "--chrome", "client-wasm"]);
-
-    let layers = vec![
-        Layer {
-            name: "format",
-            command: cargo(route, &["fmt", "--all", "--check"]),
-        },
-        Layer {
-            name: "clippy (native)",
-            command: cargo(
-                route,
-                &[
-                    "clippy",
-                    "--workspace",
-                    "--all-targets",
-                    "--",
-                    "-D",
-                    "warnings",
-                ],
-            ),
-        },
-        Layer {
-            name: "clippy (wasm32 client)",
-            command: wasm_clippy,
-        },
-        Layer {
-            name: "native tests",
-            command: cargo(route, &["test", "--workspace"]),
-        },
-        Layer {
-            name: "wasm tests (headless Chromium)",
-            command: wasm_pack,
-        },
-        Layer {
-            name: "server binary for e2e",
-            command: cargo(route, &["build", "--package", "sails-server"]),
-        },
+    let check = |args: &'static [&'static str]| {
+        move || {
+            let mut cmd = cargo(route, args);
+            process::run(&mut cmd, LIMIT).map_err(|err| err.to_string())
+        }
+    };
+    type Layer<'a> = (&'static str, Box<dyn Fn() -> Result<(), String> + 'a>);
+    let layers: Vec<Layer<'_>> = vec![
+        ("format", Box::new(check(&["fmt", "--all", "--check"]))),
+        (
+            "clippy (native)",
+            Box::new(check(&[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ])),
+        ),
+        (
+            "clippy (wasm32 client)",
+            Box::new(check(&[
+                "clippy",
+                "--package",
+                "sails-io-wasm",
+                "--all-targets",
+                "--target",
+                WASM_TARGET,
+                "--",
+                "-D",
+                "warnings",
+            ])),
+        ),
+        ("native tests", Box::new(check(&["test", "--workspace"]))),
+        (
+            "server binaries for the browser tests",
+            Box::new(check(&[
+                "build",
+                "--package",
+                "sails-server",
+                "--bins",
+                "--examples",
+            ])),
+        ),
+        (
+            "client bundle (www/js)",
+            Box::new(move || build::script_bundle(route)),
+        ),
+        (
+            "wasm tests (headless Chromium)",
+            Box::new(move || wasm_tests(route)),
+        ),
+        (
+            "browser and conformance tests (node --test)",
+            Box::new(move || node_tests(route)),
+        ),
     ];
 
-    let mut results: Vec<(&str, Result<Duration, String>)> = Vec::new();
-    for Layer { name, mut command } in layers {
+    let mut results = Vec::new();
+    for (name, layer) in &layers {
         println!("\n== test: {name}");
         let started = Instant::now();
-        let result = process::run(&mut command, LIMIT).map(|()| started.elapsed());
-        results.push((name, result.map_err(|err| err.to_string())));
+        results.push((name, layer().map(|()| started.elapsed())));
     }
-
-    println!("\n== test: client bundle for e2e");
-    let started = Instant::now();
-    let bundle = build::script_bundle(route).map(|()| started.elapsed());
-    let bundle_ok = bundle.is_ok();
-    results.push(("client bundle for e2e", bundle));
-
-    println!("\n== test: browser end-to-end (headless Chromium)");
-    let started = Instant::now();
-    let e2e = if bundle_ok {
-        e2e_command(route).and_then(|mut node| {
-            process::run(&mut node, LIMIT)
-                .map(|()| started.elapsed())
-                .map_err(|err| err.to_string())
-        })
-    } else {
-        Err("skipped: the client bundle did not build".into())
-    };
-    results.push(("browser end-to-end", e2e));
 
     println!("\n== test summary");
     let mut failed = 0;
@@ -139,8 +169,7 @@ pub(crate) fn run(route: Route) -> Result<(), String> {
             }
         }
     }
-    let passed = results.len() - failed;
-    println!("layers: {passed} passed, {failed} failed");
+    println!("layers: {} passed, {failed} failed", results.len() - failed);
     if failed == 0 {
         Ok(())
     } else {
