@@ -1,38 +1,52 @@
-//! The Sails.js realtime layer for axum applications.
+#![doc = include_str!("../README.md")]
 
+pub mod config;
+pub mod demo;
+pub mod extract;
+pub mod jwr;
+pub mod pubsub;
+mod sails;
+pub mod session;
+pub mod sockets;
+pub mod virtual_request;
+
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use axum::{Router, routing::get};
-use tower_http::services::ServeDir;
+pub use config::{MissingOrigin, SocketsConfig, Transport};
+pub use extract::{IsSocket, SocketRequest};
+pub use jwr::Jwr;
+pub use pubsub::PubSub;
+pub use sails::{Disconnected, Handshake, Sails, SailsBuilder, SailsMissing};
+pub use sockets::{LeaveAllOptions, Sockets, SocketsError};
 
 /// Where the server listens and what it serves.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// Address to bind; port 0 picks a free port.
-    pub addr: std::net::SocketAddr,
+    pub addr: SocketAddr,
     /// Directory served as static files (the demo pages and the client bundle).
     pub www: PathBuf,
 }
 
-/// The application router: the health check and the static pages.
-pub fn app(www: impl Into<PathBuf>) -> Router {
-    Router::new()
-        .route("/health", get(health))
-        .fallback_service(ServeDir::new(www.into()))
-}
-
-async fn health() -> &'static str {
-    "ok"
+/// The demo application: the interop routes, realtime on, sessions in memory,
+/// and the static pages.
+pub fn app(www: impl Into<PathBuf>) -> axum::Router {
+    demo::app(www.into()).0
 }
 
 /// Binds the configured address, prints the ready line
-/// `listening on http://<addr>` and serves until ctrl-c.
+/// `listening on http://<addr>` and serves the demo application until ctrl-c.
 pub async fn run(config: ServerConfig) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let router = app(config.www);
     println!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app(config.www))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
 }

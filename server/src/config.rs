@@ -1,0 +1,138 @@
+//! `SocketsConfig`: the Rust form of `sails.config.sockets`.
+
+use std::time::Duration;
+
+use socketioxide::TransportType;
+
+/// A transport a client may use to reach the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// A single WebSocket connection (Sails' default, and the only one sails.io.js uses by default).
+    Websocket,
+    /// HTTP long-polling.
+    Polling,
+}
+
+/// What to do with a handshake that carries no `Origin` header while
+/// [`SocketsConfig::only_allow_origins`] is set.
+///
+/// Browsers always send `Origin` on a WebSocket handshake, so a missing header
+/// means a non-browser client (a native app, a Node script, a test), which
+/// could send any `Origin` it likes anyway: the origin check protects browsers
+/// from cross-site WebSocket hijacking, not the server from other programs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissingOrigin {
+    /// Accept the handshake (the default).
+    #[default]
+    Allow,
+    /// Refuse it with 403, as Sails 1.x does.
+    Refuse,
+}
+
+/// How the realtime layer behaves; every field has Sails' default.
+#[derive(Debug, Clone)]
+pub struct SocketsConfig {
+    /// The Socket.IO endpoint (`/socket.io`).
+    pub path: String,
+    /// Accepted transports (`[Websocket]`).
+    pub transports: Vec<Transport>,
+    /// How often the server expects a heartbeat (25 s).
+    pub ping_interval: Duration,
+    /// How long a missing heartbeat is tolerated (60 s).
+    pub ping_timeout: Duration,
+    /// The largest message a client may send, in bytes (`maxHttpBufferSize`, 10^8).
+    /// A larger frame closes that client's connection.
+    pub max_payload: u64,
+    /// When set, only handshakes whose `Origin` is in this list
+    /// (`http(s)://host[:port]`) are accepted; the others get 403.
+    pub only_allow_origins: Option<Vec<String>>,
+    /// What [`only_allow_origins`](Self::only_allow_origins) does when there is no `Origin` header.
+    pub missing_origin: MissingOrigin,
+    /// The largest response body a virtual request may return, in bytes (16 MiB).
+    pub max_response_body: usize,
+}
+
+impl Default for SocketsConfig {
+    fn default() -> Self {
+        Self {
+            path: "/socket.io".into(),
+            transports: vec![Transport::Websocket],
+            ping_interval: Duration::from_millis(25_000),
+            ping_timeout: Duration::from_millis(60_000),
+            max_payload: 100_000_000,
+            only_allow_origins: None,
+            missing_origin: MissingOrigin::Allow,
+            max_response_body: 16 * 1024 * 1024,
+        }
+    }
+}
+
+impl SocketsConfig {
+    /// Whether a handshake with this `Origin` header (if any) may connect.
+    pub fn origin_allowed(&self, origin: Option<&str>) -> bool {
+        let Some(allowed) = &self.only_allow_origins else {
+            return true;
+        };
+        match origin {
+            None => self.missing_origin == MissingOrigin::Allow,
+            Some(origin) => {
+                let origin = origin.trim_end_matches('/');
+                allowed
+                    .iter()
+                    .any(|candidate| candidate.trim_end_matches('/').eq_ignore_ascii_case(origin))
+            }
+        }
+    }
+
+    pub(crate) fn apply(
+        &self,
+        builder: socketioxide::SocketIoBuilder,
+    ) -> socketioxide::SocketIoBuilder {
+        let websocket = self.transports.contains(&Transport::Websocket);
+        let polling = self.transports.contains(&Transport::Polling);
+        let builder = match (websocket, polling) {
+            (true, true) | (false, false) => {
+                builder.transports([TransportType::Websocket, TransportType::Polling])
+            }
+            (true, false) => builder.transports([TransportType::Websocket]),
+            (false, true) => builder.transports([TransportType::Polling]),
+        };
+        let max_message = usize::try_from(self.max_payload).unwrap_or(usize::MAX);
+        builder
+            .req_path(self.path.clone())
+            .ping_interval(self.ping_interval)
+            .ping_timeout(self.ping_timeout)
+            .max_payload(self.max_payload)
+            .ws_max_message_size(max_message)
+            .ws_max_frame_size(max_message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_unrestricted_by_default() {
+        let config = SocketsConfig::default();
+        assert!(config.origin_allowed(None));
+        assert!(config.origin_allowed(Some("http://evil.example")));
+    }
+
+    #[test]
+    fn only_listed_origins_pass() {
+        let config = SocketsConfig {
+            only_allow_origins: Some(vec!["http://good.example:8080".into()]),
+            ..SocketsConfig::default()
+        };
+        assert!(config.origin_allowed(Some("http://good.example:8080")));
+        assert!(config.origin_allowed(Some("HTTP://GOOD.example:8080/")));
+        assert!(!config.origin_allowed(Some("http://good.example")));
+        assert!(config.origin_allowed(None));
+        let strict = SocketsConfig {
+            missing_origin: MissingOrigin::Refuse,
+            ..config
+        };
+        assert!(!strict.origin_allowed(None));
+    }
+}

@@ -1,0 +1,463 @@
+//! [`Sails`]: the realtime layer put over an application's axum router.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::Value;
+use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
+use socketioxide::extract::{AckSender, SocketRef, TryData};
+use socketioxide::handler::ConnectHandler;
+use socketioxide::handler::FromMessageParts;
+use socketioxide::socket::{DisconnectReason, Socket};
+use tower::ServiceExt;
+use tower_sessions::{Session, SessionManagerLayer, SessionStore};
+
+use crate::config::SocketsConfig;
+use crate::extract::SocketRequest;
+use crate::jwr::Jwr;
+use crate::pubsub::PubSub;
+use crate::session::{DEFAULT_COOKIE_NAME, Sessions, SharedStore, get_cookie};
+use crate::sockets::Sockets;
+use crate::virtual_request::{
+    PARSE_ERROR_EVENT, ParseError, ParseErrorBody, VERB_EVENTS, VirtualRequest, check_sdk_version,
+};
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+type BeforeConnectHook = Arc<dyn Fn(Handshake) -> BoxFuture<bool> + Send + Sync>;
+type AfterDisconnectHook = Arc<dyn Fn(Disconnected) -> BoxFuture<()> + Send + Sync>;
+type RouterLayer = Box<dyn FnOnce(Router) -> Router + Send>;
+
+/// What a `before_connect` hook sees of a handshake.
+#[derive(Debug, Clone)]
+pub struct Handshake {
+    /// The handshake request's headers (`cookie`, `origin`, `user-agent`, …).
+    pub headers: HeaderMap,
+    /// The handshake URL, with its query (`__sails_io_sdk_version=…`, the client's own query).
+    pub uri: Uri,
+}
+
+impl Handshake {
+    /// The raw (not percent-decoded) value of a query parameter of the handshake URL.
+    pub fn query_value(&self, key: &str) -> Option<&str> {
+        query_value(&self.uri, key)
+    }
+}
+
+fn query_value<'a>(uri: &'a Uri, key: &str) -> Option<&'a str> {
+    uri.query()?.split('&').find_map(|pair| {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (name == key).then_some(value)
+    })
+}
+
+/// What an `after_disconnect` hook learns about a socket that went away.
+#[derive(Debug, Clone)]
+pub struct Disconnected {
+    /// The socket's id.
+    pub socket_id: String,
+    /// The socket's session, when sessions are on and the socket had one.
+    pub session: Option<Session>,
+    /// Why it disconnected, as socketioxide reports it.
+    pub reason: String,
+}
+
+/// What the realtime layer keeps about each socket (in its extensions).
+#[derive(Clone)]
+struct SocketContext {
+    /// The `cookie` header its virtual requests carry (the handshake's, or a pinned session).
+    cookie: Option<String>,
+    /// The handshake's `Origin`.
+    origin: Option<HeaderValue>,
+    /// Whether its SDK version allows virtual requests.
+    sdk: Result<(), ParseError>,
+    /// The peer address of the handshake connection, when the server records it.
+    peer: Option<ConnectInfo<SocketAddr>>,
+}
+
+struct Shared {
+    config: SocketsConfig,
+    sessions: Option<Sessions>,
+    before_connect: Option<BeforeConnectHook>,
+    after_disconnect: Option<AfterDisconnectHook>,
+}
+
+/// The realtime layer of one application: its `sails.sockets` API and its
+/// models' pub/sub. Cheap to clone; also an axum extractor in every handler
+/// of the router it was built over.
+#[derive(Clone)]
+pub struct Sails {
+    io: SocketIo,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Sails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sails")
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sails {
+    /// Starts configuring the realtime layer.
+    pub fn builder() -> SailsBuilder {
+        SailsBuilder::default()
+    }
+
+    /// The `sails.sockets` API.
+    pub fn sockets(&self) -> Sockets {
+        Sockets::new(self.io.clone())
+    }
+
+    /// Resourceful pub/sub for the model with this identity (lower-cased).
+    pub fn pubsub(&self, identity: &str) -> PubSub {
+        PubSub::new(identity, self.sockets())
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &SocketsConfig {
+        &self.shared.config
+    }
+
+    /// The underlying socketioxide server, for what this API does not cover.
+    pub fn io(&self) -> &SocketIo {
+        &self.io
+    }
+}
+
+/// Why [`Sails`] is missing from a request: the router was not built by [`SailsBuilder::build`].
+#[derive(Debug, thiserror::Error)]
+#[error("the Sails realtime layer is not installed on this router")]
+pub struct SailsMissing;
+
+impl IntoResponse for SailsMissing {
+    fn into_response(self) -> Response {
+        (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Sails {
+    type Rejection = SailsMissing;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Sails>().cloned().ok_or(SailsMissing)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Sockets {
+    type Rejection = SailsMissing;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Sails::from_request_parts(parts, state).await?.sockets())
+    }
+}
+
+/// Builds the realtime layer over an application's [`Router`].
+#[derive(Default)]
+pub struct SailsBuilder {
+    config: SocketsConfig,
+    sessions: Option<(Sessions, RouterLayer)>,
+    before_connect: Option<BeforeConnectHook>,
+    after_disconnect: Option<AfterDisconnectHook>,
+}
+
+impl std::fmt::Debug for SailsBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SailsBuilder")
+            .field("config", &self.config)
+            .field("sessions", &self.sessions.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SailsBuilder {
+    /// Uses this configuration instead of Sails' defaults.
+    pub fn config(mut self, config: SocketsConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Turns sessions on: a [`tower_sessions`] layer with this store and
+    /// Sails' cookie name `sails.sid`, shared by HTTP and socket requests.
+    pub fn sessions<S: SessionStore + Clone>(self, store: S) -> Self {
+        let layer = SessionManagerLayer::new(store.clone())
+            .with_name(DEFAULT_COOKIE_NAME)
+            .with_secure(false)
+            .with_same_site(tower_sessions::cookie::SameSite::Lax);
+        self.session_layer(store, layer, DEFAULT_COOKIE_NAME)
+    }
+
+    /// Turns sessions on with a session layer configured by the application
+    /// (expiry, `secure`, …). `cookie_name` must be the layer's cookie name.
+    pub fn session_layer<S: SessionStore + Clone>(
+        mut self,
+        store: S,
+        layer: SessionManagerLayer<S>,
+        cookie_name: &str,
+    ) -> Self {
+        let sessions = Sessions {
+            store: SharedStore(Arc::new(store)),
+            cookie_name: cookie_name.to_owned(),
+        };
+        self.sessions = Some((
+            sessions,
+            Box::new(move |router: Router| router.layer(layer)),
+        ));
+        self
+    }
+
+    /// A hook run on every handshake; `false` refuses the connection (the
+    /// client gets a connect error).
+    pub fn before_connect<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(Handshake) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = bool> + Send + 'static,
+    {
+        self.before_connect = Some(Arc::new(move |handshake| Box::pin(hook(handshake))));
+        self
+    }
+
+    /// A hook run after each socket disconnects, with its session.
+    pub fn after_disconnect<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(Disconnected) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.after_disconnect = Some(Arc::new(move |event| Box::pin(hook(event))));
+        self
+    }
+
+    /// Puts the realtime layer over `router`: the Socket.IO endpoint, the
+    /// virtual requests (sent through `router` itself, with its layers and
+    /// the session layer), `GET /__getcookie`, and the [`Sails`] extractor.
+    /// Returns the router to serve and the handle for use outside handlers.
+    ///
+    /// Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so
+    /// that socket requests carry the peer address too.
+    pub fn build(self, router: Router) -> (Router, Sails) {
+        let (io_layer, io) = self.config.apply(SocketIo::builder()).build_layer();
+        let (sessions, session_layer) = match self.sessions {
+            Some((sessions, layer)) => (Some(sessions), Some(layer)),
+            None => (None, None),
+        };
+        let sails = Sails {
+            io: io.clone(),
+            shared: Arc::new(Shared {
+                config: self.config,
+                sessions,
+                before_connect: self.before_connect,
+                after_disconnect: self.after_disconnect,
+            }),
+        };
+
+        let mut app = router
+            .route("/__getcookie", get(get_cookie))
+            .layer(axum::Extension(sails.clone()));
+        if let Some(layer) = session_layer {
+            app = layer(app);
+        }
+
+        let handshake_sails = sails.clone();
+        let connect_sails = sails.clone();
+        let pipeline = app.clone();
+        io.ns(
+            "/",
+            (move |socket: SocketRef| on_connect(socket, connect_sails.clone(), pipeline.clone()))
+                .with(move |socket: SocketRef| on_handshake(socket, handshake_sails.clone())),
+        );
+
+        let app = app.layer(io_layer).layer(middleware::from_fn_with_state(
+            sails.clone(),
+            refuse_foreign_origins,
+        ));
+        (app, sails)
+    }
+}
+
+/// Refuses, with 403, a Socket.IO handshake from an origin not allowed by `only_allow_origins`.
+async fn refuse_foreign_origins(
+    State(sails): State<Sails>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let config = &sails.shared.config;
+    if request.uri().path().starts_with(&config.path) {
+        let origin = request
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|origin| origin.to_str().ok());
+        if !config.origin_allowed(origin) {
+            return (StatusCode::FORBIDDEN, "Origin not allowed").into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// Why a handshake was refused (sent to the client as the connect error message).
+#[derive(Debug, thiserror::Error)]
+enum HandshakeError {
+    #[error("Connection refused by the server.")]
+    Refused,
+    #[error("Could not set up a session for this socket.")]
+    Session,
+}
+
+/// Runs before the socket joins the namespace: the `before_connect` hook,
+/// the SDK version check and the socket's session.
+async fn on_handshake(socket: SocketRef, sails: Sails) -> Result<(), HandshakeError> {
+    let parts = socket.req_parts();
+    let headers = parts.headers.clone();
+    let uri = parts.uri.clone();
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().cloned();
+    if let Some(hook) = &sails.shared.before_connect {
+        if !hook(Handshake {
+            headers: headers.clone(),
+            uri: uri.clone(),
+        })
+        .await
+        {
+            return Err(HandshakeError::Refused);
+        }
+    }
+    let sdk_version = headers
+        .get(sails_protocol::sdk::VERSION_KEY)
+        .and_then(|value| value.to_str().ok())
+        .or_else(|| query_value(&uri, sails_protocol::sdk::VERSION_KEY));
+    let handshake_cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
+    let cookie = match &sails.shared.sessions {
+        Some(sessions) => Some(
+            sessions
+                .socket_cookie(handshake_cookie)
+                .await
+                .map_err(|_| HandshakeError::Session)?,
+        ),
+        None => handshake_cookie.map(str::to_owned),
+    };
+    socket.extensions.insert(SocketContext {
+        cookie,
+        origin: headers.get(header::ORIGIN).cloned(),
+        sdk: check_sdk_version(sdk_version),
+        peer,
+    });
+    Ok(())
+}
+
+/// A connected socket: it joins its own id room and listens for virtual requests.
+async fn on_connect(socket: SocketRef, sails: Sails, pipeline: Router) {
+    socket.join(socket.id);
+    for verb in VERB_EVENTS {
+        let pipeline = pipeline.clone();
+        let sails = sails.clone();
+        socket.on(
+            verb,
+            move |socket: SocketRef,
+                  TryData(payload): TryData<Value>,
+                  ack: AckSender,
+                  AckRequested(wants_ack): AckRequested| {
+                handle_virtual_request(socket, verb, payload.ok(), ack, wants_ack, sails, pipeline)
+            },
+        );
+    }
+    socket.on_disconnect(move |socket: SocketRef, reason: DisconnectReason| {
+        on_disconnect(socket, reason, sails.clone())
+    });
+}
+
+async fn on_disconnect(socket: SocketRef, reason: DisconnectReason, sails: Sails) {
+    let Some(hook) = &sails.shared.after_disconnect else {
+        return;
+    };
+    let context = socket.extensions.get::<SocketContext>();
+    let session =
+        sails.shared.sessions.as_ref().and_then(|sessions| {
+            sessions.session(context.as_ref().and_then(|c| c.cookie.as_deref()))
+        });
+    hook(Disconnected {
+        socket_id: socket.id.to_string(),
+        session,
+        reason: reason.to_string(),
+    })
+    .await;
+}
+
+/// One virtual request: parse it, send it through the application's router,
+/// and answer with the JWR (or the parse error).
+async fn handle_virtual_request(
+    socket: SocketRef,
+    verb: &'static str,
+    payload: Option<Value>,
+    ack: AckSender,
+    wants_ack: bool,
+    sails: Sails,
+    pipeline: Router,
+) {
+    let context = socket.extensions.get::<SocketContext>();
+    let parsed = match &context {
+        Some(context) => context
+            .sdk
+            .clone()
+            .and_then(|()| VirtualRequest::parse(verb, payload)),
+        None => Err(ParseError::IncompatibleSdk("unknown".into())),
+    };
+    let request = match parsed {
+        Ok(request) => request,
+        Err(error) => {
+            let body = ParseErrorBody::from(&error);
+            // A client that went away cannot be told; nothing else to do.
+            let _ = if wants_ack {
+                ack.send(&body).map_err(drop)
+            } else {
+                socket.emit(PARSE_ERROR_EVENT, &body).map_err(drop)
+            };
+            return;
+        }
+    };
+    let context = context.unwrap_or_else(|| SocketContext {
+        cookie: None,
+        origin: None,
+        sdk: Ok(()),
+        peer: None,
+    });
+    let mut http = request.into_http(context.cookie.as_deref(), context.origin.as_ref());
+    http.extensions_mut()
+        .insert(SocketRequest::new(socket.id.to_string()));
+    if let Some(peer) = context.peer {
+        http.extensions_mut().insert(peer);
+    }
+    let response = match pipeline.oneshot(http).await {
+        Ok(response) => response,
+        Err(infallible) => match infallible {},
+    };
+    let jwr = Jwr::from_response(response, sails.shared.config.max_response_body)
+        .await
+        .unwrap_or_else(|_| Jwr::internal_error());
+    if wants_ack {
+        // A client that disconnected meanwhile simply gets no answer.
+        let _ = ack.send(&jwr);
+    }
+}
+
+/// Whether the client sent its event with an ack id (wants an answer).
+struct AckRequested(bool);
+
+impl<A: Adapter> FromMessageParts<A> for AckRequested {
+    type Error = std::convert::Infallible;
+
+    fn from_message_parts(
+        _: &Arc<Socket<A>>,
+        _: &mut socketioxide::handler::Value,
+        ack_id: &Option<i64>,
+    ) -> Result<Self, Self::Error> {
+        Ok(Self(ack_id.is_some()))
+    }
+}

@@ -1,0 +1,169 @@
+//! Sessions shared by HTTP and sockets.
+//!
+//! HTTP requests use [`tower_sessions`] as usual. A socket's virtual requests
+//! carry the cookie of its handshake, so a browser socket shares its page's
+//! session. A handshake without a (live) session cookie gets a new session
+//! at connect, pinned to the socket for its whole life, as Sails does.
+
+use std::sync::Arc;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tower_sessions::session::{Id, Record};
+use tower_sessions::{Session, SessionStore};
+
+/// The session cookie name Sails uses.
+pub const DEFAULT_COOKIE_NAME: &str = "sails.sid";
+
+/// A type-erased session store, so the realtime layer is not generic over it.
+#[derive(Debug, Clone)]
+pub(crate) struct SharedStore(pub(crate) Arc<dyn SessionStore>);
+
+#[async_trait::async_trait]
+impl SessionStore for SharedStore {
+    async fn create(&self, record: &mut Record) -> tower_sessions::session_store::Result<()> {
+        self.0.create(record).await
+    }
+    async fn save(&self, record: &Record) -> tower_sessions::session_store::Result<()> {
+        self.0.save(record).await
+    }
+    async fn load(&self, id: &Id) -> tower_sessions::session_store::Result<Option<Record>> {
+        self.0.load(id).await
+    }
+    async fn delete(&self, id: &Id) -> tower_sessions::session_store::Result<()> {
+        self.0.delete(id).await
+    }
+}
+
+/// What the realtime layer knows about the application's sessions.
+#[derive(Debug, Clone)]
+pub(crate) struct Sessions {
+    pub(crate) store: SharedStore,
+    pub(crate) cookie_name: String,
+}
+
+/// Why a session could not be set up for a socket.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The session store failed.
+    #[error("the session store failed")]
+    Store(#[from] tower_sessions::session_store::Error),
+    /// The new session could not be saved.
+    #[error("the session could not be saved")]
+    Save(#[from] tower_sessions::session::Error),
+    /// The store created a session without an id.
+    #[error("the session store gave the new session no id")]
+    NoId,
+}
+
+impl Sessions {
+    /// The session id named by a `cookie` header, if any.
+    pub(crate) fn session_id(&self, cookie_header: Option<&str>) -> Option<Id> {
+        cookie_value(cookie_header?, &self.cookie_name)?
+            .parse()
+            .ok()
+    }
+
+    /// The `cookie` header a socket's virtual requests carry: the handshake's
+    /// own when it names a live session, otherwise the handshake's cookies
+    /// plus a brand-new session's cookie.
+    pub(crate) async fn socket_cookie(
+        &self,
+        handshake_cookie: Option<&str>,
+    ) -> Result<String, SessionError> {
+        if let Some(id) = self.session_id(handshake_cookie) {
+            if self.store.load(&id).await?.is_some() {
+                return Ok(handshake_cookie.unwrap_or_default().to_owned());
+            }
+        }
+        let session = Session::new(None, Arc::new(self.store.clone()), None);
+        session.save().await?;
+        let id = session.id().ok_or(SessionError::NoId)?;
+        let pinned = format!("{}={id}", self.cookie_name);
+        let others = handshake_cookie
+            .into_iter()
+            .flat_map(|header| header.split(';'))
+            .map(str::trim)
+            .filter(|pair| {
+                !pair.is_empty()
+                    && pair.split('=').next().map(str::trim) != Some(self.cookie_name.as_str())
+            });
+        let mut cookie = pinned;
+        for pair in others {
+            cookie.push_str("; ");
+            cookie.push_str(pair);
+        }
+        Ok(cookie)
+    }
+
+    /// The session named by a socket's cookie, for hooks that run outside a request.
+    pub(crate) fn session(&self, cookie_header: Option<&str>) -> Option<Session> {
+        let id = self.session_id(cookie_header)?;
+        Some(Session::new(Some(id), Arc::new(self.store.clone()), None))
+    }
+}
+
+/// The value of cookie `name` in a `cookie` header.
+fn cookie_value<'a>(header: &'a str, name: &str) -> Option<&'a str> {
+    header.split(';').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key.trim() == name).then(|| value.trim().trim_matches('"'))
+    })
+}
+
+/// `GET /__getcookie`: the script a cross-origin sails.io.js page loads to
+/// obtain the session cookie before it connects. The session is created by
+/// touching it, so the session layer sends its `set-cookie`.
+pub(crate) async fn get_cookie(request: axum::extract::Request) -> Response {
+    if let Some(session) = request.extensions().get::<Session>() {
+        if session.insert("__sails_getcookie", true).await.is_err() {
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/javascript"),
+        )],
+        "_sailsIoJSConnect();",
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower_sessions::MemoryStore;
+
+    fn sessions() -> Sessions {
+        Sessions {
+            store: SharedStore(Arc::new(MemoryStore::default())),
+            cookie_name: DEFAULT_COOKIE_NAME.into(),
+        }
+    }
+
+    #[test]
+    fn reads_the_session_cookie() {
+        assert_eq!(
+            cookie_value("a=1; sails.sid=xyz; b=2", "sails.sid"),
+            Some("xyz")
+        );
+        assert_eq!(cookie_value("a=1", "sails.sid"), None);
+    }
+
+    #[tokio::test]
+    async fn pins_a_new_session_to_a_cookieless_socket() {
+        let sessions = sessions();
+        let cookie = sessions.socket_cookie(Some("theme=dark")).await.unwrap();
+        assert!(cookie.starts_with("sails.sid="), "{cookie}");
+        assert!(cookie.ends_with("; theme=dark"), "{cookie}");
+        // A live session is kept as it is.
+        assert_eq!(sessions.socket_cookie(Some(&cookie)).await.unwrap(), cookie);
+        // An unknown one is replaced.
+        let fresh = sessions
+            .socket_cookie(Some("sails.sid=AAAAAAAAAAAAAAAAAAAAAA"))
+            .await
+            .unwrap();
+        assert_ne!(fresh, "sails.sid=AAAAAAAAAAAAAAAAAAAAAA");
+    }
+}
