@@ -105,6 +105,49 @@ impl<'a> EnginePacket<'a> {
     }
 }
 
+/// The timing fields of an Engine.IO `open` packet, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Handshake {
+    /// How often a ping is due (`pingInterval`).
+    pub ping_interval: u32,
+    /// How long to wait for the answer to a ping (`pingTimeout`).
+    pub ping_timeout: u32,
+}
+
+impl Handshake {
+    /// Engine.IO's defaults, used for a field the server leaves out.
+    pub const DEFAULT: Self = Self {
+        ping_interval: 25_000,
+        ping_timeout: 20_000,
+    };
+
+    /// Reads `pingInterval` and `pingTimeout` from the JSON of an `open` packet.
+    ///
+    /// A scanner rather than a JSON parser: it looks for the two keys and reads
+    /// the integer after each, keeping the default for a key that is missing or
+    /// not a plain number. Returns `None` when the data is not a JSON object.
+    pub fn parse(json: &str) -> Option<Self> {
+        let json = json.trim();
+        if !(json.starts_with('{') && json.ends_with('}')) {
+            return None;
+        }
+        let field = |key: &str, default: u32| {
+            json.find(key)
+                .and_then(|at| {
+                    let after = json[at + key.len()..].trim_start().strip_prefix(':')?;
+                    let after = after.trim_start();
+                    let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+                    after[..digits].parse().ok()
+                })
+                .unwrap_or(default)
+        };
+        Some(Self {
+            ping_interval: field("\"pingInterval\"", Self::DEFAULT.ping_interval),
+            ping_timeout: field("\"pingTimeout\"", Self::DEFAULT.ping_timeout),
+        })
+    }
+}
+
 /// The payload of a binary WebSocket frame (a Socket.IO attachment):
 /// EIO3 prefixes it with the message type byte `4`, EIO4 sends it bare.
 pub fn decode_binary(version: EngineVersion, frame: &[u8]) -> Result<&[u8], EngineError> {
@@ -181,5 +224,33 @@ mod tests {
         assert!(decode_binary(EngineVersion::V3, b"\x03ab").is_err());
         assert_eq!(encode_binary(EngineVersion::V4, b"ab"), b"ab");
         assert_eq!(decode_binary(EngineVersion::V4, b"ab"), Ok(&b"ab"[..]));
+    }
+
+    #[test]
+    fn reads_the_handshake_timings() {
+        let open = r#"{"sid":"a","upgrades":[],"pingInterval":25000,"pingTimeout":60000}"#;
+        assert_eq!(
+            Handshake::parse(open),
+            Some(Handshake {
+                ping_interval: 25_000,
+                ping_timeout: 60_000
+            })
+        );
+        assert_eq!(
+            Handshake::parse(r#"{ "pingTimeout" : 5 }"#),
+            Some(Handshake {
+                ping_interval: 25_000,
+                ping_timeout: 5
+            })
+        );
+        assert_eq!(
+            Handshake::parse(r#"{"pingInterval":"x"}"#),
+            Some(Handshake::DEFAULT)
+        );
+        assert_eq!(
+            Handshake::parse(r#"{"pingInterval":99999999999}"#),
+            Some(Handshake::DEFAULT)
+        );
+        assert_eq!(Handshake::parse("garbage"), None);
     }
 }

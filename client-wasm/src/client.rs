@@ -1,0 +1,875 @@
+//! One socket in the browser: its options, listeners and requests, and the
+//! connection lifecycle (handshake, heartbeat, reconnection) driven by
+//! WebSocket and timer events.
+//!
+//! Page code (listeners, callbacks, `toJSON`) is only ever called while no
+//! `RefCell` of the client is borrowed, so it may use the socket freely. An
+//! exception it throws is kept and rethrown once the client is consistent.
+
+use std::{
+    cell::{Cell, RefCell},
+    rc::{Rc, Weak},
+};
+
+use js_sys::{Array, Error, Function, JSON, Math, Object, Promise, Uint8Array};
+use sails_protocol::engine::{EngineVersion, Handshake};
+use wasm_bindgen::{JsCast, JsValue, closure::Closure};
+use web_sys::Element;
+
+use crate::{
+    backoff::{Backoff, BackoffConfig},
+    config::{self, OPTION_NAMES, Opt},
+    endpoint::{Endpoint, strip_trailing_slash},
+    error::ClientError,
+    jwr::{Jwr, get, set},
+    listeners::Listeners,
+    session::{Session, Step},
+    timer::Timeout,
+    transport::{Frame, Transport},
+};
+
+/// How a request's answer reaches the page.
+pub(crate) enum Reply {
+    /// `cb(body, jwr)`.
+    Callback(Function),
+    /// The Promise returned when no callback was given.
+    Promise { resolve: Function, reject: Function },
+}
+
+/// A virtual request waiting to be sent or answered.
+pub(crate) struct Request {
+    method: String,
+    url: JsValue,
+    data: JsValue,
+    headers: JsValue,
+    reply: Reply,
+}
+
+/// Timer slots.
+#[derive(Clone, Copy)]
+enum Slot {
+    /// EIO3: the next ping to send.
+    Ping = 0,
+    /// The connect timeout, then the heartbeat deadline.
+    Deadline = 1,
+    /// The next reconnection attempt.
+    Reconnect = 2,
+}
+
+/// Waiting for the cross-origin `/__getcookie` script to call back.
+struct CookieWait {
+    script: Element,
+    _callback: Closure<dyn FnMut()>,
+}
+
+impl Drop for CookieWait {
+    fn drop(&mut self) {
+        self.script.remove();
+        let _ = js_sys::Reflect::delete_property(&js_sys::global(), &COOKIE_CALLBACK.into());
+    }
+}
+
+const COOKIE_CALLBACK: &str = "_sailsIoJSConnect";
+const DISCONNECTED: &str = "The socket disconnected before the request completed.";
+
+/// The state of one `SailsSocket`.
+pub(crate) struct Client {
+    me: Weak<Client>,
+    session: RefCell<Session<Request>>,
+    listeners: RefCell<Listeners<Function>>,
+    options: RefCell<Vec<JsValue>>,
+    backoff: RefCell<Backoff>,
+    transport: RefCell<Option<Transport>>,
+    timers: RefCell<[Option<Timeout>; 3]>,
+    cookie: RefCell<Option<CookieWait>>,
+    handshake: Cell<Handshake>,
+    about_to_autoconnect: Cell<bool>,
+    stopped: Cell<bool>,
+    reconnecting: Cell<bool>,
+    lost_at: Cell<f64>,
+    thrown: RefCell<Option<JsValue>>,
+    /// The JS object the page sees (for chaining).
+    pub(crate) object: Object,
+}
+
+fn is_function(value: &JsValue) -> bool {
+    value.is_function()
+}
+
+fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+fn number_or(value: &JsValue, default: f64) -> f64 {
+    value.as_f64().unwrap_or(default)
+}
+
+impl Client {
+    /// A disconnected client whose options come from `opts` (may be `undefined`).
+    pub(crate) fn new(opts: &JsValue, object: Object) -> Rc<Self> {
+        let options = OPTION_NAMES.iter().map(|name| get(opts, name)).collect();
+        Rc::new_cyclic(|me| Self {
+            me: me.clone(),
+            session: RefCell::new(Session::new(EngineVersion::V3)),
+            listeners: RefCell::default(),
+            options: RefCell::new(options),
+            backoff: RefCell::new(Backoff::new(BackoffConfig::default())),
+            transport: RefCell::default(),
+            timers: RefCell::default(),
+            cookie: RefCell::default(),
+            handshake: Cell::new(Handshake::DEFAULT),
+            about_to_autoconnect: Cell::new(false),
+            stopped: Cell::new(false),
+            reconnecting: Cell::new(false),
+            lost_at: Cell::new(0.0),
+            thrown: RefCell::default(),
+            object,
+        })
+    }
+
+    // ---- page-facing state -------------------------------------------------
+
+    /// `isConnected()`.
+    pub(crate) fn is_connected(&self) -> bool {
+        self.session.borrow().is_connected()
+    }
+
+    /// `isConnecting()`.
+    pub(crate) fn is_connecting(&self) -> bool {
+        self.session.borrow().is_connecting() || self.cookie.borrow().is_some()
+    }
+
+    /// `mightBeAboutToAutoConnect()`.
+    pub(crate) fn might_be_about_to_autoconnect(&self) -> bool {
+        self.about_to_autoconnect.get()
+    }
+
+    /// Marks `io.socket` before its first tick.
+    pub(crate) fn set_about_to_autoconnect(&self, value: bool) {
+        self.about_to_autoconnect.set(value);
+    }
+
+    /// The first exception page code threw since the last call.
+    pub(crate) fn take_thrown(&self) -> Option<JsValue> {
+        self.thrown.borrow_mut().take()
+    }
+
+    fn keep_thrown(&self, result: Result<JsValue, JsValue>) {
+        if let Err(err) = result {
+            self.thrown.borrow_mut().get_or_insert(err);
+        }
+    }
+
+    // ---- options -----------------------------------------------------------
+
+    /// The socket's own value of option `index`.
+    pub(crate) fn own_option(&self, index: usize) -> JsValue {
+        self.options
+            .borrow()
+            .get(index)
+            .cloned()
+            .unwrap_or(JsValue::UNDEFINED)
+    }
+
+    /// Sets option `index`; refused while connected (unless `io.sails.strict`
+    /// is `false` or the value is the same). A pending reconnection stops.
+    pub(crate) fn set_option(&self, index: usize, value: JsValue) -> Result<(), ClientError> {
+        let name = OPTION_NAMES.get(index).copied().unwrap_or("");
+        let current = self.own_option(index);
+        if index != Opt::Headers as usize
+            && self.is_connected()
+            && config::default_of("strict") != JsValue::FALSE
+            && !value.loose_eq(&current)
+        {
+            return Err(ClientError::ChangeWhileConnected(name));
+        }
+        if self.timers.borrow_mut()[Slot::Reconnect as usize]
+            .take()
+            .is_some()
+        {
+            self.reconnecting.set(false);
+            config::notice(
+                "Stopping reconnect; use .reconnect() to connect socket after changing options.",
+            );
+        }
+        if let Some(slot) = self.options.borrow_mut().get_mut(index) {
+            *slot = value;
+        }
+        Ok(())
+    }
+
+    /// The socket's value of `opt`, else `io.sails`'s.
+    fn option(&self, opt: Opt) -> JsValue {
+        let own = self.own_option(opt as usize);
+        if own.is_undefined() {
+            config::default_of(OPTION_NAMES[opt as usize])
+        } else {
+            own
+        }
+    }
+
+    // ---- listeners ---------------------------------------------------------
+
+    /// `on(event, fn)`.
+    pub(crate) fn on(&self, event: &str, handler: Function) {
+        self.listeners.borrow_mut().add(event, handler);
+    }
+
+    /// `off(event, [fn])`.
+    pub(crate) fn off(&self, event: &str, handler: Option<Function>) {
+        let mut listeners = self.listeners.borrow_mut();
+        match handler {
+            Some(handler) => listeners.remove(event, &handler),
+            None => listeners.remove_event(event),
+        }
+    }
+
+    /// `removeAllListeners([event])`: only the page's listeners.
+    pub(crate) fn remove_all_listeners(&self, event: Option<&str>) {
+        let mut listeners = self.listeners.borrow_mut();
+        match event {
+            Some(event) => listeners.remove_event(event),
+            None => listeners.clear(),
+        }
+    }
+
+    fn emit(&self, event: &str, args: &[JsValue]) {
+        let handlers = self.listeners.borrow().handlers(event);
+        if handlers.is_empty() {
+            return;
+        }
+        let args: Array = args.iter().collect();
+        for handler in handlers {
+            self.keep_thrown(handler.apply(&self.object, &args));
+        }
+    }
+
+    // ---- requests ----------------------------------------------------------
+
+    /// `request(options, [cb])`: validates like sails.io.js, then sends or
+    /// queues. Without a callback, returns a Promise of `{body, jwr}`.
+    pub(crate) fn request(&self, options: &JsValue, cb: &JsValue) -> Result<JsValue, ClientError> {
+        if !cb.is_undefined() && !is_function(cb) {
+            return Err(ClientError::InvalidCallback);
+        }
+        let url = get(options, "url");
+        if !options.is_object() || !url.is_string() {
+            return Err(ClientError::InvalidUrl);
+        }
+        let method = get(options, "method");
+        let headers = get(options, "headers");
+        let params = get(options, "params");
+        let data = get(options, "data");
+        let not_object = |value: &JsValue| value.is_truthy() && !value.is_object();
+        if method.is_truthy() && !method.is_string() {
+            return Err(ClientError::InvalidMethod);
+        }
+        if not_object(&headers) {
+            return Err(ClientError::InvalidHeaders);
+        }
+        if not_object(&params) {
+            return Err(ClientError::InvalidParams);
+        }
+        if not_object(&data) {
+            return Err(ClientError::InvalidData);
+        }
+        if params.is_truthy() && data.is_truthy() {
+            return Err(ClientError::ParamsAndData);
+        }
+        let data = if params.is_truthy() {
+            params
+        } else if data.is_truthy() {
+            data
+        } else {
+            Object::new().into()
+        };
+        let method = method
+            .as_string()
+            .filter(|m| !m.is_empty())
+            .map_or_else(|| "get".to_owned(), |m| m.to_lowercase());
+        let (reply, promise) = match cb.dyn_ref::<Function>() {
+            Some(cb) => (Reply::Callback(cb.clone()), JsValue::UNDEFINED),
+            None => {
+                let mut reply = None;
+                let promise = Promise::new(&mut |resolve, reject| {
+                    reply = Some(Reply::Promise { resolve, reject });
+                });
+                let Some(reply) = reply else {
+                    return Ok(promise.into());
+                };
+                (reply, promise.into())
+            }
+        };
+        self.submit(Request {
+            method,
+            url,
+            data,
+            headers,
+            reply,
+        });
+        Ok(promise)
+    }
+
+    fn submit(&self, request: Request) {
+        if !self.is_connected() {
+            self.session.borrow_mut().enqueue(request);
+            return;
+        }
+        let ack_id = self.session.borrow_mut().next_ack_id();
+        let frame = match self.frame_of(&request, ack_id) {
+            Ok(frame) => frame,
+            Err(err) => return self.fail(request, err),
+        };
+        let sent = self
+            .transport
+            .borrow()
+            .as_ref()
+            .is_some_and(|transport| transport.send(&frame));
+        let mut session = self.session.borrow_mut();
+        if sent {
+            session.track(ack_id, request);
+        } else {
+            session.enqueue(request);
+        }
+    }
+
+    /// `42<id>["get",{"method":…,"headers":…,"data":…,"url":…}]`, with the
+    /// socket's headers under the request's own.
+    fn frame_of(&self, request: &Request, ack_id: u64) -> Result<String, JsValue> {
+        let headers = Object::new();
+        let socket_headers = self.option(Opt::Headers);
+        if socket_headers.is_object() {
+            Object::assign(&headers, socket_headers.unchecked_ref());
+        }
+        if request.headers.is_object() {
+            Object::assign(&headers, request.headers.unchecked_ref());
+        }
+        let context = Object::new();
+        let method = JsValue::from_str(&request.method);
+        set(&context, "method", &method);
+        set(&context, "headers", &headers);
+        set(&context, "data", &request.data);
+        set(&context, "url", &request.url);
+        let json = JSON::stringify(&Array::of2(&method, &context))?;
+        let mut frame = String::from("42");
+        frame.push_str(&ack_id.to_string());
+        frame.push_str(&String::from(json));
+        Ok(frame)
+    }
+
+    fn respond(&self, request: Request, response: &JsValue) {
+        let jwr = Jwr::from_response(response);
+        let body = jwr.body();
+        match request.reply {
+            Reply::Callback(cb) => {
+                self.keep_thrown(cb.call2(&JsValue::NULL, &body, &jwr.into()));
+            }
+            Reply::Promise { resolve, reject } => match jwr.failure().cloned() {
+                Some(error) => {
+                    set(&error, "body", &body);
+                    set(&error, "jwr", &jwr.into());
+                    self.keep_thrown(reject.call1(&JsValue::NULL, &error));
+                }
+                None => {
+                    let result = Object::new();
+                    set(&result, "body", &body);
+                    set(&result, "jwr", &jwr.into());
+                    self.keep_thrown(resolve.call1(&JsValue::NULL, &result));
+                }
+            },
+        }
+    }
+
+    fn fail(&self, request: Request, error: JsValue) {
+        let response = Object::new();
+        set(&response, "body", &JsValue::NULL);
+        set(&response, "statusCode", &JsValue::from_f64(0.0));
+        set(&response, "headers", &Object::new());
+        match request.reply {
+            Reply::Callback(cb) => {
+                self.keep_thrown(cb.call2(&JsValue::NULL, &error, &response));
+            }
+            Reply::Promise { reject, .. } => {
+                set(&error, "jwr", &response);
+                self.keep_thrown(reject.call1(&JsValue::NULL, &error));
+            }
+        }
+    }
+
+    // ---- connection lifecycle ---------------------------------------------
+
+    /// Starts connecting (`_connect`): resolves options against `io.sails`,
+    /// fetches the session cookie first when cross-origin, opens the WebSocket.
+    pub(crate) fn connect(&self) -> Result<(), ClientError> {
+        self.about_to_autoconnect.set(false);
+        self.stopped.set(false);
+        {
+            let mut options = self.options.borrow_mut();
+            for (index, value) in options.iter_mut().enumerate() {
+                if value.is_undefined() && index != Opt::Headers as usize {
+                    *value = config::default_of(OPTION_NAMES[index]);
+                }
+            }
+        }
+        let query = self.option(Opt::Query);
+        if query.is_object() {
+            return Err(ClientError::QueryIsObject);
+        }
+        let transports = self.option(Opt::Transports);
+        if self.option(Opt::InitialConnectionHeaders).is_truthy() {
+            config::warn(
+                "When running in browser, `initialConnectionHeaders` option is only available for the `polling` transport.",
+            );
+        }
+        if transports.is_object() && !Array::from(&transports).includes(&"websocket".into(), 0) {
+            config::warn("This client only speaks the `websocket` transport.");
+        }
+        let eio = self.option(Opt::Eio);
+        let version = if eio.as_f64() == Some(4.0) || eio.as_string().as_deref() == Some("4") {
+            EngineVersion::V4
+        } else {
+            EngineVersion::V3
+        };
+        {
+            let mut session = self.session.borrow_mut();
+            session.set_version(version);
+            session.opening();
+        }
+        let url = self.option(Opt::Url).as_string();
+        let cross_origin = url.as_deref().is_some_and(|url| {
+            Endpoint {
+                url: Some(url),
+                page_origin: &page_origin(),
+                path: None,
+                query: None,
+                version,
+            }
+            .is_cross_origin()
+        });
+        let cookie_route = self.option(Opt::UseCorsRouteToGetCookie);
+        if let (true, true, Some(url)) = (cross_origin, cookie_route.is_truthy(), url) {
+            let mut src = strip_trailing_slash(&url).to_owned();
+            src.push_str(
+                cookie_route
+                    .as_string()
+                    .as_deref()
+                    .unwrap_or("/__getcookie"),
+            );
+            return self.fetch_cookie(&src);
+        }
+        self.open_transport()
+    }
+
+    /// Loads `src` as a script and connects once it calls
+    /// `window._sailsIoJSConnect()` (or fails to load).
+    fn fetch_cookie(&self, src: &str) -> Result<(), ClientError> {
+        let document = web_sys::window()
+            .and_then(|window| window.document())
+            .ok_or(ClientError::BadEndpoint)?;
+        let script = document
+            .create_element("script")
+            .map_err(|_| ClientError::BadEndpoint)?;
+        let me = self.me.clone();
+        let callback = Closure::<dyn FnMut()>::new(move || {
+            if let Some(client) = me.upgrade() {
+                let wait = client.cookie.borrow_mut().take();
+                drop(wait);
+                if let Err(err) = client.open_transport() {
+                    client.emit("error", &[Error::new(&err.to_string()).into()]);
+                }
+            }
+        });
+        let function: &Function = callback.as_ref().unchecked_ref();
+        set(&js_sys::global(), COOKIE_CALLBACK, function);
+        set(&script, "onerror", function);
+        let _ = script.set_attribute("src", src);
+        if let Some(head) = document.head() {
+            let _ = head.append_child(&script);
+        }
+        *self.cookie.borrow_mut() = Some(CookieWait {
+            script,
+            _callback: callback,
+        });
+        Ok(())
+    }
+
+    fn open_transport(&self) -> Result<(), ClientError> {
+        let version = self.session.borrow().version();
+        let url = self.option(Opt::Url).as_string();
+        let path = self.option(Opt::Path).as_string();
+        let query = self.option(Opt::Query).as_string();
+        let origin = page_origin();
+        let websocket_url = Endpoint {
+            url: url.as_deref(),
+            page_origin: &origin,
+            path: path.as_deref(),
+            query: query.as_deref(),
+            version,
+        }
+        .websocket_url();
+        let on_frame = {
+            let me = self.me.clone();
+            move |frame| match me.upgrade() {
+                Some(client) => {
+                    client.on_frame(frame);
+                    client.take_thrown().map_or(Ok(()), Err)
+                }
+                None => Ok(()),
+            }
+        };
+        let on_close = {
+            let me = self.me.clone();
+            move || match me.upgrade() {
+                Some(client) => {
+                    client.lost("transport close", true);
+                    client.take_thrown().map_or(Ok(()), Err)
+                }
+                None => Ok(()),
+            }
+        };
+        let transport = websocket_url
+            .and_then(|url| Transport::open(&url, on_frame, on_close).ok())
+            .ok_or_else(|| {
+                self.session.borrow_mut().closed();
+                ClientError::BadEndpoint
+            })?;
+        self.session.borrow_mut().opening();
+        *self.transport.borrow_mut() = Some(transport);
+        let timeout = self.option(Opt::Timeout);
+        if timeout != JsValue::FALSE {
+            let ms = number_or(&timeout, 20_000.0).clamp(0.0, 2_147_483_647.0) as u32;
+            self.set_timer(Slot::Deadline, ms, |client| {
+                client.emit("connect_timeout", &[]);
+                client.lost("timeout", true);
+            });
+        }
+        Ok(())
+    }
+
+    fn set_timer(&self, slot: Slot, ms: u32, action: impl FnOnce(&Client) + 'static) {
+        let me = self.me.clone();
+        let timeout = Timeout::new(ms, move || match me.upgrade() {
+            Some(client) => {
+                action(&client);
+                client.take_thrown().map_or(Ok(()), Err)
+            }
+            None => Ok(()),
+        });
+        self.timers.borrow_mut()[slot as usize] = Some(timeout);
+    }
+
+    fn clear_timer(&self, slot: Slot) {
+        let timer = self.timers.borrow_mut()[slot as usize].take();
+        drop(timer);
+    }
+
+    fn send(&self, frame: &str) {
+        if let Some(transport) = self.transport.borrow().as_ref() {
+            transport.send(frame);
+        }
+    }
+
+    /// A WebSocket frame arrived.
+    pub(crate) fn on_frame(&self, frame: Frame) {
+        match frame {
+            Frame::Text(text) => {
+                let step = self.session.borrow_mut().text_frame(&text);
+                self.act(step);
+            }
+            Frame::Binary(bytes) => {
+                let step = self.session.borrow_mut().binary_frame(&bytes);
+                self.act(step);
+            }
+        }
+    }
+
+    fn act(&self, step: Step<'_, Request>) {
+        match step {
+            Step::Nothing | Step::UnknownAck(_) => {}
+            Step::Opened {
+                handshake,
+                connect_frame,
+            } => {
+                self.handshake.set(handshake);
+                if let Some(frame) = connect_frame {
+                    self.send(frame);
+                }
+                self.arm_heartbeat();
+            }
+            Step::Heartbeat { reply } => {
+                if let Some(frame) = reply {
+                    self.send(frame);
+                }
+                self.arm_heartbeat();
+            }
+            Step::Connected { replay } => self.connected(replay),
+            Step::Event {
+                payload,
+                attachments,
+            } => {
+                let Some(args) = self.parse(&payload, &attachments) else {
+                    return;
+                };
+                let args: Vec<JsValue> = Array::from(&args).iter().collect();
+                if let Some((name, rest)) = args.split_first()
+                    && let Some(name) = name.as_string()
+                {
+                    self.emit(&name, rest);
+                }
+            }
+            Step::Ack {
+                request,
+                payload,
+                attachments,
+            } => match self.parse(&payload, &attachments) {
+                Some(args) => self.respond(request, &Array::from(&args).get(0)),
+                None => self.respond(request, &JsValue::UNDEFINED),
+            },
+            Step::Refused { payload } => {
+                let reason = JSON::parse(payload)
+                    .ok()
+                    .filter(|value| !value.is_undefined())
+                    .unwrap_or_else(|| Error::new("Connection refused by the server").into());
+                config::notice_value(
+                    "Failed to connect socket (possibly due to failed `beforeConnect` on server) Error:",
+                    &reason,
+                );
+                self.emit("connect_error", std::slice::from_ref(&reason));
+                self.emit("error", &[reason]);
+                self.stopped.set(true);
+                self.lost("io server disconnect", false);
+            }
+            Step::ServerClosed => self.lost("io server disconnect", false),
+            Step::Invalid(err) => {
+                let message = ClientError::Protocol(err).to_string();
+                self.emit("error", &[Error::new(&message).into()]);
+            }
+        }
+    }
+
+    /// Parses an event or ack array and puts binary attachments in place.
+    fn parse(&self, payload: &str, attachments: &[Vec<u8>]) -> Option<JsValue> {
+        match JSON::parse(payload) {
+            Ok(value) if Array::is_array(&value) => Some(fill_placeholders(value, attachments)),
+            _ => {
+                let message = ClientError::BadJson.to_string();
+                self.emit("error", &[Error::new(&message).into()]);
+                None
+            }
+        }
+    }
+
+    fn arm_heartbeat(&self) {
+        let Handshake {
+            ping_interval,
+            ping_timeout,
+        } = self.handshake.get();
+        if self.session.borrow().version().client_pings() {
+            self.clear_timer(Slot::Deadline);
+            self.set_timer(Slot::Ping, ping_interval, move |client| {
+                client.send("2");
+                client.set_timer(Slot::Deadline, ping_timeout, |client| {
+                    client.lost("ping timeout", true);
+                });
+            });
+        } else {
+            self.set_timer(
+                Slot::Deadline,
+                ping_interval.saturating_add(ping_timeout),
+                |client| client.lost("ping timeout", true),
+            );
+        }
+    }
+
+    fn connected(&self, replay: Vec<Request>) {
+        let attempts = self.backoff.borrow().attempts();
+        let was_reconnecting = self.reconnecting.replace(false);
+        self.backoff.borrow_mut().reset();
+        let url = self.option(Opt::Url).as_string();
+        let target = url.as_deref().unwrap_or("Sails");
+        let mut banner = String::from("\n\n  |>    Now connected to ");
+        banner.push_str(target);
+        banner.push_str(".\n\\___/   For help, see: https://sailsjs.com/documentation/reference/web-sockets/socket-client\n        (using the Rust/wasm sails.io.js browser SDK @v");
+        banner.push_str(sails_protocol::sdk::SDK_VERSION);
+        banner.push_str(")\n         Connected at: ");
+        banner.push_str(&String::from(js_sys::Date::new_0().to_string()));
+        banner.push_str("\n\n");
+        config::notice(&banner);
+        if was_reconnecting {
+            let offline = (now() - self.lost_at.get()) / 1000.0;
+            let mut text = String::from(
+                "\n  |>    Socket reconnected successfully after\n\\___/   being offline at least ",
+            );
+            text.push_str(&offline.to_string());
+            text.push_str(" seconds.\n");
+            config::notice(&text);
+            self.emit("reconnect", &[JsValue::from(attempts)]);
+        }
+        self.emit("connect", &[]);
+        for request in replay {
+            self.submit(request);
+        }
+    }
+
+    /// The connection ended (or failed to start): fail what was in flight,
+    /// tell the page, and schedule a reconnection if allowed.
+    fn lost(&self, reason: &str, may_reconnect: bool) {
+        let transport = self.transport.borrow_mut().take();
+        drop(transport);
+        let cookie = self.cookie.borrow_mut().take();
+        drop(cookie);
+        self.clear_timer(Slot::Ping);
+        self.clear_timer(Slot::Deadline);
+        let (was_connected, was_connecting) = {
+            let session = self.session.borrow();
+            (session.is_connected(), session.is_connecting())
+        };
+        let in_flight = self.session.borrow_mut().closed();
+        if was_connected {
+            self.lost_at.set(now());
+            let mut text = String::from(
+                "====================================\nSocket was disconnected from Sails.\nUsually, this is due to one of the following reasons:\n -> the server ",
+            );
+            if let Some(url) = self.option(Opt::Url).as_string() {
+                text.push_str(&url);
+                text.push(' ');
+            }
+            text.push_str("was taken down\n -> your browser lost internet connectivity\n====================================");
+            config::notice(&text);
+            self.emit("disconnect", &[reason.into()]);
+            for request in in_flight {
+                self.fail(request, Error::new(DISCONNECTED).into());
+            }
+        } else if was_connecting {
+            if self.lost_at.get() == 0.0 {
+                self.lost_at.set(now());
+            }
+            let error: JsValue = Error::new(&{
+                let mut text = String::from("Could not connect the socket: ");
+                text.push_str(reason);
+                text
+            })
+            .into();
+            config::notice_value(
+                "====================================\nThe socket was unable to connect.\nThe server may be offline, or the\nsocket may have failed authorization\nbased on its origin or other factors.\nYou may want to check the values of\n`sails.config.sockets.onlyAllowOrigins`\nor (more rarely) `sails.config.sockets.beforeConnect`\nin your app.\nMore info: https://sailsjs.com/config/sockets\n====================================\nTechnical details:",
+                &error,
+            );
+            let event = if self.reconnecting.get() {
+                "reconnect_error"
+            } else {
+                "connect_error"
+            };
+            self.emit(event, &[error]);
+        }
+        if may_reconnect && !self.stopped.get() && self.option(Opt::Reconnection).is_truthy() {
+            self.schedule_reconnect();
+        } else {
+            self.reconnecting.set(false);
+        }
+    }
+
+    fn schedule_reconnect(&self) {
+        let config = BackoffConfig {
+            delay: number_or(&self.option(Opt::ReconnectionDelay), 1000.0),
+            delay_max: number_or(&self.option(Opt::ReconnectionDelayMax), 5000.0),
+            randomization: number_or(&self.option(Opt::RandomizationFactor), 0.5),
+            max_attempts: number_or(&self.option(Opt::ReconnectionAttempts), f64::INFINITY),
+        };
+        let delay = {
+            let mut backoff = self.backoff.borrow_mut();
+            backoff.set_config(config);
+            backoff.next_delay(Math::random())
+        };
+        let Some(delay) = delay else {
+            self.reconnecting.set(false);
+            self.backoff.borrow_mut().reset();
+            self.emit("reconnect_failed", &[]);
+            return;
+        };
+        self.reconnecting.set(true);
+        self.set_timer(Slot::Reconnect, delay, |client| {
+            let attempt = JsValue::from(client.backoff.borrow().attempts());
+            client.emit("reconnect_attempt", std::slice::from_ref(&attempt));
+            client.emit("reconnecting", std::slice::from_ref(&attempt));
+            let mut text = String::from("\n        Socket is trying to reconnect to ");
+            text.push_str(
+                client
+                    .option(Opt::Url)
+                    .as_string()
+                    .as_deref()
+                    .unwrap_or("Sails"),
+            );
+            text.push_str("...\n_-|>_-  (attempt #");
+            text.push_str(&String::from(js_sys::JsString::from(attempt)));
+            text.push_str(")\n");
+            config::notice(&text);
+            if client.stopped.get() || !client.reconnecting.get() {
+                return;
+            }
+            client.session.borrow_mut().opening();
+            if client.open_transport().is_err() {
+                client.lost("transport error", true);
+            }
+        });
+    }
+
+    /// `disconnect()`: closes the connection for good (no reconnection); stops
+    /// a connection attempt quietly.
+    pub(crate) fn disconnect(&self) -> Result<(), ClientError> {
+        let pending = self.reconnecting.get() || self.is_connecting();
+        if !self.is_connected() && !pending {
+            return Err(ClientError::AlreadyDisconnected);
+        }
+        self.stopped.set(true);
+        self.clear_timer(Slot::Reconnect);
+        self.send("41");
+        self.lost("io client disconnect", false);
+        Ok(())
+    }
+
+    /// `reconnect()`.
+    pub(crate) fn reconnect(&self) -> Result<(), ClientError> {
+        if self.is_connecting() {
+            return Err(ClientError::AlreadyConnecting);
+        }
+        if self.is_connected() {
+            return Err(ClientError::AlreadyConnected);
+        }
+        self.clear_timer(Slot::Reconnect);
+        self.reconnecting.set(false);
+        self.backoff.borrow_mut().reset();
+        self.connect()
+    }
+}
+
+/// The page's origin (`location.origin`), or an empty string off a page.
+fn page_origin() -> String {
+    web_sys::window()
+        .and_then(|window| window.location().origin().ok())
+        .unwrap_or_default()
+}
+
+/// Replaces each `{"_placeholder":true,"num":i}` by attachment `i` as an
+/// `ArrayBuffer`.
+fn fill_placeholders(value: JsValue, attachments: &[Vec<u8>]) -> JsValue {
+    if attachments.is_empty() || !value.is_object() {
+        return value;
+    }
+    if get(&value, "_placeholder") == JsValue::TRUE {
+        let index = get(&value, "num").as_f64().unwrap_or(-1.0);
+        if index >= 0.0
+            && let Some(bytes) = attachments.get(index as usize)
+        {
+            return Uint8Array::from(bytes.as_slice()).buffer().into();
+        }
+        return value;
+    }
+    let object: &Object = value.unchecked_ref();
+    for key in Object::keys(object).iter() {
+        if let Some(key) = key.as_string() {
+            let inner = fill_placeholders(get(&value, &key), attachments);
+            set(&value, &key, &inner);
+        }
+    }
+    value
+}
