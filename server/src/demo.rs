@@ -322,7 +322,7 @@ async fn subscribe_pet(
     let id = pet_id(&pets, &id);
     sails
         .pubsub(PET)
-        .subscribe(socket.id(), &[id.clone()])
+        .subscribe(socket.id(), std::slice::from_ref(&id))
         .await?;
     Ok(Json(json!({ "subscribed": id })))
 }
@@ -336,7 +336,7 @@ async fn unsubscribe_pet(
     let id = pet_id(&pets, &id);
     sails
         .pubsub(PET)
-        .unsubscribe(socket.id(), &[id.clone()])
+        .unsubscribe(socket.id(), std::slice::from_ref(&id))
         .await?;
     Ok(Json(json!({ "unsubscribed": id })))
 }

@@ -63,19 +63,18 @@ fn body_value(headers: &HeaderMap, status: StatusCode, bytes: &[u8]) -> Value {
         if status == StatusCode::OK {
             return Value::String(String::new());
         }
-        if status.is_redirection() {
-            if let Some(location) = headers.get(header::LOCATION).and_then(|v| v.to_str().ok()) {
-                return Value::String(format!("Redirecting to {location}"));
-            }
+        if status.is_redirection()
+            && let Some(location) = headers.get(header::LOCATION).and_then(|v| v.to_str().ok())
+        {
+            return Value::String(format!("Redirecting to {location}"));
         }
         return Value::String(status.canonical_reason().unwrap_or_default().into());
     }
-    if is_json(headers) {
-        if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
-            if !value.is_string() {
-                return value;
-            }
-        }
+    if is_json(headers)
+        && let Ok(value) = serde_json::from_slice::<Value>(bytes)
+        && !value.is_string()
+    {
+        return value;
     }
     Value::String(String::from_utf8_lossy(bytes).into_owned())
 }
@@ -159,8 +158,14 @@ mod tests {
             to_jwr(response(200, Some("text/plain"), "ok!")).await.body,
             json!("ok!")
         );
-        assert_eq!(to_jwr(response(404, None, "")).await.body, json!("Not Found"));
-        assert_eq!(to_jwr(response(204, None, "")).await.body, json!("No Content"));
+        assert_eq!(
+            to_jwr(response(404, None, "")).await.body,
+            json!("Not Found")
+        );
+        assert_eq!(
+            to_jwr(response(204, None, "")).await.body,
+            json!("No Content")
+        );
         let mut redirect = response(302, None, "");
         redirect
             .headers_mut()

@@ -266,10 +266,10 @@ impl PubSub {
 
     /// Messages with no v0.9 form keep their v1 fields plus `model` in the legacy envelope.
     fn wrap_other(&self, mut message: Value, _id: &Value) -> Value {
-        if self.envelope == Envelope::Legacy {
-            if let Some(object) = message.as_object_mut() {
-                object.insert("model".into(), json!(self.identity));
-            }
+        if self.envelope == Envelope::Legacy
+            && let Some(object) = message.as_object_mut()
+        {
+            object.insert("model".into(), json!(self.identity));
         }
         message
     }

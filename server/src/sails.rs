@@ -319,15 +319,14 @@ async fn on_handshake(socket: SocketRef, sails: Sails) -> Result<(), HandshakeEr
     let headers = parts.headers.clone();
     let uri = parts.uri.clone();
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().cloned();
-    if let Some(hook) = &sails.shared.before_connect {
-        if !hook(Handshake {
+    if let Some(hook) = &sails.shared.before_connect
+        && !hook(Handshake {
             headers: headers.clone(),
             uri: uri.clone(),
         })
         .await
-        {
-            return Err(HandshakeError::Refused);
-        }
+    {
+        return Err(HandshakeError::Refused);
     }
     let sdk_version = headers
         .get(sails_protocol::sdk::VERSION_KEY)

@@ -71,10 +71,10 @@ impl Sessions {
         &self,
         handshake_cookie: Option<&str>,
     ) -> Result<String, SessionError> {
-        if let Some(id) = self.session_id(handshake_cookie) {
-            if self.store.load(&id).await?.is_some() {
-                return Ok(handshake_cookie.unwrap_or_default().to_owned());
-            }
+        if let Some(id) = self.session_id(handshake_cookie)
+            && self.store.load(&id).await?.is_some()
+        {
+            return Ok(handshake_cookie.unwrap_or_default().to_owned());
         }
         let session = Session::new(None, Arc::new(self.store.clone()), None);
         session.save().await?;
@@ -115,10 +115,10 @@ fn cookie_value<'a>(header: &'a str, name: &str) -> Option<&'a str> {
 /// obtain the session cookie before it connects. The session is created by
 /// touching it, so the session layer sends its `set-cookie`.
 pub(crate) async fn get_cookie(request: axum::extract::Request) -> Response {
-    if let Some(session) = request.extensions().get::<Session>() {
-        if session.insert("__sails_getcookie", true).await.is_err() {
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
+    if let Some(session) = request.extensions().get::<Session>()
+        && session.insert("__sails_getcookie", true).await.is_err()
+    {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     (
         [(

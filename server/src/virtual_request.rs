@@ -148,15 +148,16 @@ impl VirtualRequest {
                 HeaderValue::from_static("application/json"),
             );
         }
-        if !self.has_header(&header::COOKIE) && !self.skips_session() {
-            if let Some(cookie) = cookie.and_then(|c| HeaderValue::from_str(c).ok()) {
-                headers.insert(header::COOKIE, cookie);
-            }
+        if !self.has_header(&header::COOKIE)
+            && !self.skips_session()
+            && let Some(cookie) = cookie.and_then(|c| HeaderValue::from_str(c).ok())
+        {
+            headers.insert(header::COOKIE, cookie);
         }
-        if !self.has_header(&header::ORIGIN) {
-            if let Some(origin) = origin {
-                headers.insert(header::ORIGIN, origin.clone());
-            }
+        if !self.has_header(&header::ORIGIN)
+            && let Some(origin) = origin
+        {
+            headers.insert(header::ORIGIN, origin.clone());
         }
         let body = match &self.body {
             Value::String(text) => text.clone().into_bytes(),

@@ -1,0 +1,152 @@
+use std::time::Duration;
+
+use sails_server::{MissingOrigin, Sails, SocketsConfig, demo};
+use serde_json::json;
+use tokio::sync::mpsc;
+use tower_sessions::MemoryStore;
+
+use crate::support::{Client, ConnectError, Options, WAIT, http, serve, www};
+
+async fn with_config(config: SocketsConfig) -> std::net::SocketAddr {
+    serve(demo::app_with_config(www(), config).0).await
+}
+
+#[tokio::test]
+async fn only_allowed_origins_may_connect() {
+    let config = SocketsConfig {
+        only_allow_origins: Some(vec!["http://good.example".into()]),
+        ..SocketsConfig::default()
+    };
+    let addr = with_config(config.clone()).await;
+    let mut good = Client::connect_with(
+        addr,
+        Options::default().header("origin", "http://good.example"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(good.get_ok("/hello").await, "ok!");
+    // The socket's requests carry its handshake origin.
+    assert_eq!(
+        good.get_ok("/echo").await["headers"]["origin"],
+        "http://good.example"
+    );
+
+    let evil = Client::connect_with(
+        addr,
+        Options::default().header("origin", "http://evil.example"),
+    )
+    .await;
+    assert!(
+        matches!(evil, Err(ConnectError::Http(403))),
+        "{:?}",
+        evil.err()
+    );
+
+    // No Origin header (not a browser): accepted by default…
+    assert!(Client::connect_with(addr, Options::default()).await.is_ok());
+    // …refused when configured like Sails.
+    let strict = with_config(SocketsConfig {
+        missing_origin: MissingOrigin::Refuse,
+        ..config
+    })
+    .await;
+    let refused = Client::connect_with(strict, Options::default()).await;
+    assert!(
+        matches!(refused, Err(ConnectError::Http(403))),
+        "{:?}",
+        refused.err()
+    );
+    // HTTP routes are not affected by the origin list.
+    assert_eq!(http(strict, "GET", "/hello", &[], "").await.0, 200);
+}
+
+#[tokio::test]
+async fn before_connect_can_refuse_and_after_disconnect_sees_the_session() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (app, _) = Sails::builder()
+        .sessions(MemoryStore::default())
+        .before_connect(|handshake| async move {
+            handshake
+                .headers
+                .get("x-token")
+                .is_none_or(|token| token != "bad")
+                && handshake.query_value("__sails_io_sdk_version").is_some()
+        })
+        .after_disconnect(move |event| {
+            let tx = tx.clone();
+            async move {
+                let count = match &event.session {
+                    Some(session) => session.get::<u64>("count").await.ok().flatten(),
+                    None => None,
+                };
+                let _ = tx.send((event.socket_id, count));
+            }
+        })
+        .build(demo::routes());
+    let addr = serve(app).await;
+
+    let refused = Client::connect_with(addr, Options::default().header("x-token", "bad")).await;
+    assert!(
+        matches!(refused, Err(ConnectError::Refused(_))),
+        "{:?}",
+        refused.err()
+    );
+    let no_sdk = Client::connect_with(
+        addr,
+        Options {
+            sdk_version: None,
+            ..Options::default()
+        },
+    )
+    .await;
+    assert!(matches!(no_sdk, Err(ConnectError::Refused(_))));
+
+    let mut client = Client::connect_with(addr, Options::default().header("x-token", "good"))
+        .await
+        .unwrap();
+    let id = client.id().await;
+    assert_eq!(client.get_ok("/count").await, 1);
+    client.close();
+    let (gone, count) = tokio::time::timeout(WAIT, rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(gone, id);
+    assert_eq!(count, Some(1));
+}
+
+#[tokio::test]
+async fn path_heartbeat_and_transports_are_configurable() {
+    let config = SocketsConfig {
+        path: "/realtime".into(),
+        ping_interval: Duration::from_millis(1500),
+        ping_timeout: Duration::from_millis(3000),
+        ..SocketsConfig::default()
+    };
+    let addr = with_config(config).await;
+    let mut client = Client::connect_with(
+        addr,
+        Options {
+            path: "/realtime".into(),
+            ..Options::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(client.open["pingInterval"], 1500);
+    assert_eq!(client.open["pingTimeout"], 3000);
+    assert_eq!(client.open["upgrades"], json!([]));
+    assert_eq!(client.get_ok("/hello").await, "ok!");
+
+    // Websocket only (the default): a polling handshake is refused.
+    let defaults = with_config(SocketsConfig::default()).await;
+    let (status, _, _) = http(
+        defaults,
+        "GET",
+        "/socket.io/?EIO=4&transport=polling",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(status, 400);
+}

@@ -1,0 +1,78 @@
+use serde_json::json;
+
+use crate::support::{Client, Options, demo, http};
+
+#[tokio::test]
+async fn a_cookieless_socket_keeps_one_session_for_its_life() {
+    let addr = demo().await;
+    let mut client = Client::connect(addr).await;
+    assert_eq!(client.get_ok("/count").await, 1);
+    assert_eq!(client.get_ok("/count").await, 2);
+    let mut other = Client::connect(addr).await;
+    assert_eq!(other.get_ok("/count").await, 1);
+    assert_eq!(client.get_ok("/count").await, 3);
+}
+
+#[tokio::test]
+async fn a_browser_socket_shares_the_page_session() {
+    let addr = demo().await;
+    let (status, headers, body) = http(addr, "GET", "/count", &[], "").await;
+    assert_eq!((status, body.as_str()), (200, "1"));
+    let cookie = headers
+        .iter()
+        .find(|(name, _)| name == "set-cookie")
+        .map(|(_, value)| value.split(';').next().unwrap().to_owned())
+        .expect("session cookie");
+    assert!(cookie.starts_with("sails.sid="), "{cookie}");
+
+    let mut client = Client::connect_with(addr, Options::default().header("cookie", &cookie))
+        .await
+        .unwrap();
+    assert_eq!(client.get_ok("/count").await, 2);
+    let (_, _, body) = http(addr, "GET", "/count", &[("cookie", &cookie)], "").await;
+    assert_eq!(body, "3");
+}
+
+#[tokio::test]
+async fn an_unknown_session_cookie_gets_a_fresh_pinned_session() {
+    let addr = demo().await;
+    let options =
+        Options::default().header("cookie", "sails.sid=AAAAAAAAAAAAAAAAAAAAAA; theme=dark");
+    let mut client = Client::connect_with(addr, options).await.unwrap();
+    assert_eq!(client.get_ok("/count").await, 1);
+    assert_eq!(client.get_ok("/count").await, 2);
+    let echoed = client.get_ok("/echo").await;
+    assert!(
+        echoed["headers"]["cookie"]
+            .as_str()
+            .unwrap()
+            .contains("theme=dark")
+    );
+}
+
+#[tokio::test]
+async fn nosession_skips_the_session() {
+    let addr = demo().await;
+    let mut client = Client::connect(addr).await;
+    for _ in 0..2 {
+        let jwr = client
+            .request_with_headers("get", "/count", json!({}), json!({"nosession": "true"}))
+            .await;
+        assert_eq!(jwr["body"], 1);
+    }
+    assert_eq!(client.get_ok("/count").await, 1);
+}
+
+#[tokio::test]
+async fn getcookie_serves_the_connect_script_with_a_session_cookie() {
+    let addr = demo().await;
+    let (status, headers, body) = http(addr, "GET", "/__getcookie", &[], "").await;
+    assert_eq!(status, 200);
+    assert_eq!(body, "_sailsIoJSConnect();");
+    assert!(headers.contains(&("content-type".into(), "application/javascript".into())));
+    assert!(
+        headers
+            .iter()
+            .any(|(name, value)| name == "set-cookie" && value.starts_with("sails.sid="))
+    );
+}
