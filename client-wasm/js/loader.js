@@ -1,9 +1,145 @@
 // Runs right after the wasm-bindgen glue, inside the same closure: `wasm_bindgen`
-// is the glue's init function. Defines `io` synchronously, then loads the wasm
-// module that sits beside this script (`sails.io_bg.wasm`).
+// is the glue's init function, and holds the module's exports once it resolves.
+//
+// sails.io.js pages expect `io`, `io.sails` and `io.socket` as soon as the script
+// tag has run, but the wasm module loads asynchronously. So this defines them at
+// once: `io.sails` with Sails' defaults and the script tag's attributes, and
+// stand-in sockets that record every call. When the module is ready, each
+// stand-in hands its calls over to a real socket and forwards from then on.
+var script = document.currentScript;
 var io = (globalThis.io = globalThis.io || {});
-io.sails = io.sails || {};
-io.sails.ready = wasm_bindgen().then(function () {
-  io.sails.sdk = { versionString: wasm_bindgen.sdkVersionString() };
-  return io.sails;
+if (io.sails) {
+  throw new Error("The socket.io client (`io`) has already been augmented into a Sails socket SDK instance. Is sails.io.js loaded twice?");
+}
+var src = (script && script.src) || "";
+var locals = globalThis.SAILS_LOCALS || {};
+var sails = (io.sails = {
+  autoConnect: true,
+  reconnection: false,
+  useCORSRouteToGetCookie: true,
+  transports: ["websocket"],
+  environment: /#production|\.min\.js/.test(src) || /^(staging|production)$/.test(locals._environment)
+    ? "production"
+    : "development",
+  sdk: {
+    version: "1.2.1",
+    language: "javascript",
+    platform: "browser",
+    versionString: "__sails_io_sdk_version=1.2.1&__sails_io_sdk_platform=browser&__sails_io_sdk_language=javascript",
+  },
+});
+
+// Script-tag settings: `data-<key>` wins over `<key>`; values are JSON when they parse.
+var expected = { autoConnect: "boolean", environment: "string", headers: "object", url: "string" };
+["autoConnect", "reconnection", "environment", "headers", "url", "transports", "path"].forEach(function (key) {
+  var raw = script && (script.getAttribute("data-" + key) || script.getAttribute(key));
+  if (raw === null || raw === undefined) return;
+  var value = raw;
+  try { value = JSON.parse(raw); } catch (e) { /* a bare string */ }
+  if (key === "autoConnect" && value === "") value = true;
+  var type = expected[key];
+  if (type && (typeof value !== type || (type === "object" && (!value || Array.isArray(value))))) {
+    throw new Error("sails.io.js :: Unexpected/invalid configuration for `" + key + "` provided in script tag: `" + raw + "`");
+  }
+  sails[key] = value;
+});
+
+var REQUESTS = ["get", "post", "put", "patch", "delete", "request"];
+var CHAINED = ["on", "off", "removeAllListeners", "disconnect", "reconnect"];
+var standIns = [];
+
+function report(error) {
+  setTimeout(function () { throw error; });
+}
+
+// A socket that records calls until `adopt(real)`, then forwards them.
+function standIn(autoConnecting) {
+  var calls = [];
+  var real;
+  var socket = {};
+  function forward(name) {
+    return function () {
+      return real[name].apply(real, arguments);
+    };
+  }
+  REQUESTS.forEach(function (name) {
+    socket[name] = function () {
+      if (real) return real[name].apply(real, arguments);
+      var args = arguments;
+      var last = args[args.length - 1];
+      if (typeof last === "function") {
+        calls.push([name, args]);
+        return undefined;
+      }
+      return new Promise(function (resolve, reject) {
+        calls.push([name, args, resolve, reject]);
+      });
+    };
+  });
+  CHAINED.forEach(function (name) {
+    socket[name] = function () {
+      if (real) return real[name].apply(real, arguments);
+      calls.push([name, arguments]);
+      return socket;
+    };
+  });
+  socket.isConnected = function () { return real ? real.isConnected() : false; };
+  socket.isConnecting = function () { return real ? real.isConnecting() : false; };
+  socket.mightBeAboutToAutoConnect = function () {
+    return real ? real.mightBeAboutToAutoConnect() : autoConnecting;
+  };
+  var methods = Object.keys(socket);
+  function adopt(socketFromWasm) {
+    real = socketFromWasm;
+    // Properties the page set meanwhile (options, or its own flags).
+    Object.keys(socket).forEach(function (key) {
+      if (methods.indexOf(key) < 0) real[key] = socket[key];
+    });
+    methods.forEach(function (name) { socket[name] = forward(name); });
+    calls.forEach(function (call) {
+      try {
+        var result = real[call[0]].apply(real, call[1]);
+        if (call[2]) result.then(call[2], call[3]);
+      } catch (error) {
+        if (call[3]) call[3](error);
+        else report(error);
+      }
+    });
+    calls = [];
+    return real;
+  }
+  return { socket: socket, adopt: adopt };
+}
+
+sails.connect = function (url, opts) {
+  var pending = standIn(false);
+  standIns.push([pending, url, opts]);
+  return pending.socket;
+};
+
+var auto = standIn(true);
+io.socket = auto.socket;
+
+sails.ready = wasm_bindgen().then(function () {
+  wasm_bindgen.install(io);
+  standIns.forEach(function (entry) {
+    try {
+      entry[0].adopt(wasm_bindgen.connect(entry[1], entry[2]));
+    } catch (error) {
+      report(error);
+    }
+  });
+  standIns = [];
+  var socket = auto.adopt(wasm_bindgen.createSocket());
+  if (io.socket === auto.socket) io.socket = socket;
+  if (sails.autoConnect === false || sails.autoconnect === false) {
+    if (io.socket === socket) delete io.socket;
+  } else {
+    try {
+      socket._connect();
+    } catch (error) {
+      report(error);
+    }
+  }
+  return sails;
 });

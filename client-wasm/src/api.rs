@@ -42,7 +42,7 @@ extern "C" {
 }
 
 fn js_error(err: ClientError) -> JsValue {
-    js_sys::Error::new(&err.to_string()).into()
+    js_sys::Error::new(&err.message()).into()
 }
 
 fn to_function(closure: &Method) -> &Function {

@@ -64,8 +64,14 @@ struct CookieWait {
 
 impl Drop for CookieWait {
     fn drop(&mut self) {
+        set(&self.script, "onload", &JsValue::NULL);
+        set(&self.script, "onerror", &JsValue::NULL);
         self.script.remove();
-        let _ = js_sys::Reflect::delete_property(&js_sys::global(), &COOKIE_CALLBACK.into());
+        let global = js_sys::global();
+        let ours: &JsValue = self._callback.as_ref();
+        if &get(&global, COOKIE_CALLBACK) == ours {
+            let _ = js_sys::Reflect::delete_property(&global, &COOKIE_CALLBACK.into());
+        }
     }
 }
 
@@ -284,9 +290,10 @@ impl Client {
             Object::new().into()
         };
         let method = method
-            .as_string()
-            .filter(|m| !m.is_empty())
-            .map_or_else(|| "get".to_owned(), |m| m.to_lowercase());
+            .dyn_into::<js_sys::JsString>()
+            .ok()
+            .filter(|m| m.length() > 0)
+            .map_or_else(|| "get".to_owned(), |m| m.to_lower_case().into());
         let (reply, promise) = match cb.dyn_ref::<Function>() {
             Some(cb) => (Reply::Callback(cb.clone()), JsValue::UNDEFINED),
             None => {
@@ -352,7 +359,7 @@ impl Client {
         set(&context, "url", &request.url);
         let json = JSON::stringify(&Array::of2(&method, &context))?;
         let mut frame = String::from("42");
-        frame.push_str(&ack_id.to_string());
+        push_decimal(&mut frame, ack_id);
         frame.push_str(&String::from(json));
         Ok(frame)
     }
@@ -461,7 +468,8 @@ impl Client {
     }
 
     /// Loads `src` as a script and connects once it calls
-    /// `window._sailsIoJSConnect()` (or fails to load).
+    /// `window._sailsIoJSConnect()`, or has loaded or failed to load (so that
+    /// sockets fetching cookies at the same time do not wait for each other).
     fn fetch_cookie(&self, src: &str) -> Result<(), ClientError> {
         let document = web_sys::window()
             .and_then(|window| window.document())
@@ -472,15 +480,18 @@ impl Client {
         let me = self.me.clone();
         let callback = Closure::<dyn FnMut()>::new(move || {
             if let Some(client) = me.upgrade() {
-                let wait = client.cookie.borrow_mut().take();
+                let Some(wait) = client.cookie.borrow_mut().take() else {
+                    return;
+                };
                 drop(wait);
                 if let Err(err) = client.open_transport() {
-                    client.emit("error", &[Error::new(&err.to_string()).into()]);
+                    client.emit("error", &[Error::new(&err.message()).into()]);
                 }
             }
         });
         let function: &Function = callback.as_ref().unchecked_ref();
         set(&js_sys::global(), COOKIE_CALLBACK, function);
+        set(&script, "onload", function);
         set(&script, "onerror", function);
         let _ = script.set_attribute("src", src);
         if let Some(head) = document.head() {
@@ -641,7 +652,7 @@ impl Client {
             }
             Step::ServerClosed => self.lost("io server disconnect", false),
             Step::Invalid(err) => {
-                let message = ClientError::Protocol(err).to_string();
+                let message = ClientError::Protocol(err).message();
                 self.emit("error", &[Error::new(&message).into()]);
             }
         }
@@ -652,7 +663,7 @@ impl Client {
         match JSON::parse(payload) {
             Ok(value) if Array::is_array(&value) => Some(fill_placeholders(value, attachments)),
             _ => {
-                let message = ClientError::BadJson.to_string();
+                let message = ClientError::BadJson.message();
                 self.emit("error", &[Error::new(&message).into()]);
                 None
             }
@@ -700,7 +711,7 @@ impl Client {
             let mut text = String::from(
                 "\n  |>    Socket reconnected successfully after\n\\___/   being offline at least ",
             );
-            text.push_str(&offline.to_string());
+            text.push_str(&js_number(offline));
             text.push_str(" seconds.\n");
             config::notice(&text);
             self.emit("reconnect", &[JsValue::from(attempts)]);
@@ -800,7 +811,7 @@ impl Client {
                     .unwrap_or("Sails"),
             );
             text.push_str("...\n_-|>_-  (attempt #");
-            text.push_str(&String::from(js_sys::JsString::from(attempt)));
+            text.push_str(&js_number(attempt.as_f64().unwrap_or(0.0)));
             text.push_str(")\n");
             config::notice(&text);
             if client.stopped.get() || !client.reconnecting.get() {
@@ -840,6 +851,26 @@ impl Client {
         self.backoff.borrow_mut().reset();
         self.connect()
     }
+}
+
+/// Appends `value` in decimal (without `core::fmt`).
+fn push_decimal(out: &mut String, mut value: u64) {
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    loop {
+        digits[len] = b'0' + (value % 10) as u8;
+        len += 1;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    out.extend(digits[..len].iter().rev().map(|&d| char::from(d)));
+}
+
+/// A number as JS prints it.
+fn js_number(value: f64) -> String {
+    crate::jwr::js_string(&JsValue::from_f64(value))
 }
 
 /// The page's origin (`location.origin`), or an empty string off a page.

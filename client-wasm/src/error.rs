@@ -42,8 +42,10 @@ pub enum ClientError {
 
 const USAGE: &str = "\nUsage:\nsocket.request( options, [fnToCallWhenComplete] )\n\noptions.url :: e.g. \"/foo/bar\"\noptions.method :: e.g. \"get\", \"post\", \"put\", or \"delete\", etc.\noptions.params :: e.g. { emailAddress: \"mike@example.com\" }\noptions.headers :: e.g. { \"x-my-custom-header\": \"some string\" }";
 
-impl fmt::Display for ClientError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl ClientError {
+    /// The message of the JS `Error` (built without `core::fmt`, which would
+    /// cost the wasm module kilobytes).
+    pub fn message(&self) -> String {
         let (text, usage) = match self {
             Self::InvalidCallback => ("Invalid callback function!", true),
             Self::InvalidUrl => ("Invalid or missing URL!", true),
@@ -68,10 +70,10 @@ impl fmt::Display for ClientError {
                 true,
             ),
             Self::ChangeWhileConnected(option) => {
-                return write!(
-                    f,
-                    "Cannot change value of `{option}` while socket is connected."
-                );
+                let mut text = String::from("Cannot change value of `");
+                text.push_str(option);
+                text.push_str("` while socket is connected.");
+                return text;
             }
             Self::AlreadyDisconnected => {
                 ("Cannot disconnect- socket is already disconnected", false)
@@ -83,14 +85,24 @@ impl fmt::Display for ClientError {
                 false,
             ),
             Self::BadEndpoint => ("Cannot make a WebSocket URL from `url` and `path`.", false),
-            Self::Protocol(err) => return write!(f, "Unexpected data from the server: {err}"),
+            Self::Protocol(err) => {
+                let mut text = String::from("Unexpected data from the server: ");
+                text.push_str(err.description());
+                return text;
+            }
             Self::BadJson => ("Unexpected data from the server: invalid JSON", false),
         };
-        f.write_str(text)?;
+        let mut message = String::from(text);
         if usage {
-            f.write_str(USAGE)?;
+            message.push_str(USAGE);
         }
-        Ok(())
+        message
+    }
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
     }
 }
 
@@ -110,15 +122,15 @@ mod tests {
     fn messages_match_sails_io_js() {
         assert!(
             ClientError::InvalidUrl
-                .to_string()
+                .message()
                 .starts_with("Invalid or missing URL!\nUsage:")
         );
         assert_eq!(
-            ClientError::ChangeWhileConnected("url").to_string(),
+            ClientError::ChangeWhileConnected("url").message(),
             "Cannot change value of `url` while socket is connected."
         );
         assert_eq!(
-            ClientError::AlreadyDisconnected.to_string(),
+            ClientError::AlreadyDisconnected.message(),
             "Cannot disconnect- socket is already disconnected"
         );
     }

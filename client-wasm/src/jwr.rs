@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 extern "C" {
     /// `String(value)`, as JS string concatenation converts it.
     #[wasm_bindgen(js_name = String)]
-    fn js_string(value: &JsValue) -> String;
+    pub(crate) fn js_string(value: &JsValue) -> String;
 }
 
 /// The response to a virtual request: `body`, `headers`, `statusCode`, and

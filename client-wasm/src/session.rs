@@ -38,14 +38,26 @@ pub enum ProtocolError {
     UnexpectedBinary,
 }
 
+impl ProtocolError {
+    /// A short description, without the offending bytes.
+    pub fn description(&self) -> &'static str {
+        match self {
+            Self::Engine(EngineError::Empty) => "empty Engine.IO frame",
+            Self::Engine(EngineError::UnknownType(_)) => "unknown Engine.IO packet type",
+            Self::Socket(SocketError::Empty) => "empty Socket.IO packet",
+            Self::Socket(SocketError::UnknownType(_)) => "unknown Socket.IO packet type",
+            Self::Socket(SocketError::BadAttachmentCount) => "bad attachment count",
+            Self::Socket(SocketError::BadAckId) => "ack id out of range",
+            Self::Socket(SocketError::PayloadNotArray) => "event or ack payload is not an array",
+            Self::BadHandshake => "malformed Engine.IO handshake",
+            Self::UnexpectedBinary => "unexpected binary frame",
+        }
+    }
+}
+
 impl core::fmt::Display for ProtocolError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            Self::Engine(err) => err.fmt(f),
-            Self::Socket(err) => err.fmt(f),
-            Self::BadHandshake => f.write_str("malformed Engine.IO handshake"),
-            Self::UnexpectedBinary => f.write_str("unexpected binary frame"),
-        }
+        f.write_str(self.description())
     }
 }
 

@@ -1,15 +1,182 @@
 //! Tests that run inside headless Chromium (`wasm-pack test --headless --chrome`).
+//!
+//! Each test drives one scenario of `tests/support.js`, written against the
+//! client's JS API as a page uses it. Scenarios marked "interop" need the
+//! interop server: its URL comes from `SAILS_TEST_URL` at compile time
+//! (`cargo xtask test` sets it). The others replace `WebSocket` with a fake
+//! server to play bad input, heartbeats and reconnection exactly.
 #![cfg(target_arch = "wasm32")]
 
+use js_sys::{Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen(module = "/tests/support.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = verbsAndJwr)]
+    fn verbs_and_jwr(api: &JsValue, url: &str) -> Promise;
+    fn promises(api: &JsValue, url: &str) -> Promise;
+    fn validation(api: &JsValue, url: &str) -> Promise;
+    #[wasm_bindgen(js_name = headersPrecedence)]
+    fn headers_precedence(api: &JsValue, url: &str) -> Promise;
+    #[wasm_bindgen(js_name = queueBeforeConnect)]
+    fn queue_before_connect(api: &JsValue, url: &str) -> Promise;
+    #[wasm_bindgen(js_name = inFlightOnDisconnect)]
+    fn in_flight_on_disconnect(api: &JsValue, url: &str) -> Promise;
+    #[wasm_bindgen(js_name = listenersSurviveReconnect)]
+    fn listeners_survive_reconnect(api: &JsValue, url: &str) -> Promise;
+    #[wasm_bindgen(js_name = serverEvents)]
+    fn server_events(api: &JsValue, url: &str) -> Promise;
+    fn sessions(api: &JsValue, url: &str) -> Promise;
+    #[wasm_bindgen(js_name = engineIo4)]
+    fn engine_io_4(api: &JsValue, url: &str) -> Promise;
+    #[wasm_bindgen(js_name = queryAndPath)]
+    fn query_and_path(api: &JsValue, url: &str) -> Promise;
+    #[wasm_bindgen(js_name = configFallback)]
+    fn config_fallback(api: &JsValue, url: &str) -> Promise;
+    #[wasm_bindgen(js_name = badServerInput)]
+    fn bad_server_input(api: &JsValue) -> Promise;
+    #[wasm_bindgen(js_name = heartbeatsAndEngineIo4)]
+    fn heartbeats_and_engine_io_4(api: &JsValue) -> Promise;
+    #[wasm_bindgen(js_name = refusedAndReconnection)]
+    fn refused_and_reconnection(api: &JsValue) -> Promise;
+    #[wasm_bindgen(js_name = crossOriginCookie)]
+    fn cross_origin_cookie(api: &JsValue) -> Promise;
+}
+
+/// The interop server's URL, or a clear failure.
+fn server() -> &'static str {
+    match option_env!("SAILS_TEST_URL") {
+        Some(url) => url,
+        None => panic!(
+            "SAILS_TEST_URL is not set: start the interop example \
+             (`cargo run -p sails-server --example interop -- --port 0`) and build the \
+             tests with SAILS_TEST_URL=http://127.0.0.1:<PORT> (`cargo xtask test` does both)"
+        ),
+    }
+}
+
+/// `{ connect, createSocket, sails }`, the module's exports as JS functions.
+fn api() -> JsValue {
+    let api = Object::new();
+    let connect =
+        Closure::<dyn Fn(JsValue, JsValue) -> Result<JsValue, JsValue>>::new(|url, opts| {
+            sails_io_wasm::connect(url, opts).map(JsValue::from)
+        });
+    let create = Closure::<dyn Fn(JsValue) -> JsValue>::new(|opts| {
+        sails_io_wasm::create_socket(opts).into()
+    });
+    let sails = Closure::<dyn Fn() -> JsValue>::new(|| sails_io_wasm::sails().into());
+    for (name, function) in [
+        ("connect", connect.into_js_value()),
+        ("createSocket", create.into_js_value()),
+        ("sails", sails.into_js_value()),
+    ] {
+        Reflect::set(&api, &name.into(), &function).unwrap();
+    }
+    api.into()
+}
+
+/// Awaits a scenario and fails the test with its error message.
+async fn run(scenario: Promise) {
+    if let Err(error) = JsFuture::from(scenario).await {
+        let message = Reflect::get(&error, &"message".into())
+            .ok()
+            .and_then(|m| m.as_string())
+            .unwrap_or_else(|| format!("{error:?}"));
+        panic!("{message}");
+    }
+}
 
 #[wasm_bindgen_test]
 fn announces_the_sails_io_js_sdk() {
     let version = sails_io_wasm::sdk_version_string();
     assert!(version.starts_with("__sails_io_sdk_version=1.2.1&"));
-    // The test really runs in a browser page: the DOM is there.
-    let has_document = js_sys::Reflect::has(&js_sys::global(), &"document".into()).unwrap();
-    assert!(has_document);
+}
+
+// ---- interop server ---------------------------------------------------------
+
+#[wasm_bindgen_test]
+async fn interop_verbs_and_jwr() {
+    run(verbs_and_jwr(&api(), server())).await;
+}
+
+#[wasm_bindgen_test]
+async fn interop_promise_api() {
+    run(promises(&api(), server())).await;
+}
+
+#[wasm_bindgen_test]
+async fn interop_validation_and_option_setters() {
+    run(validation(&api(), server())).await;
+}
+
+#[wasm_bindgen_test]
+async fn interop_header_precedence() {
+    run(headers_precedence(&api(), server())).await;
+}
+
+#[wasm_bindgen_test]
+async fn interop_requests_queue_until_connected() {
+    run(queue_before_connect(&api(), server())).await;
+}
+
+#[wasm_bindgen_test]
+async fn interop_in_flight_requests_fail_on_disconnect() {
+    run(in_flight_on_disconnect(&api(), server())).await;
+}
+
+#[wasm_bindgen_test]
+async fn interop_listeners_survive_reconnect() {
+    run(listeners_survive_reconnect(&api(), server())).await;
+}
+
+#[wasm_bindgen_test]
+async fn interop_server_events_rooms_and_pubsub() {
+    run(server_events(&api(), server())).await;
+}
+
+#[wasm_bindgen_test]
+async fn interop_one_session_per_socket() {
+    run(sessions(&api(), server())).await;
+}
+
+#[wasm_bindgen_test]
+async fn interop_engine_io_4() {
+    run(engine_io_4(&api(), server())).await;
+}
+
+#[wasm_bindgen_test]
+async fn interop_query_and_path() {
+    run(query_and_path(&api(), server())).await;
+}
+
+#[wasm_bindgen_test]
+async fn interop_io_sails_defaults_and_headers() {
+    run(config_fallback(&api(), server())).await;
+}
+
+// ---- fake server ------------------------------------------------------------
+
+#[wasm_bindgen_test]
+async fn bad_server_input_is_reported_not_fatal() {
+    run(bad_server_input(&api())).await;
+}
+
+#[wasm_bindgen_test]
+async fn heartbeats_in_both_engine_io_versions() {
+    run(heartbeats_and_engine_io_4(&api())).await;
+}
+
+#[wasm_bindgen_test]
+async fn refusal_and_reconnection_with_backoff() {
+    run(refused_and_reconnection(&api())).await;
+}
+
+#[wasm_bindgen_test]
+async fn cross_origin_session_cookie_first() {
+    run(cross_origin_cookie(&api())).await;
 }

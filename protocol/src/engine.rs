@@ -132,7 +132,11 @@ impl Handshake {
             return None;
         }
         let field = |key: &str, default: u32| {
-            json.find(key)
+            // A byte search: `str::find` would pull a substring searcher into
+            // the browser client.
+            json.as_bytes()
+                .windows(key.len())
+                .position(|window| window == key.as_bytes())
                 .and_then(|at| {
                     let after = json[at + key.len()..].trim_start().strip_prefix(':')?;
                     let after = after.trim_start();
