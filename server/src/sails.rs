@@ -82,6 +82,8 @@ struct SocketContext {
     sdk: Result<(), ParseError>,
     /// The peer address of the handshake connection, when the server records it.
     peer: Option<ConnectInfo<SocketAddr>>,
+    /// The session created for this socket at connect, deleted when it disconnects.
+    pinned_session: Option<tower_sessions::session::Id>,
 }
 
 struct Shared {
@@ -333,20 +335,22 @@ async fn on_handshake(socket: SocketRef, sails: Sails) -> Result<(), HandshakeEr
         .and_then(|value| value.to_str().ok())
         .or_else(|| query_value(&uri, sails_protocol::sdk::VERSION_KEY));
     let handshake_cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
-    let cookie = match &sails.shared.sessions {
-        Some(sessions) => Some(
-            sessions
+    let (cookie, pinned_session) = match &sails.shared.sessions {
+        Some(sessions) => {
+            let (cookie, pinned) = sessions
                 .socket_cookie(handshake_cookie)
                 .await
-                .map_err(|_| HandshakeError::Session)?,
-        ),
-        None => handshake_cookie.map(str::to_owned),
+                .map_err(|_| HandshakeError::Session)?;
+            (Some(cookie), pinned)
+        }
+        None => (handshake_cookie.map(str::to_owned), None),
     };
     socket.extensions.insert(SocketContext {
         cookie,
         origin: headers.get(header::ORIGIN).cloned(),
         sdk: check_sdk_version(sdk_version),
         peer,
+        pinned_session,
     });
     Ok(())
 }
@@ -373,20 +377,29 @@ async fn on_connect(socket: SocketRef, sails: Sails, pipeline: Router) {
 }
 
 async fn on_disconnect(socket: SocketRef, reason: DisconnectReason, sails: Sails) {
-    let Some(hook) = &sails.shared.after_disconnect else {
-        return;
-    };
     let context = socket.extensions.get::<SocketContext>();
-    let session =
-        sails.shared.sessions.as_ref().and_then(|sessions| {
-            sessions.session(context.as_ref().and_then(|c| c.cookie.as_deref()))
-        });
-    hook(Disconnected {
-        socket_id: socket.id.to_string(),
-        session,
-        reason: reason.to_string(),
-    })
-    .await;
+    let socket_id = socket.id.to_string();
+    // The hook runs on its own task: socketioxide cleans up the socket's
+    // rooms only after this handler returns.
+    tokio::spawn(async move {
+        let sessions = sails.shared.sessions.as_ref();
+        if let Some(hook) = &sails.shared.after_disconnect {
+            let cookie = context.as_ref().and_then(|c| c.cookie.as_deref());
+            hook(Disconnected {
+                socket_id,
+                session: sessions.and_then(|sessions| sessions.session(cookie)),
+                reason: reason.to_string(),
+            })
+            .await;
+        }
+        if let (Some(sessions), Some(pinned)) = (
+            sessions,
+            context.as_ref().and_then(|c| c.pinned_session.as_ref()),
+        ) {
+            // Nobody else knows this session's cookie; a store failure only leaves it to expire.
+            let _ = sessions.forget(pinned).await;
+        }
+    });
 }
 
 /// One virtual request: parse it, send it through the application's router,
@@ -426,6 +439,7 @@ async fn handle_virtual_request(
         origin: None,
         sdk: Ok(()),
         peer: None,
+        pinned_session: None,
     });
     let mut http = request.into_http(context.cookie.as_deref(), context.origin.as_ref());
     http.extensions_mut()

@@ -66,15 +66,16 @@ impl Sessions {
 
     /// The `cookie` header a socket's virtual requests carry: the handshake's
     /// own when it names a live session, otherwise the handshake's cookies
-    /// plus a brand-new session's cookie.
+    /// plus a brand-new session's cookie (whose id is returned too: only this
+    /// socket knows it, so it ends with the socket).
     pub(crate) async fn socket_cookie(
         &self,
         handshake_cookie: Option<&str>,
-    ) -> Result<String, SessionError> {
+    ) -> Result<(String, Option<Id>), SessionError> {
         if let Some(id) = self.session_id(handshake_cookie)
             && self.store.load(&id).await?.is_some()
         {
-            return Ok(handshake_cookie.unwrap_or_default().to_owned());
+            return Ok((handshake_cookie.unwrap_or_default().to_owned(), None));
         }
         let session = Session::new(None, Arc::new(self.store.clone()), None);
         session.save().await?;
@@ -93,7 +94,12 @@ impl Sessions {
             cookie.push_str("; ");
             cookie.push_str(pair);
         }
-        Ok(cookie)
+        Ok((cookie, Some(id)))
+    }
+
+    /// Deletes a session pinned to a socket that is gone.
+    pub(crate) async fn forget(&self, id: &Id) -> Result<(), SessionError> {
+        Ok(self.store.delete(id).await?)
     }
 
     /// The session named by a socket's cookie, for hooks that run outside a request.
@@ -154,16 +160,23 @@ mod tests {
     #[tokio::test]
     async fn pins_a_new_session_to_a_cookieless_socket() {
         let sessions = sessions();
-        let cookie = sessions.socket_cookie(Some("theme=dark")).await.unwrap();
+        let (cookie, pinned) = sessions.socket_cookie(Some("theme=dark")).await.unwrap();
         assert!(cookie.starts_with("sails.sid="), "{cookie}");
         assert!(cookie.ends_with("; theme=dark"), "{cookie}");
+        let pinned = pinned.expect("a new session");
         // A live session is kept as it is.
-        assert_eq!(sessions.socket_cookie(Some(&cookie)).await.unwrap(), cookie);
+        assert_eq!(
+            sessions.socket_cookie(Some(&cookie)).await.unwrap(),
+            (cookie.clone(), None)
+        );
         // An unknown one is replaced.
-        let fresh = sessions
+        let (fresh, _) = sessions
             .socket_cookie(Some("sails.sid=AAAAAAAAAAAAAAAAAAAAAA"))
             .await
             .unwrap();
         assert_ne!(fresh, "sails.sid=AAAAAAAAAAAAAAAAAAAAAA");
+        // A pinned session ends with its socket.
+        sessions.forget(&pinned).await.unwrap();
+        assert!(sessions.store.load(&pinned).await.unwrap().is_none());
     }
 }

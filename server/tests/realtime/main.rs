@@ -8,12 +8,14 @@
 //! - `security`: origins, `before_connect`, `after_disconnect`, transports, path
 //! - `bad_input`: malformed requests never crash the server or other sockets
 //! - `engine_io`: EIO3 and EIO4 heartbeats
+//! - `scale`: one broadcast to thousands of sockets
 
 mod support;
 
 mod bad_input;
 mod engine_io;
 mod pubsub;
+mod scale;
 mod security;
 mod sessions;
 mod sockets_api;
