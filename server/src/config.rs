@@ -50,6 +50,13 @@ pub struct SocketsConfig {
     pub missing_origin: MissingOrigin,
     /// The largest response body a virtual request may return, in bytes (16 MiB).
     pub max_response_body: usize,
+    /// How many of one socket's virtual requests run at once (64); the
+    /// others wait their turn, so a flood of requests never overflows the
+    /// socket's send buffer with answers.
+    pub max_requests_in_flight: usize,
+    /// How many packets may wait to be written to one socket (256); a socket
+    /// that reads slower than the server sends loses the excess.
+    pub send_buffer: usize,
 }
 
 impl Default for SocketsConfig {
@@ -63,6 +70,8 @@ impl Default for SocketsConfig {
             only_allow_origins: None,
             missing_origin: MissingOrigin::Allow,
             max_response_body: 16 * 1024 * 1024,
+            max_requests_in_flight: 64,
+            send_buffer: 256,
         }
     }
 }
@@ -105,6 +114,7 @@ impl SocketsConfig {
             .max_payload(self.max_payload)
             .ws_max_message_size(max_message)
             .ws_max_frame_size(max_message)
+            .max_buffer_size(self.send_buffer.max(1))
     }
 }
 

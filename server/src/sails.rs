@@ -84,6 +84,8 @@ struct SocketContext {
     peer: Option<ConnectInfo<SocketAddr>>,
     /// The session created for this socket at connect, deleted when it disconnects.
     pinned_session: Option<tower_sessions::session::Id>,
+    /// Limits how many of its virtual requests run at once.
+    in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 struct Shared {
@@ -351,6 +353,9 @@ async fn on_handshake(socket: SocketRef, sails: Sails) -> Result<(), HandshakeEr
         sdk: check_sdk_version(sdk_version),
         peer,
         pinned_session,
+        in_flight: Arc::new(tokio::sync::Semaphore::new(
+            sails.shared.config.max_requests_in_flight.max(1),
+        )),
     });
     Ok(())
 }
@@ -434,26 +439,28 @@ async fn handle_virtual_request(
             return;
         }
     };
-    let context = context.unwrap_or_else(|| SocketContext {
-        cookie: None,
-        origin: None,
-        sdk: Ok(()),
-        peer: None,
-        pinned_session: None,
-    });
+    let Some(context) = context else {
+        return;
+    };
+    // Never fails: the semaphore is not closed while its socket lives.
+    let Ok(_turn) = context.in_flight.clone().acquire_owned().await else {
+        return;
+    };
     let mut http = request.into_http(context.cookie.as_deref(), context.origin.as_ref());
     http.extensions_mut()
         .insert(SocketRequest::new(socket.id.to_string()));
     if let Some(peer) = context.peer {
         http.extensions_mut().insert(peer);
     }
-    let response = match pipeline.oneshot(http).await {
-        Ok(response) => response,
-        Err(infallible) => match infallible {},
+    // On its own task, so that a panicking handler becomes a 500 for this
+    // request instead of a request that is never answered.
+    let jwr = match tokio::spawn(pipeline.oneshot(http)).await {
+        Ok(Ok(response)) => Jwr::from_response(response, sails.shared.config.max_response_body)
+            .await
+            .unwrap_or_else(|_| Jwr::internal_error()),
+        Ok(Err(infallible)) => match infallible {},
+        Err(_panicked) => Jwr::internal_error(),
     };
-    let jwr = Jwr::from_response(response, sails.shared.config.max_response_body)
-        .await
-        .unwrap_or_else(|_| Jwr::internal_error());
     if wants_ack {
         // A client that disconnected meanwhile simply gets no answer.
         let _ = ack.send(&jwr);

@@ -69,6 +69,11 @@ impl Sockets {
         self.io.of("/").ok_or(SocketsError::NotRunning)
     }
 
+    /// `getId(req)`: the id of the socket a request came from.
+    pub fn get_id(request: &crate::SocketRequest) -> &str {
+        request.id()
+    }
+
     /// `join(id, room)`: the socket with this id joins `room` (on whichever server it is).
     pub async fn join(&self, socket_id: &str, room: &str) -> Result<(), SocketsError> {
         self.add_room_members_to_rooms(socket_id, &[room]).await

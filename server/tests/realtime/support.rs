@@ -281,6 +281,29 @@ impl Client {
         }
     }
 
+    /// Sends a virtual request now and returns a future of its JWR (for many in flight).
+    pub(crate) fn start_request(
+        &mut self,
+        method: &str,
+        url: &str,
+        data: Value,
+    ) -> impl std::future::Future<Output = Value> + use<> {
+        self.next_ack += 1;
+        let id = self.next_ack;
+        let (tx, rx) = oneshot::channel();
+        self.inbox.lock().unwrap().acks.insert(id, tx);
+        let payload = json!([method, {"method": method, "headers": {}, "data": data, "url": url}])
+            .to_string();
+        let packet = SocketPacket::new(PacketType::Event, Some(id), &payload);
+        self.send_frame(EnginePacket::Message(&packet.encode()).encode());
+        async move {
+            match timeout(WAIT, rx).await {
+                Ok(Ok(mut args)) => args.remove(0),
+                _ => panic!("no ack for request {id} within {WAIT:?}"),
+            }
+        }
+    }
+
     /// Sends `[event, ...args]` without an ack id.
     pub(crate) fn emit_raw(&self, payload: &str) {
         let packet = SocketPacket::new(PacketType::Event, None, payload);

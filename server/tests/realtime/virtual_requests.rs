@@ -1,4 +1,7 @@
+use std::net::SocketAddr;
+
 use axum::Router;
+use axum::extract::ConnectInfo;
 use axum::http::HeaderValue;
 use axum::routing::get;
 use serde_json::json;
@@ -100,10 +103,19 @@ async fn params_data_and_request_headers() {
     assert_eq!(jwr["body"]["headers"]["x-custom"], "yes");
 }
 
+async fn panicking_handler() -> &'static str {
+    panic!("a handler bug")
+}
+
 #[tokio::test]
 async fn middleware_and_extractors_run_for_socket_requests_too() {
     let router = Router::new()
         .route("/tagged", get(|| async { "tagged" }))
+        .route(
+            "/peer",
+            get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.ip().to_string() }),
+        )
+        .route("/panic", get(panicking_handler))
         .layer(axum::middleware::map_response(
             |mut response: axum::response::Response| async {
                 response
@@ -122,6 +134,26 @@ async fn middleware_and_extractors_run_for_socket_requests_too() {
     assert_eq!(jwr["headers"]["x-layer"], "on");
     let (_, headers, _) = http(addr, "GET", "/tagged", &[], "").await;
     assert!(headers.contains(&("x-layer".into(), "on".into())));
+    // `req.ip`: the handshake's peer address.
+    assert_eq!(client.get_ok("/peer").await, "127.0.0.1");
+    // A panicking handler answers 500 and the socket keeps working.
+    let jwr = client.request("get", "/panic", json!({})).await;
+    assert_eq!(jwr["statusCode"], 500);
+    assert_eq!(jwr["body"], "Internal Server Error");
+    assert_eq!(client.get_ok("/tagged").await, "tagged");
+}
+
+#[tokio::test]
+async fn a_flood_of_requests_on_one_socket_is_answered() {
+    let addr = demo().await;
+    let mut client = Client::connect(addr).await;
+    let pending: Vec<_> = (0..1_000)
+        .map(|n| client.start_request("post", "/echo", json!({"n": n})))
+        .collect();
+    for (n, reply) in pending.into_iter().enumerate() {
+        let jwr = reply.await;
+        assert_eq!(jwr["body"]["body"]["n"], n);
+    }
 }
 
 #[tokio::test]
