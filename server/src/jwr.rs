@@ -6,11 +6,36 @@ use axum::http::{HeaderMap, Response, StatusCode, header};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+/// The body of a JWR.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JwrBody {
+    /// A JSON value (JSON bodies) or a string (text bodies).
+    Json(Value),
+    /// Binary bodies (`application/octet-stream`, or not UTF-8), sent as a
+    /// Socket.IO binary attachment like a Sails `Buffer` body.
+    Binary(Vec<u8>),
+}
+
+impl Serialize for JwrBody {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Json(value) => value.serialize(serializer),
+            Self::Binary(bytes) => serializer.serialize_bytes(bytes),
+        }
+    }
+}
+
+impl PartialEq<Value> for JwrBody {
+    fn eq(&self, other: &Value) -> bool {
+        matches!(self, Self::Json(value) if value == other)
+    }
+}
+
 /// The ack of a virtual request: `{body, headers, statusCode}`.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Jwr {
-    /// JSON bodies as JSON values, other bodies as text.
-    pub body: Value,
+    /// JSON bodies as JSON values, text bodies as strings, others as binary.
+    pub body: JwrBody,
     /// Response headers with lower-case names; `set-cookie` is never included.
     pub headers: Map<String, Value>,
     /// The HTTP status code.
@@ -47,7 +72,7 @@ impl Jwr {
     /// A plain 500 JWR, for when the response itself could not be read.
     pub fn internal_error() -> Self {
         Self {
-            body: Value::String("Internal Server Error".into()),
+            body: JwrBody::Json(Value::String("Internal Server Error".into())),
             headers: Map::new(),
             status_code: 500,
         }
@@ -58,7 +83,14 @@ impl Jwr {
 /// except a JSON string, which stays its JSON text (as Sails sends it). An
 /// empty body on a non-200 response becomes what Express would have sent:
 /// `Redirecting to <location>` for a redirect, else the status' reason phrase.
-fn body_value(headers: &HeaderMap, status: StatusCode, bytes: &[u8]) -> Value {
+fn body_value(headers: &HeaderMap, status: StatusCode, bytes: &[u8]) -> JwrBody {
+    if is_binary(headers) || (!bytes.is_empty() && std::str::from_utf8(bytes).is_err()) {
+        return JwrBody::Binary(bytes.to_vec());
+    }
+    JwrBody::Json(text_value(headers, status, bytes))
+}
+
+fn text_value(headers: &HeaderMap, status: StatusCode, bytes: &[u8]) -> Value {
     if bytes.is_empty() {
         if status == StatusCode::OK {
             return Value::String(String::new());
@@ -79,15 +111,20 @@ fn body_value(headers: &HeaderMap, status: StatusCode, bytes: &[u8]) -> Value {
     Value::String(String::from_utf8_lossy(bytes).into_owned())
 }
 
-fn is_json(headers: &HeaderMap) -> bool {
+fn mime(headers: &HeaderMap) -> Option<String> {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|mime| {
-            let mime = mime.trim().to_ascii_lowercase();
-            mime == "application/json" || mime.ends_with("+json")
-        })
+        .map(|mime| mime.trim().to_ascii_lowercase())
+}
+
+fn is_binary(headers: &HeaderMap) -> bool {
+    mime(headers).is_some_and(|mime| mime == "application/octet-stream")
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    mime(headers).is_some_and(|mime| mime == "application/json" || mime.ends_with("+json"))
 }
 
 /// Response headers for the JWR: lower-case names (as `http` stores them),
@@ -174,6 +211,12 @@ mod tests {
             .headers_mut()
             .insert(header::SET_COOKIE, HeaderValue::from_static("a=b"));
         let jwr = to_jwr(redirect).await;
+        assert_eq!(
+            to_jwr(response(200, Some("application/octet-stream"), "ab"))
+                .await
+                .body,
+            JwrBody::Binary(b"ab".to_vec())
+        );
         assert_eq!(jwr.body, json!("Redirecting to /x"));
         assert_eq!(jwr.headers.get("set-cookie"), None);
         assert_eq!(jwr.headers["location"], "/x");

@@ -175,7 +175,28 @@ impl Client {
         tokio::spawn(async move {
             let mut open_tx = Some(open_tx);
             let mut open = Value::Null;
+            // A binary ack waiting for its attachments: (ack id, payload, count, attachments).
+            let mut binary_ack: Option<(Option<u64>, Value, usize, Vec<Vec<u8>>)> = None;
             while let Some(Ok(message)) = source.next().await {
+                if let Message::Binary(frame) = &message {
+                    let Ok(data) = sails_protocol::engine::decode_binary(version, frame) else {
+                        continue;
+                    };
+                    if let Some((_, _, needed, parts)) = binary_ack.as_mut() {
+                        parts.push(data.to_vec());
+                        if parts.len() == *needed
+                            && let Some((ack_id, payload, _, parts)) = binary_ack.take()
+                            && let Value::Array(args) = fill_placeholders(payload, &parts)
+                        {
+                            let waiter =
+                                ack_id.and_then(|id| reader_inbox.lock().unwrap().acks.remove(&id));
+                            if let Some(waiter) = waiter {
+                                let _ = waiter.send(args);
+                            }
+                        }
+                    }
+                    continue;
+                }
                 let Message::Text(text) = message else {
                     continue;
                 };
@@ -223,6 +244,13 @@ impl Client {
                                 }
                                 let name = args.remove(0).as_str().unwrap_or_default().to_owned();
                                 reader_inbox.lock().unwrap().events.push_back((name, args));
+                            }
+                            PacketType::BinaryAck => {
+                                let Ok(payload) = serde_json::from_str(packet.payload) else {
+                                    continue;
+                                };
+                                binary_ack =
+                                    Some((packet.ack_id, payload, packet.attachments, Vec::new()));
                             }
                             PacketType::Ack => {
                                 let Ok(Value::Array(args)) = serde_json::from_str(packet.payload)
@@ -439,6 +467,29 @@ impl Client {
     pub(crate) fn close(self) {
         self.send_frame(EnginePacket::Close.encode());
         let _ = self.out.send(Message::Close(None));
+    }
+}
+
+/// Replaces `{"_placeholder":true,"num":i}` with attachment `i` as an array of byte values.
+fn fill_placeholders(value: Value, parts: &[Vec<u8>]) -> Value {
+    match value {
+        Value::Object(object) if object.get("_placeholder") == Some(&Value::Bool(true)) => {
+            let num = object.get("num").and_then(Value::as_u64).unwrap_or(0) as usize;
+            parts.get(num).map_or(Value::Null, |bytes| json!(bytes))
+        }
+        Value::Object(object) => Value::Object(
+            object
+                .into_iter()
+                .map(|(k, v)| (k, fill_placeholders(v, parts)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|v| fill_placeholders(v, parts))
+                .collect(),
+        ),
+        other => other,
     }
 }
 

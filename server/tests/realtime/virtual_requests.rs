@@ -116,6 +116,7 @@ async fn middleware_and_extractors_run_for_socket_requests_too() {
             get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.ip().to_string() }),
         )
         .route("/panic", get(panicking_handler))
+        .route("/bytes", get(|| async { vec![0_u8, 159, 146, 150] }))
         .layer(axum::middleware::map_response(
             |mut response: axum::response::Response| async {
                 response
@@ -136,6 +137,10 @@ async fn middleware_and_extractors_run_for_socket_requests_too() {
     assert!(headers.contains(&("x-layer".into(), "on".into())));
     // `req.ip`: the handshake's peer address.
     assert_eq!(client.get_ok("/peer").await, "127.0.0.1");
+    // A binary body is a binary attachment, as Sails sends a Buffer.
+    let jwr = client.request("get", "/bytes", json!({})).await;
+    assert_eq!(jwr["body"], json!([0, 159, 146, 150]));
+    assert_eq!(jwr["headers"]["content-type"], "application/octet-stream");
     // A panicking handler answers 500 and the socket keeps working.
     let jwr = client.request("get", "/panic", json!({})).await;
     assert_eq!(jwr["statusCode"], 500);
