@@ -93,6 +93,9 @@ pub(crate) enum ConnectError {
     Other(#[expect(dead_code, reason = "shown by Debug in failure messages")] String),
 }
 
+/// A binary ack waiting for its attachments: (ack id, payload, count, attachments so far).
+type PendingBinaryAck = (Option<u64>, Value, usize, Vec<Vec<u8>>);
+
 #[derive(Default)]
 struct Inbox {
     events: VecDeque<(String, Vec<Value>)>,
@@ -175,8 +178,7 @@ impl Client {
         tokio::spawn(async move {
             let mut open_tx = Some(open_tx);
             let mut open = Value::Null;
-            // A binary ack waiting for its attachments: (ack id, payload, count, attachments).
-            let mut binary_ack: Option<(Option<u64>, Value, usize, Vec<Vec<u8>>)> = None;
+            let mut binary_ack: Option<PendingBinaryAck> = None;
             while let Some(Ok(message)) = source.next().await {
                 if let Message::Binary(frame) = &message {
                     let Ok(data) = sails_protocol::engine::decode_binary(version, frame) else {
