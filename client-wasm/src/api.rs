@@ -49,12 +49,13 @@ fn to_function(closure: &Method) -> &Function {
     closure.as_ref().unchecked_ref()
 }
 
+/// What a method does with the client and its (up to three) arguments.
+type Body = Box<dyn Fn(&Client, JsValue, JsValue, JsValue) -> Result<JsValue, ClientError>>;
+
 /// A closure calling `body` on the client, turning errors into JS `Error`s
-/// and rethrowing what page code threw meanwhile.
-fn method(
-    client: &Rc<Client>,
-    body: impl Fn(&Client, JsValue, JsValue, JsValue) -> Result<JsValue, ClientError> + 'static,
-) -> Method {
+/// and rethrowing what page code threw meanwhile. (One closure type for every
+/// method keeps the wasm small.)
+fn method(client: &Rc<Client>, body: Body) -> Method {
     let weak = Rc::downgrade(client);
     Closure::new(move |a, b, c| {
         let Some(client) = weak.upgrade() else {
@@ -69,11 +70,8 @@ fn method(
 }
 
 /// `get/post/put/patch/delete(url, [data], [cb])`.
-fn verb(
-    method_name: &'static str,
-    data_key: &'static str,
-) -> impl Fn(&Client, JsValue, JsValue, JsValue) -> Result<JsValue, ClientError> {
-    move |client, url, data, cb| {
+fn verb(method_name: &'static str, data_key: &'static str) -> Body {
+    Box::new(move |client, url, data, cb| {
         let (data, cb) = if data.is_function() {
             (Object::new().into(), data)
         } else {
@@ -84,7 +82,7 @@ fn verb(
         set(&options, data_key, &data);
         set(&options, "url", &url);
         client.request(&options, &cb)
-    }
+    })
 }
 
 fn event_name(value: &JsValue) -> String {
@@ -95,22 +93,22 @@ fn event_name(value: &JsValue) -> String {
 fn new_socket(opts: &JsValue) -> Rc<Client> {
     let object = Object::new();
     let client = Client::new(opts, object.clone());
-    let chain = |client: &Client| Ok(client.object.clone().into());
-    let mut methods: Vec<(&str, Method)> = vec![
-        ("get", method(&client, verb("get", "params"))),
-        ("post", method(&client, verb("post", "data"))),
-        ("put", method(&client, verb("put", "params"))),
-        ("patch", method(&client, verb("patch", "params"))),
-        ("delete", method(&client, verb("delete", "params"))),
+    fn chain(client: &Client) -> Result<JsValue, ClientError> {
+        Ok(client.object.clone().into())
+    }
+    let bodies: [(&str, Body); 15] = [
+        ("get", verb("get", "params")),
+        ("post", verb("post", "data")),
+        ("put", verb("put", "params")),
+        ("patch", verb("patch", "params")),
+        ("delete", verb("delete", "params")),
         (
             "request",
-            method(&client, |client, options, cb, _| {
-                client.request(&options, &cb)
-            }),
+            Box::new(|client, options, cb, _| client.request(&options, &cb)),
         ),
         (
             "on",
-            method(&client, move |client, event, handler, _| {
+            Box::new(|client, event, handler, _| {
                 if let Ok(handler) = handler.dyn_into::<Function>() {
                     client.on(&event_name(&event), handler);
                 }
@@ -119,64 +117,70 @@ fn new_socket(opts: &JsValue) -> Rc<Client> {
         ),
         (
             "off",
-            method(&client, move |client, event, handler, _| {
+            Box::new(|client, event, handler, _| {
                 client.off(&event_name(&event), handler.dyn_into::<Function>().ok());
                 chain(client)
             }),
         ),
         (
             "removeAllListeners",
-            method(&client, move |client, event, _, _| {
+            Box::new(|client, event, _, _| {
                 client.remove_all_listeners(event.as_string().as_deref());
                 chain(client)
             }),
         ),
         (
             "isConnected",
-            method(&client, |client, _, _, _| Ok(client.is_connected().into())),
+            Box::new(|client, _, _, _| Ok(client.is_connected().into())),
         ),
         (
             "isConnecting",
-            method(&client, |client, _, _, _| Ok(client.is_connecting().into())),
+            Box::new(|client, _, _, _| Ok(client.is_connecting().into())),
         ),
         (
             "mightBeAboutToAutoConnect",
-            method(&client, |client, _, _, _| {
-                Ok(client.might_be_about_to_autoconnect().into())
-            }),
+            Box::new(|client, _, _, _| Ok(client.might_be_about_to_autoconnect().into())),
         ),
         (
             "disconnect",
-            method(&client, move |client, _, _, _| {
+            Box::new(|client, _, _, _| {
                 client.disconnect()?;
                 chain(client)
             }),
         ),
         (
             "reconnect",
-            method(&client, move |client, _, _, _| {
+            Box::new(|client, _, _, _| {
                 client.reconnect()?;
                 chain(client)
             }),
         ),
         (
             "_connect",
-            method(&client, move |client, _, _, _| {
+            Box::new(|client, _, _, _| {
                 client.connect()?;
                 chain(client)
             }),
         ),
     ];
-    for (name, closure) in &methods {
-        set(&object, name, to_function(closure));
+    let mut owned = Vec::with_capacity(bodies.len() + 2 * OPTION_NAMES.len());
+    for (name, body) in bodies {
+        let closure = method(&client, body);
+        set(&object, name, to_function(&closure));
+        owned.push(closure);
     }
-    let mut owned: Vec<Method> = methods.drain(..).map(|(_, closure)| closure).collect();
     for (index, name) in OPTION_NAMES.iter().enumerate() {
-        let getter = method(&client, move |client, _, _, _| Ok(client.own_option(index)));
-        let setter = method(&client, move |client, value, _, _| {
-            client.set_option(index, value)?;
-            Ok(JsValue::UNDEFINED)
-        });
+        let getter = method(
+            &client,
+            Box::new(move |client, _, _, _| Ok(client.own_option(index))),
+        );
+        let setter = method(
+            &client,
+            Box::new(move |client, value, _, _| {
+                client.set_option(index, value)?;
+                Ok(JsValue::UNDEFINED)
+            }),
+        );
         let descriptor = Object::new();
         set(&descriptor, "get", to_function(&getter));
         set(&descriptor, "set", to_function(&setter));

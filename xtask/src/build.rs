@@ -1,7 +1,7 @@
 //! `cargo xtask build`: the browser client, as the one-script-tag bundle in
 //! `www/js/` and as the npm package in `client-wasm/pkg/`.
 
-use std::{fs, path::Path, time::Duration};
+use std::{fs, path::Path, process::Command, time::Duration};
 
 use crate::{
     process,
@@ -30,9 +30,11 @@ pub(crate) fn run(route: Route) -> Result<(), String> {
     npm_package(route)
 }
 
-/// `www/js/sails.io.js` (glue + loader in one classic script) and
-/// `www/js/sails.io_bg.wasm`, optimised for size.
-pub(crate) fn script_bundle(route: Route) -> Result<(), String> {
+/// Builds the client for wasm32 with the size profile and optimises it with
+/// `wasm-opt`, *before* wasm-bindgen: binaryen 108 (Debian's) rewrites the
+/// export of wasm-bindgen's externref table to the wrong table, which breaks
+/// the module at load time. Returns the optimised module (same file stem).
+fn optimized_wasm(route: Route) -> Result<std::path::PathBuf, String> {
     let root = toolchain::workspace_root();
     let mut cargo = toolchain::command(route, "cargo");
     cargo.args([
@@ -49,42 +51,157 @@ pub(crate) fn script_bundle(route: Route) -> Result<(), String> {
     let wasm = root.join(format!(
         "target/{WASM_TARGET}/wasm-release/{CLIENT_ARTIFACT}.wasm"
     ));
-    let out_dir = root.join("target/client-bundle");
+    let optimized_dir = root.join("target/client-bundle/optimized");
+    fs::create_dir_all(&optimized_dir).map_err(|err| err.to_string())?;
+    let optimized = optimized_dir.join(format!("{CLIENT_ARTIFACT}.wasm"));
+    let mut wasm_opt = toolchain::command(route, "wasm-opt");
+    wasm_opt
+        .args(["-Oz", "--strip-debug", "--strip-producers"])
+        .args(WASM_OPT_FEATURES)
+        .arg(&wasm)
+        .arg("-o")
+        .arg(&optimized);
+    process::run(&mut wasm_opt, LIMIT).map_err(|err| err.to_string())?;
+    Ok(optimized)
+}
+
+/// `www/js/sails.io.js` (glue + loader in one classic script) and
+/// `www/js/sails.io_bg.wasm`, optimised for size.
+pub(crate) fn script_bundle(route: Route) -> Result<(), String> {
+    let root = toolchain::workspace_root();
+    let optimized = optimized_wasm(route)?;
+    let out_dir = root.join("target/client-bundle/script");
     let mut bindgen = toolchain::command(route, "wasm-bindgen");
     bindgen
-        .arg(&wasm)
+        .arg(&optimized)
         .args(["--target", "no-modules", "--no-typescript", "--out-dir"])
         .arg(&out_dir);
     process::run(&mut bindgen, LIMIT).map_err(|err| err.to_string())?;
 
     let www_js = root.join("www/js");
     fs::create_dir_all(&www_js).map_err(|err| err.to_string())?;
-    let mut wasm_opt = toolchain::command(route, "wasm-opt");
-    wasm_opt
-        .arg("-Oz")
-        .args(WASM_OPT_FEATURES)
-        .arg(out_dir.join(format!("{CLIENT_ARTIFACT}_bg.wasm")))
-        .arg("-o")
-        .arg(www_js.join("sails.io_bg.wasm"));
-    process::run(&mut wasm_opt, LIMIT).map_err(|err| err.to_string())?;
+    fs::copy(
+        out_dir.join(format!("{CLIENT_ARTIFACT}_bg.wasm")),
+        www_js.join("sails.io_bg.wasm"),
+    )
+    .map_err(|err| err.to_string())?;
 
     let glue = read(&out_dir.join(format!("{CLIENT_ARTIFACT}.js")))?;
     let loader = read(&root.join("client-wasm/js/loader.js"))?;
-    let bundle = format!("(function () {{\n\"use strict\";\n{glue}\n{loader}\n}})();\n");
+    let bundle = format!(
+        "(function () {{\n\"use strict\";\n{}\n{}\n}})();\n",
+        compact_js(&glue),
+        compact_js(&loader)
+    );
     fs::write(www_js.join("sails.io.js"), bundle).map_err(|err| err.to_string())?;
     println!("build: www/js/sails.io.js and www/js/sails.io_bg.wasm");
+    size_report(route)
+}
+
+/// What sails.io.js-dist 1.2.1 (minified) weighs gzipped: the size to beat.
+const SAILS_IO_JS_DIST_GZIP: usize = 23_017;
+
+/// Prints what a page downloads for the client (`www/js/sails.io.js` and
+/// `www/js/sails.io_bg.wasm`), raw and `gzip -9`, against sails.io.js-dist.
+pub(crate) fn size_report(route: Route) -> Result<(), String> {
+    let www_js = toolchain::workspace_root().join("www/js");
+    let mut total = (0, 0);
+    println!("size: file                raw     gzip -9");
+    for name in ["sails.io.js", "sails.io_bg.wasm"] {
+        let path = www_js.join(name);
+        let raw = fs::metadata(&path)
+            .map_err(|err| {
+                format!(
+                    "cannot read {}: {err} (run `cargo xtask build`)",
+                    path.display()
+                )
+            })?
+            .len() as usize;
+        let gzip = gzip_size(route, &path)?;
+        println!("size: {name:<18} {raw:>7} {gzip:>9}");
+        total = (total.0 + raw, total.1 + gzip);
+    }
+    println!("size: {:<18} {:>7} {:>9}", "total", total.0, total.1);
+    println!(
+        "size: sails.io.js-dist 1.2.1 (minified) {:>9} gzip -9 ({})",
+        SAILS_IO_JS_DIST_GZIP,
+        if total.1 < SAILS_IO_JS_DIST_GZIP {
+            "smaller"
+        } else {
+            "LARGER"
+        }
+    );
     Ok(())
 }
 
-/// The npm package (`client-wasm/pkg/`, with TypeScript types), by wasm-pack.
+/// The length of `gzip -9` of a file.
+fn gzip_size(route: Route, path: &Path) -> Result<usize, String> {
+    let mut gzip: Command = toolchain::command(route, "gzip");
+    gzip.args(["-9", "-c", "-n"]).arg(path);
+    let out = gzip.output().map_err(|err| format!("gzip: {err}"))?;
+    if !out.status.success() {
+        return Err(format!("gzip failed on {}", path.display()));
+    }
+    Ok(out.stdout.len())
+}
+
+/// Drops comment lines and indentation from generated or hand-written JS
+/// that has no multi-line string literals (the wasm-bindgen glue, the loader).
+fn compact_js(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    let mut in_block_comment = false;
+    for line in source.lines() {
+        let line = line.trim();
+        if in_block_comment {
+            in_block_comment = !line.contains("*/");
+            continue;
+        }
+        if line.starts_with("/*") {
+            in_block_comment = !line.contains("*/");
+            continue;
+        }
+        if line.is_empty() || line.starts_with("//") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The npm package (`client-wasm/pkg/`, with TypeScript types): wasm-pack
+/// makes the package (package.json, README); its module and glue are then
+/// replaced by the size-optimised build (wasm-pack has no custom profile, and
+/// its own wasm-opt run would hit the binaryen bug above).
 fn npm_package(route: Route) -> Result<(), String> {
     let mut wasm_pack = toolchain::command(route, "wasm-pack");
     wasm_pack.args(["build", "client-wasm", "--release", "--target", "bundler"]);
     process::run(&mut wasm_pack, LIMIT).map_err(|err| err.to_string())?;
+    let optimized = optimized_wasm(route)?;
+    let mut bindgen = toolchain::command(route, "wasm-bindgen");
+    bindgen
+        .arg(&optimized)
+        .args(["--target", "bundler", "--out-dir"])
+        .arg(toolchain::workspace_root().join("client-wasm/pkg"));
+    process::run(&mut bindgen, LIMIT).map_err(|err| err.to_string())?;
     println!("build: client-wasm/pkg (npm package)");
     Ok(())
 }
 
 fn read(path: &Path) -> Result<String, String> {
     fs::read_to_string(path).map_err(|err| format!("cannot read {}: {err}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compact_js;
+
+    #[test]
+    fn compact_js_keeps_code_and_drops_comments() {
+        let source = "/**\n * Doc.\n */\nfunction a() {\n    // note\n    return '//x'; /* tail */\n}\n\n/* one */\nvar b = 1;\n";
+        assert_eq!(
+            compact_js(source),
+            "function a() {\nreturn '//x'; /* tail */\n}\nvar b = 1;\n"
+        );
+    }
 }
