@@ -220,8 +220,8 @@ impl SailsBuilder {
         self
     }
 
-    /// A hook run on every handshake; `false` refuses the connection (the
-    /// client gets a connect error).
+    /// A hook run on every handshake request; `false` refuses the connection
+    /// with 403 (the client gets a `connect_error`), as Sails' `beforeConnect`.
     pub fn before_connect<F, Fut>(mut self, hook: F) -> Self
     where
         F: Fn(Handshake) -> Fut + Send + Sync + 'static,
@@ -282,26 +282,42 @@ impl SailsBuilder {
 
         let app = app.layer(io_layer).layer(middleware::from_fn_with_state(
             sails.clone(),
-            refuse_foreign_origins,
+            guard_handshakes,
         ));
         (app, sails)
     }
 }
 
-/// Refuses, with 403, a Socket.IO handshake from an origin not allowed by `only_allow_origins`.
-async fn refuse_foreign_origins(
-    State(sails): State<Sails>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// Guards the Socket.IO endpoint at the HTTP level, where Sails does it:
+/// a handshake from an origin not allowed by `only_allow_origins`, or one the
+/// `before_connect` hook refuses, gets 403 (a `connect_error` in the client).
+async fn guard_handshakes(State(sails): State<Sails>, request: Request, next: Next) -> Response {
     let config = &sails.shared.config;
-    if request.uri().path().starts_with(&config.path) {
-        let origin = request
-            .headers()
-            .get(header::ORIGIN)
-            .and_then(|origin| origin.to_str().ok());
-        if !config.origin_allowed(origin) {
-            return (StatusCode::FORBIDDEN, "Origin not allowed").into_response();
+    let path = request.uri().path();
+    let endpoint = config.path.trim_end_matches('/');
+    let is_socket_io = path == endpoint
+        || path
+            .strip_prefix(endpoint)
+            .is_some_and(|rest| rest.starts_with('/'));
+    if !is_socket_io {
+        return next.run(request).await;
+    }
+    let origin = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|origin| origin.to_str().ok());
+    if !config.origin_allowed(origin) {
+        return (StatusCode::FORBIDDEN, "Origin not allowed").into_response();
+    }
+    // A new connection carries no Engine.IO `sid` yet (polling requests after the first do).
+    let is_new_connection = query_value(request.uri(), "sid").is_none();
+    if is_new_connection && let Some(hook) = &sails.shared.before_connect {
+        let handshake = Handshake {
+            headers: request.headers().clone(),
+            uri: request.uri().clone(),
+        };
+        if !hook(handshake).await {
+            return (StatusCode::FORBIDDEN, "Forbidden").into_response();
         }
     }
     next.run(request).await
@@ -310,28 +326,16 @@ async fn refuse_foreign_origins(
 /// Why a handshake was refused (sent to the client as the connect error message).
 #[derive(Debug, thiserror::Error)]
 enum HandshakeError {
-    #[error("Connection refused by the server.")]
-    Refused,
     #[error("Could not set up a session for this socket.")]
     Session,
 }
 
-/// Runs before the socket joins the namespace: the `before_connect` hook,
-/// the SDK version check and the socket's session.
+/// Runs before the socket joins the namespace: the SDK version check and the socket's session.
 async fn on_handshake(socket: SocketRef, sails: Sails) -> Result<(), HandshakeError> {
     let parts = socket.req_parts();
     let headers = parts.headers.clone();
     let uri = parts.uri.clone();
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().cloned();
-    if let Some(hook) = &sails.shared.before_connect
-        && !hook(Handshake {
-            headers: headers.clone(),
-            uri: uri.clone(),
-        })
-        .await
-    {
-        return Err(HandshakeError::Refused);
-    }
     let sdk_version = headers
         .get(sails_protocol::sdk::VERSION_KEY)
         .and_then(|value| value.to_str().ok())

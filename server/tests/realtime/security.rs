@@ -87,7 +87,7 @@ async fn before_connect_can_refuse_and_after_disconnect_sees_the_session() {
 
     let refused = Client::connect_with(addr, Options::default().header("x-token", "bad")).await;
     assert!(
-        matches!(refused, Err(ConnectError::Refused(_))),
+        matches!(refused, Err(ConnectError::Http(403))),
         "{:?}",
         refused.err()
     );
@@ -99,7 +99,7 @@ async fn before_connect_can_refuse_and_after_disconnect_sees_the_session() {
         },
     )
     .await;
-    assert!(matches!(no_sdk, Err(ConnectError::Refused(_))));
+    assert!(matches!(no_sdk, Err(ConnectError::Http(403))));
 
     let mut client = Client::connect_with(addr, Options::default().header("x-token", "good"))
         .await
