@@ -1,5 +1,5 @@
 //! Virtual requests: a socket event (`get`, `post`, …) turned into an
-//! [`http::Request`] for the application's own router.
+//! [`axum::http::Request`] for the application's own router.
 
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Method, Request, Uri, header};
