@@ -282,3 +282,23 @@ test("malformed requests from a raw socket.io client get the parse error, not a 
     raw.close();
   }
 });
+
+test("a non-semver SDK version gets the parse error (Sails crashes on it)", async () => {
+  const rawIo = require("socket.io-client");
+  const raw = rawIo(server.url, {
+    transports: ["websocket"],
+    forceNew: true,
+    query: "__sails_io_sdk_version=not-a-version&__sails_io_sdk_platform=node&__sails_io_sdk_language=javascript",
+  });
+  try {
+    await within(new Promise((resolve) => raw.on("connect", resolve)), "raw connect");
+    const ack = await within(new Promise((resolve) => raw.emit("get", { url: "/hello" }, resolve)), "get");
+    assert.equal(ack.code, "SAILS:HOOK:SOCKETS:PARSE_VIRTUAL_REQ");
+    assert.match(ack.details, /not-a-version/);
+  } finally {
+    raw.close();
+  }
+  // The server is still up for everyone else.
+  const socket = await open();
+  assert.equal((await request(socket, { method: "get", url: "/hello" })).body, "ok!");
+});
