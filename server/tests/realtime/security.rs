@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use sails_server::{MissingOrigin, Sails, SocketsConfig, demo};
+use sails_server::{MissingOrigin, Sails, SocketsConfig, Transport, demo};
 use serde_json::json;
 use tokio::sync::mpsc;
 use tower_sessions::MemoryStore;
@@ -149,4 +149,74 @@ async fn path_heartbeat_and_transports_are_configurable() {
     )
     .await;
     assert_eq!(status, 400);
+}
+
+/// A memory store that counts deletions.
+#[derive(Debug, Clone, Default)]
+struct CountingStore {
+    inner: MemoryStore,
+    deleted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+#[async_trait::async_trait]
+impl tower_sessions::SessionStore for CountingStore {
+    async fn create(
+        &self,
+        record: &mut tower_sessions::session::Record,
+    ) -> tower_sessions::session_store::Result<()> {
+        self.inner.create(record).await
+    }
+    async fn save(
+        &self,
+        record: &tower_sessions::session::Record,
+    ) -> tower_sessions::session_store::Result<()> {
+        self.inner.save(record).await
+    }
+    async fn load(
+        &self,
+        id: &tower_sessions::session::Id,
+    ) -> tower_sessions::session_store::Result<Option<tower_sessions::session::Record>> {
+        self.inner.load(id).await
+    }
+    async fn delete(
+        &self,
+        id: &tower_sessions::session::Id,
+    ) -> tower_sessions::session_store::Result<()> {
+        self.deleted
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.delete(id).await
+    }
+}
+
+#[tokio::test]
+async fn a_pinned_session_ends_with_its_socket_but_a_page_session_stays() {
+    let store = CountingStore::default();
+    let deleted = store.deleted.clone();
+    let (app, _) = Sails::builder().sessions(store).build(demo::routes());
+    let addr = serve(app).await;
+
+    // A browser-like socket sharing an HTTP session: the session outlives the socket.
+    let (_, headers, _) = http(addr, "GET", "/count", &[], "").await;
+    let cookie = headers
+        .iter()
+        .find(|(name, _)| name == "set-cookie")
+        .map(|(_, value)| value.split(';').next().unwrap().to_owned())
+        .expect("session cookie");
+    let mut page_socket = Client::connect_with(addr, Options::default().header("cookie", &cookie))
+        .await
+        .unwrap();
+    assert_eq!(page_socket.get_ok("/count").await, 2);
+    page_socket.close();
+
+    // A cookieless socket: its pinned session is deleted when it leaves.
+    let mut client = Client::connect(addr).await;
+    assert_eq!(client.get_ok("/count").await, 1);
+    client.close();
+    crate::support::eventually(|| {
+        let deleted = deleted.clone();
+        async move { (deleted.load(std::sync::atomic::Ordering::SeqCst) == 1).then_some(()) }
+    })
+    .await;
+    let (_, _, body) = http(addr, "GET", "/count", &[("cookie", &cookie)], "").await;
+    assert_eq!(body, "3");
 }
