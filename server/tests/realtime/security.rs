@@ -149,6 +149,22 @@ async fn path_heartbeat_and_transports_are_configurable() {
     )
     .await;
     assert_eq!(status, 400);
+    // Polling when configured.
+    let polling = with_config(SocketsConfig {
+        transports: vec![Transport::Websocket, Transport::Polling],
+        ..SocketsConfig::default()
+    })
+    .await;
+    let (status, _, body) = http(
+        polling,
+        "GET",
+        "/socket.io/?EIO=4&transport=polling",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(body.starts_with("0{"), "{body}");
 }
 
 /// A memory store that counts deletions.
