@@ -443,13 +443,14 @@ async fn handle_virtual_request(
             return;
         }
     };
-    let Some(context) = context else {
+    let Some(mut context) = context else {
         return;
     };
     // Never fails: the semaphore is not closed while its socket lives.
     let Ok(_turn) = context.in_flight.clone().acquire_owned().await else {
         return;
     };
+    let uses_session = !request.skips_session();
     let mut http = request.into_http(context.cookie.as_deref(), context.origin.as_ref());
     http.extensions_mut()
         .insert(SocketRequest::new(socket.id.to_string()));
@@ -459,15 +460,40 @@ async fn handle_virtual_request(
     // On its own task, so that a panicking handler becomes a 500 for this
     // request instead of a request that is never answered.
     let jwr = match tokio::spawn(pipeline.oneshot(http)).await {
-        Ok(Ok(response)) => Jwr::from_response(response, sails.shared.config.max_response_body)
-            .await
-            .unwrap_or_else(|_| Jwr::internal_error()),
+        Ok(Ok(response)) => {
+            if uses_session {
+                follow_session_cookie(&socket, &sails, &mut context, response.headers());
+            }
+            Jwr::from_response(response, sails.shared.config.max_response_body)
+                .await
+                .unwrap_or_else(|_| Jwr::internal_error())
+        }
         Ok(Err(infallible)) => match infallible {},
         Err(_panicked) => Jwr::internal_error(),
     };
     if wants_ack {
         // A client that disconnected meanwhile simply gets no answer.
         let _ = ack.send(&jwr);
+    }
+}
+
+/// A response that gave the socket's session a new id (created again, or
+/// cycled at login): the socket's later requests carry the new one.
+fn follow_session_cookie(
+    socket: &SocketRef,
+    sails: &Sails,
+    context: &mut SocketContext,
+    headers: &HeaderMap,
+) {
+    let Some(sessions) = &sails.shared.sessions else {
+        return;
+    };
+    if let Some((cookie, id)) = sessions.renewed_cookie(context.cookie.as_deref(), headers) {
+        context.cookie = Some(cookie);
+        if context.pinned_session.is_some() {
+            context.pinned_session = Some(id);
+        }
+        socket.extensions.insert(context.clone());
     }
 }
 

@@ -102,6 +102,43 @@ impl Sessions {
         Ok(self.store.delete(id).await?)
     }
 
+    /// When a response sets a new session cookie (a session created, or its id
+    /// cycled at login), the socket's `cookie` header with that session
+    /// instead, and the new id. Removals (empty values) are ignored.
+    pub(crate) fn renewed_cookie(
+        &self,
+        current: Option<&str>,
+        response_headers: &axum::http::HeaderMap,
+    ) -> Option<(String, Id)> {
+        let value = response_headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .filter_map(|set_cookie| set_cookie.split(';').next())
+            .find_map(|pair| {
+                let (name, value) = pair.split_once('=')?;
+                (name.trim() == self.cookie_name).then(|| value.trim())
+            })?;
+        let id: Id = value.parse().ok()?;
+        if current.and_then(|c| cookie_value(c, &self.cookie_name)) == Some(value) {
+            return None;
+        }
+        let mut cookie = format!("{}={value}", self.cookie_name);
+        for pair in current
+            .into_iter()
+            .flat_map(|c| c.split(';'))
+            .map(str::trim)
+        {
+            if !pair.is_empty()
+                && pair.split('=').next().map(str::trim) != Some(self.cookie_name.as_str())
+            {
+                cookie.push_str("; ");
+                cookie.push_str(pair);
+            }
+        }
+        Some((cookie, id))
+    }
+
     /// The session named by a socket's cookie, for hooks that run outside a request.
     pub(crate) fn session(&self, cookie_header: Option<&str>) -> Option<Session> {
         let id = self.session_id(cookie_header)?;
@@ -146,6 +183,34 @@ mod tests {
             store: SharedStore(Arc::new(MemoryStore::default())),
             cookie_name: DEFAULT_COOKIE_NAME.into(),
         }
+    }
+
+    #[test]
+    fn follows_a_renewed_session_cookie() {
+        let sessions = sessions();
+        let mut headers = axum::http::HeaderMap::new();
+        headers.append(
+            header::SET_COOKIE,
+            HeaderValue::from_static("other=1; Path=/"),
+        );
+        headers.append(
+            header::SET_COOKIE,
+            HeaderValue::from_static("sails.sid=BBBBBBBBBBBBBBBBBBBBBA; HttpOnly; Path=/"),
+        );
+        let (cookie, _) = sessions
+            .renewed_cookie(
+                Some("theme=dark; sails.sid=AAAAAAAAAAAAAAAAAAAAAA"),
+                &headers,
+            )
+            .unwrap();
+        assert_eq!(cookie, "sails.sid=BBBBBBBBBBBBBBBBBBBBBA; theme=dark");
+        assert!(sessions.renewed_cookie(Some(&cookie), &headers).is_none());
+        let mut removal = axum::http::HeaderMap::new();
+        removal.append(
+            header::SET_COOKIE,
+            HeaderValue::from_static("sails.sid=; Max-Age=0"),
+        );
+        assert!(sessions.renewed_cookie(Some(&cookie), &removal).is_none());
     }
 
     #[test]

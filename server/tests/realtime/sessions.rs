@@ -76,3 +76,37 @@ async fn getcookie_serves_the_connect_script_with_a_session_cookie() {
             .any(|(name, value)| name == "set-cookie" && value.starts_with("sails.sid="))
     );
 }
+
+async fn login(session: tower_sessions::Session) -> &'static str {
+    session.cycle_id().await.expect("cycle the session id");
+    session.insert("user", "ada").await.expect("store the user");
+    "welcome"
+}
+
+async fn whoami(session: tower_sessions::Session) -> String {
+    session
+        .get::<String>("user")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "nobody".into())
+}
+
+#[tokio::test]
+async fn a_socket_follows_its_session_across_a_login_id_change() {
+    use axum::routing::{get, post};
+    let router = axum::Router::new()
+        .route("/login", post(login))
+        .route("/whoami", get(whoami));
+    let (app, _) = sails_server::Sails::builder()
+        .sessions(tower_sessions::MemoryStore::default())
+        .build(router);
+    let addr = crate::support::serve(app).await;
+    let mut client = Client::connect(addr).await;
+    assert_eq!(client.get_ok("/whoami").await, "nobody");
+    assert_eq!(
+        client.request("post", "/login", json!({})).await["body"],
+        "welcome"
+    );
+    assert_eq!(client.get_ok("/whoami").await, "ada");
+}
