@@ -15,9 +15,10 @@ export async function startInterop({ bin = process.env.SAILS_INTEROP_BIN, www = 
   const args = ["--port", "0", ...(www ? ["--www", www] : [])];
   const child = spawn(bin, args, { stdio: ["ignore", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout });
-  const url = await new Promise((resolve, reject) => {
+  const ready = new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`interop app not ready within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
     child.once("exit", (code) => reject(new Error(`interop app exited early with ${code}`)));
+    child.once("error", reject);
     lines.on("line", (line) => {
       const match = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line);
       if (match) {
@@ -26,6 +27,13 @@ export async function startInterop({ bin = process.env.SAILS_INTEROP_BIN, www = 
       }
     });
   });
+  let url;
+  try {
+    url = await ready;
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
+  }
   return {
     url,
     async stop() {
