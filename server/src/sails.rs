@@ -247,7 +247,8 @@ impl SailsBuilder {
     /// Returns the router to serve and the handle for use outside handlers.
     ///
     /// Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so
-    /// that socket requests carry the peer address too.
+    /// that socket requests carry the peer address too. `router` must not
+    /// define `/__getcookie` itself (axum refuses overlapping routes).
     pub fn build(self, router: Router) -> (Router, Sails) {
         let (io_layer, io) = self.config.apply(SocketIo::builder()).build_layer();
         let (sessions, session_layer) = match self.sessions {
