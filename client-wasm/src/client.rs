@@ -625,6 +625,12 @@ impl Client {
                 if let Some((name, rest)) = args.split_first()
                     && let Some(name) = name.as_string()
                 {
+                    if name == "sails:parseError" {
+                        config::notice_value(
+                            "Sails encountered an error parsing a socket message sent from this client, and did not have access to a callback function to respond with. Error details:",
+                            rest.first().unwrap_or(&JsValue::UNDEFINED),
+                        );
+                    }
                     self.emit(&name, rest);
                 }
             }

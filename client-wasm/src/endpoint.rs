@@ -19,14 +19,19 @@ impl Origin {
     /// without a scheme (`//host`, `host:port`) takes the page's scheme.
     pub fn parse(url: &str, page_secure: bool) -> Option<Self> {
         let (secure, rest) = split_scheme(url, page_secure)?;
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        let authority = authority.rsplit('@').next().unwrap_or(authority);
+        let authority = authority(rest);
+        let authority = match authority.bytes().rposition(|b| b == b'@') {
+            Some(at) => &authority[at + 1..],
+            None => authority,
+        };
         if authority.is_empty() {
             return None;
         }
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => {
-                (host, port.parse().ok()?)
+        let colon = authority.bytes().rposition(|b| b == b':');
+        let bracket = authority.bytes().rposition(|b| b == b']');
+        let (host, port) = match colon {
+            Some(at) if bracket.is_none_or(|end| at > end) => {
+                (&authority[..at], parse_port(&authority[at + 1..])?)
             }
             _ => (authority, if secure { 443 } else { 80 }),
         };
@@ -38,29 +43,43 @@ impl Origin {
     }
 }
 
-/// Splits `url` into (secure, everything after `scheme://`).
-fn split_scheme(url: &str, page_secure: bool) -> Option<(bool, &str)> {
-    let lower_starts = |prefix: &str| {
-        url.get(..prefix.len())
-            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
-    };
-    for (prefix, secure) in [
-        ("https://", true),
-        ("http://", false),
-        ("wss://", true),
-        ("ws://", false),
-    ] {
-        if lower_starts(prefix) {
-            return Some((secure, &url[prefix.len()..]));
-        }
-    }
-    if let Some(rest) = url.strip_prefix("//") {
-        return Some((page_secure, rest));
-    }
-    if url.contains("://") {
+/// A port number (digits only).
+fn parse_port(digits: &str) -> Option<u16> {
+    if digits.is_empty() || digits.len() > 5 {
         return None;
     }
-    Some((page_secure, url))
+    let mut port: u32 = 0;
+    for b in digits.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        port = port * 10 + u32::from(b - b'0');
+    }
+    u16::try_from(port).ok()
+}
+
+/// The `host[:port]` part at the start of `rest` (up to `/`, `?` or `#`).
+fn authority(rest: &str) -> &str {
+    let end = rest
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
+    &rest[..end]
+}
+
+/// Splits `url` into (secure, everything after `scheme://`). Byte searches
+/// only: `str` patterns would pull a substring searcher into the wasm.
+fn split_scheme(url: &str, page_secure: bool) -> Option<(bool, &str)> {
+    let separator = url.as_bytes().windows(3).position(|w| w == b"://");
+    let Some(at) = separator else {
+        return Some((page_secure, url.strip_prefix("//").unwrap_or(url)));
+    };
+    let secure = match url[..at].to_ascii_lowercase().as_str() {
+        "https" | "wss" => true,
+        "http" | "ws" => false,
+        _ => return None,
+    };
+    Some((secure, &url[at + 3..]))
 }
 
 /// `url` without its trailing `/` (sails.io.js strips one).
@@ -98,7 +117,7 @@ impl Endpoint<'_> {
         let base = self.url.unwrap_or(self.page_origin);
         Origin::parse(base, page_secure)?;
         let (secure, rest) = split_scheme(base, page_secure)?;
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let authority = authority(rest);
         let mut path = self.path.unwrap_or(DEFAULT_PATH).to_owned();
         if !path.starts_with('/') {
             path.insert(0, '/');
@@ -111,7 +130,7 @@ impl Endpoint<'_> {
         out.push_str(authority);
         out.push_str(&path);
         out.push('?');
-        if let Some(query) = self.query.map(|q| q.trim_start_matches('?'))
+        if let Some(query) = self.query.map(|q| q.strip_prefix('?').unwrap_or(q))
             && !query.is_empty()
         {
             out.push_str(query);

@@ -127,7 +127,7 @@ impl Handshake {
     /// the integer after each, keeping the default for a key that is missing or
     /// not a plain number. Returns `None` when the data is not a JSON object.
     pub fn parse(json: &str) -> Option<Self> {
-        let json = json.trim();
+        let json = json.trim_ascii();
         if !(json.starts_with('{') && json.ends_with('}')) {
             return None;
         }
@@ -138,8 +138,11 @@ impl Handshake {
                 .windows(key.len())
                 .position(|window| window == key.as_bytes())
                 .and_then(|at| {
-                    let after = json[at + key.len()..].trim_start().strip_prefix(':')?;
-                    let after = after.trim_start();
+                    let after = json
+                        .get(at + key.len()..)?
+                        .trim_ascii_start()
+                        .strip_prefix(':')?;
+                    let after = after.trim_ascii_start();
                     let digits = after.bytes().take_while(u8::is_ascii_digit).count();
                     after[..digits].parse().ok()
                 })

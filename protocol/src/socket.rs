@@ -129,9 +129,13 @@ impl<'a> SocketPacket<'a> {
 
         let mut attachments = 0;
         if kind.is_binary() {
-            let (count, after) = rest
-                .split_once('-')
+            // Byte searches here and below: `char` patterns would pull
+            // Unicode searching code into the browser client.
+            let dash = rest
+                .bytes()
+                .position(|b| b == b'-')
                 .ok_or(SocketError::BadAttachmentCount)?;
+            let (count, after) = (&rest[..dash], &rest[dash + 1..]);
             if count.is_empty() || !count.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(SocketError::BadAttachmentCount);
             }
@@ -141,7 +145,7 @@ impl<'a> SocketPacket<'a> {
 
         let mut namespace = DEFAULT_NAMESPACE;
         if rest.starts_with('/') {
-            let end = rest.find(',').unwrap_or(rest.len());
+            let end = rest.bytes().position(|b| b == b',').unwrap_or(rest.len());
             namespace = &rest[..end];
             rest = rest.get(end + 1..).unwrap_or("");
         }
