@@ -24,6 +24,9 @@ test("index page loads the wasm client from one script tag and talks to the serv
   const hello = page.locator("#hello");
   await hello.filter({ hasText: "ok!" }).waitFor();
   assert.equal(await hello.textContent(), "ok! (200)");
+  const header = page.locator("#header");
+  await header.filter({ hasText: "from" }).waitFor();
+  assert.equal(await header.textContent(), "from io.sails.headers");
   assert.equal(await page.locator("#events").textContent(), "connect ");
   assert.deepEqual(errors, []);
 });
