@@ -83,3 +83,8 @@ export interface SailsIo {
   sails?: SailsConfig;
   socket?: SailsSocket;
 }
+
+/** `connect()` and `connect(url | opts)`: every argument may be left out. */
+export function connect(url?: string | SocketOptions, opts?: SocketOptions): SailsSocket;
+/** A socket that connects on its `_connect()`. */
+export function createSocket(opts?: SocketOptions): SailsSocket;

@@ -199,7 +199,12 @@ fn new_socket(opts: &JsValue) -> Rc<Client> {
 /// `query`, `path`, `reconnection`, …) and `eio` (3 or 4); anything left
 /// out falls back to [`sails`]' settings.
 #[wasm_bindgen]
-pub fn connect(url: JsValue, opts: JsValue) -> Result<SailsSocket, JsValue> {
+pub fn connect(
+    #[wasm_bindgen(unchecked_param_type = "string | SocketOptions")] url: Option<JsValue>,
+    #[wasm_bindgen(unchecked_param_type = "SocketOptions")] opts: Option<JsValue>,
+) -> Result<SailsSocket, JsValue> {
+    let url = url.unwrap_or(JsValue::UNDEFINED);
+    let opts = opts.unwrap_or(JsValue::UNDEFINED);
     let (url, opts) = if url.is_object() {
         (JsValue::UNDEFINED, url)
     } else {
@@ -232,8 +237,10 @@ pub fn connect(url: JsValue, opts: JsValue) -> Result<SailsSocket, JsValue> {
 /// for `io.socket`, which connects on the next tick unless `autoConnect` is
 /// `false`). `mightBeAboutToAutoConnect()` is `true` until then.
 #[wasm_bindgen(js_name = createSocket)]
-pub fn create_socket(opts: JsValue) -> SailsSocket {
-    let client = new_socket(&opts);
+pub fn create_socket(
+    #[wasm_bindgen(unchecked_param_type = "SocketOptions")] opts: Option<JsValue>,
+) -> SailsSocket {
+    let client = new_socket(&opts.unwrap_or(JsValue::UNDEFINED));
     client.set_about_to_autoconnect(true);
     client.object.clone().unchecked_into()
 }
@@ -268,5 +275,5 @@ pub fn install(io: SailsIo) -> Result<SailsIo, JsValue> {
 }
 
 fn connect_value(url: JsValue, opts: JsValue) -> Result<JsValue, JsValue> {
-    connect(url, opts).map(JsValue::from)
+    connect(Some(url), Some(opts)).map(JsValue::from)
 }

@@ -67,7 +67,7 @@ fn api() -> JsValue {
             sails_io_wasm::connect(url, opts).map(JsValue::from)
         });
     let create = Closure::<dyn Fn(JsValue) -> JsValue>::new(|opts| {
-        sails_io_wasm::create_socket(opts).into()
+        sails_io_wasm::create_socket(Some(opts)).into()
     });
     let sails = Closure::<dyn Fn() -> JsValue>::new(|| sails_io_wasm::sails().into());
     for (name, function) in [
