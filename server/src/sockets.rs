@@ -192,31 +192,15 @@ impl Sockets {
 
     /// 0.12's `rooms()`: every room that has at least one member, socket id rooms included.
     pub async fn rooms(&self) -> Result<Vec<String>, SocketsError> {
-        let mut rooms: Vec<String> = self
-            .root()?
-            .rooms()
-            .await
-            .map_err(adapter_error)?
-            .into_iter()
-            .map(|room| room.into_owned())
-            .collect();
-        rooms.sort();
-        Ok(rooms)
+        let rooms = self.root()?.rooms().await.map_err(adapter_error)?;
+        Ok(sorted_names(rooms))
     }
 
     /// 0.12's `socketRooms(socket)`: the rooms one socket is in, sorted, its own id room included.
     pub async fn socket_rooms(&self, socket_id: &str) -> Result<Vec<String>, SocketsError> {
-        let mut rooms: Vec<String> = self
-            .root()?
-            .within(socket_id.to_owned())
-            .rooms()
-            .await
-            .map_err(adapter_error)?
-            .into_iter()
-            .map(|room| room.into_owned())
-            .collect();
-        rooms.sort();
-        Ok(rooms)
+        let within = self.root()?.within(socket_id.to_owned());
+        let rooms = within.rooms().await.map_err(adapter_error)?;
+        Ok(sorted_names(rooms))
     }
 
     /// 0.12's `subscribers(room)`: the sorted ids of the sockets in `room`.
@@ -245,4 +229,11 @@ impl Sockets {
             .and_then(|sid| root.get_socket(sid))
             .is_some()
     }
+}
+
+/// Room names as owned strings, sorted.
+fn sorted_names(rooms: Vec<std::borrow::Cow<'static, str>>) -> Vec<String> {
+    let mut names: Vec<String> = rooms.into_iter().map(|room| room.into_owned()).collect();
+    names.sort();
+    names
 }
