@@ -64,7 +64,7 @@ fn api() -> JsValue {
     let api = Object::new();
     let connect =
         Closure::<dyn Fn(JsValue, JsValue) -> Result<JsValue, JsValue>>::new(|url, opts| {
-            sails_io_wasm::connect(url, opts).map(JsValue::from)
+            sails_io_wasm::connect(Some(url), Some(opts)).map(JsValue::from)
         });
     let create = Closure::<dyn Fn(JsValue) -> JsValue>::new(|opts| {
         sails_io_wasm::create_socket(Some(opts)).into()
