@@ -43,6 +43,8 @@ extern "C" {
     fn heartbeats_and_engine_io_4(api: &JsValue) -> Promise;
     #[wasm_bindgen(js_name = refusedAndReconnection)]
     fn refused_and_reconnection(api: &JsValue) -> Promise;
+    #[wasm_bindgen(js_name = timeoutsAndListenerRemoval)]
+    fn timeouts_and_listener_removal(api: &JsValue) -> Promise;
     #[wasm_bindgen(js_name = crossOriginCookie)]
     fn cross_origin_cookie(api: &JsValue) -> Promise;
 }
@@ -179,4 +181,9 @@ async fn refusal_and_reconnection_with_backoff() {
 #[wasm_bindgen_test]
 async fn cross_origin_session_cookie_first() {
     run(cross_origin_cookie(&api())).await;
+}
+
+#[wasm_bindgen_test]
+async fn connect_timeout_and_listener_removal() {
+    run(timeouts_and_listener_removal(&api())).await;
 }

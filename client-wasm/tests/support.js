@@ -519,3 +519,33 @@ export async function crossOriginCookie(api) {
     socket.disconnect();
   });
 }
+
+export async function timeoutsAndListenerRemoval(api) {
+  await withFakeServer(async (server) => {
+    const socket = api.connect("http://fake.test", { useCORSRouteToGetCookie: false, timeout: 50 });
+    const events = [];
+    const log = (name) => () => events.push(name);
+    socket.on("connect_timeout", log("connect_timeout"));
+    const failed = once(socket, "connect_error", "connect_error after the timeout");
+    await server.next(); // never answers the handshake
+    await failed;
+    same(events, ["connect_timeout"], "connect_timeout first");
+    check(!socket.isConnecting() && !socket.isConnected(), "gave up");
+    // off(event) without a handler and removeAllListeners(event).
+    const calls = [];
+    const a = () => calls.push("a");
+    const b = () => calls.push("b");
+    socket.on("x", a).on("x", b).on("y", a).on("z", b);
+    socket.off("x");
+    socket.removeAllListeners("y");
+    socket.reconnect();
+    const ws = await server.next();
+    ws.serve(OPEN);
+    ws.serve("40");
+    ws.serve('42["x"]');
+    ws.serve('42["y"]');
+    ws.serve('42["z"]');
+    same(calls, ["b"], "only z's listener is left");
+    socket.disconnect();
+  });
+}
