@@ -319,14 +319,25 @@ export async function configFallback(api, url) {
 
 // ---- against a fake server (a stand-in WebSocket) --------------------------
 
-// Replaces `WebSocket` while `body(server)` runs. `server.next()` resolves to
-// the next socket the client opens; `socket.serve(text)` delivers a frame.
-async function withFakeServer(body) {
+// Replaces `WebSocket` for `ws://fake.test…` URLs while `body(server)` runs
+// (other URLs, e.g. the interop server's, still get a real WebSocket, and fake
+// servers take turns, so tests may run concurrently). `server.next()` resolves
+// to the next socket the client opens; `socket.serve(data)` delivers a frame.
+let fakeServerTurn = Promise.resolve();
+
+function withFakeServer(body) {
+  const turn = fakeServerTurn.then(() => runFakeServer(body));
+  fakeServerTurn = turn.catch(() => {});
+  return turn;
+}
+
+async function runFakeServer(body) {
   const RealWebSocket = globalThis.WebSocket;
   const opened = [];
   const waiting = [];
   class FakeWebSocket {
     constructor(url) {
+      if (!url.startsWith("ws://fake.test")) return new RealWebSocket(url);
       this.url = url;
       this.readyState = 0;
       this.sent = [];
