@@ -45,6 +45,8 @@ extern "C" {
     fn refused_and_reconnection(api: &JsValue) -> Promise;
     #[wasm_bindgen(js_name = timeoutsAndListenerRemoval)]
     fn timeouts_and_listener_removal(api: &JsValue) -> Promise;
+    #[wasm_bindgen(js_name = consoleNotices)]
+    fn console_notices(api: &JsValue) -> Promise;
     #[wasm_bindgen(js_name = crossOriginCookie)]
     fn cross_origin_cookie(api: &JsValue) -> Promise;
 }
@@ -186,4 +188,9 @@ async fn cross_origin_session_cookie_first() {
 #[wasm_bindgen_test]
 async fn connect_timeout_and_listener_removal() {
     run(timeouts_and_listener_removal(&api())).await;
+}
+
+#[wasm_bindgen_test]
+async fn banner_and_notices_only_in_development() {
+    run(console_notices(&api())).await;
 }

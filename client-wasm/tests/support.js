@@ -560,3 +560,34 @@ export async function timeoutsAndListenerRemoval(api) {
     socket.disconnect();
   });
 }
+
+export async function consoleNotices(api) {
+  const sails = api.sails();
+  const realLog = console.log;
+  const logged = [];
+  console.log = (...args) => logged.push(args.map(String).join(" "));
+  const environment = sails.environment;
+  try {
+    for (const env of ["development", "production"]) {
+      sails.environment = env;
+      logged.length = 0;
+      await withFakeServer(async (server) => {
+        const socket = api.connect("http://fake.test", { useCORSRouteToGetCookie: false });
+        const ws = await server.next();
+        ws.serve(OPEN);
+        ws.serve("40");
+        ws.drop();
+      });
+      const text = logged.join("\n");
+      if (env === "development") {
+        check(text.includes("Now connected to http://fake.test"), "connect banner in development");
+        check(text.includes("Socket was disconnected from Sails."), "disconnect notice in development");
+      } else {
+        same(logged, [], "silent in production");
+      }
+    }
+  } finally {
+    console.log = realLog;
+    sails.environment = environment;
+  }
+}
