@@ -5,12 +5,23 @@
 //! the npm package that `wasm-pack build` makes (`connect`, `sails`, …).
 //!
 //! Layers, from the wire up:
-//! - plain Rust, tested natively: [`session`] (what each frame means, request
-//!   queue and acks), [`backoff`] (reconnection timing), [`listeners`],
-//!   [`endpoint`] (handshake URL, cross-origin), [`error`];
-//! - browser glue: `transport` (the WebSocket), `timer`, `client` (one
-//!   socket's lifecycle), `jwr` (responses), `config` (`io.sails`), `api`
-//!   (the JS objects and exports).
+//! - plain Rust, tested natively: [`session`] (what each frame means, the
+//!   request queue and the acks in flight), [`backoff`] (reconnection timing),
+//!   [`listeners`], [`endpoint`] (handshake URL, cross-origin check), [`error`];
+//! - browser glue: `transport` (the WebSocket, handlers owned), `timer`
+//!   (`setTimeout`, cancelled on drop), `client` (one socket's lifecycle),
+//!   `jwr` (responses), `config` (`io.sails`, console notices), `api` (the JS
+//!   objects and module exports);
+//! - `js/loader.js` (script-tag bundle only): `io` before the module is ready.
+//!
+//! Data flow: a page call (`socket.get`) goes through `api` to
+//! `client::Client::request`, which validates it and either queues it in the
+//! [`session::Session`] or frames it (`42<id>["get",{…}]`) and sends it on the
+//! `transport`. Each WebSocket frame goes to `Session::text_frame` /
+//! `binary_frame`, whose [`session::Step`] tells the client what to do: answer
+//! a ping, replay the queue on connect, call a callback with a JWR, or emit an
+//! event to the page's listeners. JSON is parsed and written by the browser
+//! (`JSON.parse`/`JSON.stringify`), never in Rust.
 
 pub mod backoff;
 pub mod endpoint;
