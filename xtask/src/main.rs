@@ -4,7 +4,9 @@
 //! - `build`            the browser client: `www/js/` bundle and npm package
 //! - `serve [--port P]` build the client and run the server (default port 1337)
 //! - `test`             every test layer
+//! - `bench [--quick]`  the same load against our server, a Sails app and bare socketioxide
 
+mod bench;
 mod build;
 mod process;
 mod serve;
@@ -16,7 +18,8 @@ use std::process::ExitCode;
 
 use toolchain::Route;
 
-const USAGE: &str = "usage: cargo xtask <setup | build | serve [--port P] | test>";
+const USAGE: &str =
+    "usage: cargo xtask <setup | build | serve [--port P] | test | bench [--quick] [--runs N]>";
 
 fn parse_port(args: &[String]) -> Result<u16, String> {
     match args {
@@ -41,6 +44,7 @@ fn run(args: &[String]) -> Result<(), String> {
             setup::run(route).and_then(|()| serve::run(route, port))
         }
         "test" if rest.is_empty() => setup::run(route).and_then(|()| test::run(route)),
+        "bench" => bench::run(route, rest),
         _ => Err(USAGE.into()),
     }
 }

@@ -1,0 +1,120 @@
+//! Run: `sails-loadgen <requests|fanout|idle|handshakes> --url http://127.0.0.1:PORT [options]`
+//!
+//! Drives one server with one scenario and prints one line
+//! `result scenario=… key=value …` on stdout (the bench reads it).
+
+use std::net::IpAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use sails_bench::conn::Target;
+use sails_bench::scenario::{self, Options};
+
+const USAGE: &str =
+    "usage: sails-loadgen <requests|fanout|idle|handshakes> --url http://127.0.0.1:PORT
+  [--server-pid PID] [--sockets N] [--in-flight K] [--seconds S]
+  [--method get|post] [--path /hello] [--body-bytes B]
+  [--rounds R] [--broadcasts B] [--concurrency C] [--sources 127.0.0.1,127.0.0.2] [--hold]";
+
+fn parse(args: &[String]) -> Result<(String, Options), String> {
+    let (scenario, mut rest) = args.split_first().ok_or(USAGE)?;
+    let mut url = None;
+    let mut options = Options {
+        target: Target::from_base("http://127.0.0.1:1")?,
+        server_pid: None,
+        sockets: 100,
+        in_flight: 16,
+        duration: Duration::from_secs(5),
+        method: "get".into(),
+        path: "/hello".into(),
+        body_bytes: 0,
+        rounds: 10,
+        broadcasts: 20,
+        concurrency: 64,
+        sources: Vec::new(),
+        hold: false,
+    };
+    fn number<T: std::str::FromStr>(flag: &str, raw: &str) -> Result<T, String> {
+        raw.parse()
+            .map_err(|_| format!("{flag}: `{raw}` is not a number"))
+    }
+    while let Some((flag, tail)) = rest.split_first() {
+        rest = tail;
+        if flag == "--hold" {
+            options.hold = true;
+            continue;
+        }
+        let (value, tail) = rest
+            .split_first()
+            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+        rest = tail;
+        match flag.as_str() {
+            "--url" => url = Some(value.clone()),
+            "--server-pid" => options.server_pid = Some(number(flag, value)?),
+            "--sockets" => options.sockets = number(flag, value)?,
+            "--in-flight" => options.in_flight = number(flag, value)?,
+            "--seconds" => options.duration = Duration::from_secs_f64(number(flag, value)?),
+            "--method" => options.method = value.to_ascii_lowercase(),
+            "--path" => options.path = value.clone(),
+            "--body-bytes" => options.body_bytes = number(flag, value)?,
+            "--rounds" => options.rounds = number(flag, value)?,
+            "--broadcasts" => options.broadcasts = number(flag, value)?,
+            "--concurrency" => options.concurrency = number(flag, value)?,
+            "--sources" => {
+                options.sources = value
+                    .split(',')
+                    .map(|ip| {
+                        ip.parse::<IpAddr>()
+                            .map_err(|_| format!("--sources: `{ip}`"))
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
+            _ => return Err(format!("unknown argument `{flag}`\n{USAGE}")),
+        }
+    }
+    options.target = Target::from_base(&url.ok_or(USAGE)?)?;
+    Ok((scenario.clone(), options))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (name, options) = match parse(&args) {
+        Ok(parsed) => parsed,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    // One thread: the generator gets one core of its own (`taskset`).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("sails-loadgen: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match name.as_str() {
+            "requests" => scenario::requests(&options).await,
+            "fanout" => scenario::fanout(&options).await,
+            "idle" => scenario::idle(&options).await,
+            "handshakes" => scenario::handshakes(&options).await,
+            other => Err(format!("unknown scenario `{other}`\n{USAGE}")),
+        }
+    });
+    match result {
+        Ok(report) => {
+            if !options.hold {
+                println!("{}", report.line());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("sails-loadgen {name}: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,596 @@
+//! The load scenarios. Each connects its sockets first (not timed, except
+//! the handshake burst), then measures one window, then drains what is still
+//! in flight within a time limit and counts what never came back.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use tokio::sync::{Semaphore, watch};
+use tokio::time::{sleep, timeout, timeout_at};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::conn::{self, ConnectFailure, Incoming, Target, Ws, now_us};
+use crate::procfs::{self, CpuWindow};
+use crate::stats::{Report, Samples};
+
+/// How long answers still in flight at the end of a window may take to arrive.
+const DRAIN: Duration = Duration::from_secs(5);
+/// How long one broadcast may take to reach every member.
+const FANOUT_LIMIT: Duration = Duration::from_secs(10);
+/// The room the fan-out scenario uses.
+const ROOM: &str = "bench";
+/// File descriptors a generator process keeps for itself.
+const RESERVED_FILES: u64 = 64;
+
+/// What a scenario is asked to do (see `sails-loadgen --help`).
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The server.
+    pub target: Target,
+    /// The server's process id, for its CPU time and memory.
+    pub server_pid: Option<u32>,
+    /// How many sockets.
+    pub sockets: usize,
+    /// Requests in flight per socket.
+    pub in_flight: usize,
+    /// Length of the measured window.
+    pub duration: Duration,
+    /// Request method (lower case, as the event name).
+    pub method: String,
+    /// Request URL.
+    pub path: String,
+    /// Size of the JSON body of each request (0: `{}`).
+    pub body_bytes: usize,
+    /// Fan-out: broadcasts timed one by one.
+    pub rounds: usize,
+    /// Fan-out: broadcasts sent back to back for the delivery rate.
+    pub broadcasts: usize,
+    /// Handshakes under way at once while connecting.
+    pub concurrency: usize,
+    /// Local addresses the sockets are spread over (empty: the kernel's choice).
+    pub sources: Vec<IpAddr>,
+    /// Idle: keep the sockets open until stdin closes (at most two minutes).
+    pub hold: bool,
+}
+
+impl Options {
+    fn check_files(&self, sockets: usize) -> Result<(), String> {
+        let limit = procfs::open_files_limit().unwrap_or(u64::MAX);
+        let needed = sockets as u64 + RESERVED_FILES;
+        if needed > limit {
+            return Err(format!(
+                "{sockets} sockets need {needed} open files but one process may hold {limit}: \
+                 spread them over several generator processes"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Handshakes that failed, by kind.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Failures([u64; 5]);
+
+impl Failures {
+    fn add(&mut self, failure: ConnectFailure) {
+        let index = ConnectFailure::ALL
+            .iter()
+            .position(|kind| *kind == failure)
+            .unwrap_or(4);
+        self.0[index] += 1;
+    }
+
+    fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+
+    fn report(&self, mut report: Report) -> Report {
+        for (kind, count) in ConnectFailure::ALL.iter().zip(self.0) {
+            report = report.count(kind.key(), count);
+        }
+        report
+    }
+}
+
+/// Connects `n` sockets, `concurrency` handshakes at a time; returns the
+/// sockets, what failed, and the duration of each successful handshake.
+pub async fn connect_many(
+    target: &Target,
+    n: usize,
+    concurrency: usize,
+    sources: &[IpAddr],
+) -> (Vec<Ws>, Failures, Samples) {
+    let target = Arc::new(target.clone());
+    let gate = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut handles = Vec::with_capacity(n);
+    for i in 0..n {
+        let Ok(permit) = gate.clone().acquire_owned().await else {
+            break;
+        };
+        let target = target.clone();
+        let source = (!sources.is_empty()).then(|| sources[i % sources.len()]);
+        handles.push(tokio::spawn(async move {
+            let started = Instant::now();
+            let result = conn::connect(&target, source).await;
+            drop(permit);
+            result.map(|ws| (ws, started.elapsed()))
+        }));
+    }
+    let mut sockets = Vec::with_capacity(n);
+    let mut failures = Failures::default();
+    let mut samples = Samples::default();
+    for handle in handles {
+        match handle.await {
+            Ok(Ok((ws, took))) => {
+                samples.push(took.as_micros() as u64);
+                sockets.push(ws);
+            }
+            Ok(Err(failure)) => failures.add(failure),
+            Err(_) => failures.add(ConnectFailure::Other),
+        }
+    }
+    (sockets, failures, samples)
+}
+
+/// How many of `done` one second of server CPU covers (none when the server
+/// used too little CPU to measure).
+fn per_core(done: u64, cpu_us: Option<f64>) -> Option<f64> {
+    cpu_us
+        .filter(|&us| us > 0.0)
+        .map(|us| done as f64 * 1e6 / us)
+}
+
+/// A JSON object of about `bytes` bytes: `{"pad":"xxxx…"}`.
+pub fn body_of(bytes: usize) -> String {
+    const OVERHEAD: usize = r#"{"pad":""}"#.len();
+    if bytes <= OVERHEAD {
+        return "{}".into();
+    }
+    format!(r#"{{"pad":"{}"}}"#, "x".repeat(bytes - OVERHEAD))
+}
+
+/// What one socket saw while sending requests.
+#[derive(Debug, Default)]
+struct RequestStats {
+    latencies: Samples,
+    in_window: u64,
+    ok: u64,
+    bad_status: u64,
+    missing: u64,
+    broken: u64,
+}
+
+struct Plan {
+    method: String,
+    path: String,
+    data: String,
+    in_flight: usize,
+}
+
+/// Keeps `in_flight` requests going on one socket until `deadline`, then
+/// waits (at most [`DRAIN`]) for the rest.
+async fn drive(mut ws: Ws, plan: Arc<Plan>, deadline: Instant) -> RequestStats {
+    let mut stats = RequestStats::default();
+    let mut pending: HashMap<u64, Instant> = HashMap::with_capacity(plan.in_flight * 2);
+    let mut next_id = 0u64;
+    let drain_until = deadline + DRAIN;
+    let mut to_send = plan.in_flight;
+    loop {
+        let now = Instant::now();
+        if to_send > 0 && now < deadline {
+            for _ in 0..to_send {
+                next_id += 1;
+                pending.insert(next_id, Instant::now());
+                let frame = conn::request_frame(next_id, &plan.method, &plan.path, &plan.data);
+                if ws.feed(frame).await.is_err() {
+                    stats.broken = 1;
+                }
+            }
+            if ws.flush().await.is_err() {
+                stats.broken = 1;
+            }
+        }
+        to_send = 0;
+        if stats.broken == 1 || (now >= deadline && pending.is_empty()) {
+            break;
+        }
+        let limit = if now < deadline {
+            deadline
+        } else {
+            drain_until
+        };
+        let message = match timeout_at(limit.into(), ws.next()).await {
+            Err(_) if limit == drain_until => break,
+            Err(_) => continue,
+            Ok(Some(Ok(message))) => message,
+            Ok(_) => {
+                stats.broken = 1;
+                break;
+            }
+        };
+        let mut next = Some(message);
+        while let Some(message) = next.take() {
+            match Incoming::read(&message) {
+                Incoming::Ack { id, status } => {
+                    if let Some(sent) = pending.remove(&id) {
+                        let now = Instant::now();
+                        stats
+                            .latencies
+                            .push(now.duration_since(sent).as_micros() as u64);
+                        if now <= deadline {
+                            stats.in_window += 1;
+                            to_send += 1;
+                        }
+                        if status == 200 {
+                            stats.ok += 1;
+                        } else {
+                            stats.bad_status += 1;
+                        }
+                    }
+                }
+                Incoming::Closed => stats.broken = 1,
+                _ => {}
+            }
+            // Take every frame that is already here before writing again.
+            match ws.next().now_or_never() {
+                Some(Some(Ok(message))) => next = Some(message),
+                Some(_) => stats.broken = 1,
+                None => {}
+            }
+        }
+    }
+    stats.missing = pending.len() as u64;
+    stats
+}
+
+/// Virtual requests: `sockets` x `in_flight` requests in flight for `duration`.
+pub async fn requests(options: &Options) -> Result<Report, String> {
+    options.check_files(options.sockets)?;
+    let (sockets, failures, _) = connect_many(
+        &options.target,
+        options.sockets,
+        options.concurrency,
+        &options.sources,
+    )
+    .await;
+    if sockets.is_empty() {
+        return Err(format!("no socket could connect ({failures:?})"));
+    }
+    let connected = sockets.len() as u64;
+    let plan = Arc::new(Plan {
+        method: options.method.clone(),
+        path: options.path.clone(),
+        data: body_of(options.body_bytes),
+        in_flight: options.in_flight.max(1),
+    });
+    let ticks = procfs::ticks_per_second();
+    let cpu = CpuWindow::start(options.server_pid);
+    let started = Instant::now();
+    let deadline = started + options.duration;
+    let handles: Vec<_> = sockets
+        .into_iter()
+        .map(|ws| tokio::spawn(drive(ws, plan.clone(), deadline)))
+        .collect();
+    tokio::time::sleep_until(deadline.into()).await;
+    let cpu_us = cpu.elapsed_us(ticks);
+    let window = started.elapsed().as_secs_f64();
+    let mut total = RequestStats::default();
+    for handle in handles {
+        let Ok(stats) = handle.await else {
+            total.broken += 1;
+            continue;
+        };
+        total.latencies.merge(stats.latencies);
+        total.in_window += stats.in_window;
+        total.ok += stats.ok;
+        total.bad_status += stats.bad_status;
+        total.missing += stats.missing;
+        total.broken += stats.broken;
+    }
+    let rate = total.in_window as f64 / window;
+    let report = Report::new("requests")
+        .count("sockets", connected)
+        .num("rate", Some(rate))
+        .num(
+            "cpu_us",
+            cpu_us.map(|us| us / total.in_window.max(1) as f64),
+        )
+        .num("per_core", per_core(total.in_window, cpu_us))
+        .num("cpu_busy", cpu_us.map(|us| us / 1e6 / window))
+        .percentiles("lat", &mut total.latencies)
+        .count("ok", total.ok)
+        .count("bad_status", total.bad_status)
+        .count("missing_acks", total.missing)
+        .count("broken", total.broken);
+    Ok(failures.report(report))
+}
+
+/// What the fan-out receivers share with the sender.
+#[derive(Debug, Default)]
+struct FanoutShared {
+    joined: AtomicU64,
+    join_failed: AtomicU64,
+    received: AtomicU64,
+    last_us: AtomicU64,
+}
+
+/// A room member: joins the room, then counts broadcasts and times the `tick` ones.
+async fn member(mut ws: Ws, shared: Arc<FanoutShared>, mut stop: watch::Receiver<bool>) -> Samples {
+    let mut delays = Samples::default();
+    let join = conn::request_frame(1, "put", &format!("/rooms/{ROOM}/join"), "{}");
+    let joined = async {
+        ws.send(join).await.ok()?;
+        loop {
+            let message = ws.next().await?.ok()?;
+            if let Incoming::Ack { id: 1, status } = Incoming::read(&message) {
+                return (status == 200).then_some(());
+            }
+        }
+    };
+    match timeout(FANOUT_LIMIT, joined).await {
+        Ok(Some(())) => shared.joined.fetch_add(1, Ordering::Relaxed),
+        _ => return fail_join(&shared, delays),
+    };
+    loop {
+        let message = tokio::select! {
+            biased;
+            _ = stop.changed() => break,
+            message = ws.next() => match message {
+                Some(Ok(message)) => message,
+                _ => break,
+            },
+        };
+        if let Incoming::Event { name, args } = Incoming::read(&message) {
+            let now = now_us();
+            shared.received.fetch_add(1, Ordering::Relaxed);
+            shared.last_us.fetch_max(now, Ordering::Relaxed);
+            if name == "tick"
+                && let Some(sent) = conn::number_after(args, "\"t\":")
+            {
+                delays.push(now.saturating_sub(sent));
+            }
+        }
+    }
+    delays
+}
+
+fn fail_join(shared: &FanoutShared, delays: Samples) -> Samples {
+    shared.join_failed.fetch_add(1, Ordering::Relaxed);
+    delays
+}
+
+/// The sender of the broadcasts (a socket outside the room), with its acks.
+struct Sender {
+    ws: Ws,
+    next_id: u64,
+    unacked: u64,
+    bad: u64,
+}
+
+impl Sender {
+    async fn broadcast(&mut self, event: &str) -> Result<(), String> {
+        self.next_id += 1;
+        let body = format!(r#"{{"event":"{event}","data":{{"t":{}}}}}"#, now_us());
+        let frame = conn::request_frame(
+            self.next_id,
+            "post",
+            &format!("/rooms/{ROOM}/broadcast"),
+            &body,
+        );
+        self.ws.send(frame).await.map_err(|e| e.to_string())?;
+        self.unacked += 1;
+        Ok(())
+    }
+
+    /// Waits until at most `left` broadcasts are unacknowledged.
+    async fn acks(&mut self, left: u64) -> Result<(), String> {
+        while self.unacked > left {
+            let message = match timeout(FANOUT_LIMIT, self.ws.next()).await {
+                Ok(Some(Ok(message))) => message,
+                Ok(_) => return Err("the sender's connection closed".into()),
+                Err(_) => return Err("a broadcast request got no answer".into()),
+            };
+            if let Incoming::Ack { status, .. } = Incoming::read(&message) {
+                self.unacked -= 1;
+                if status != 200 {
+                    self.bad += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Polls until `counter` reaches `target` or `limit` passes; returns whether it did.
+async fn reach(counter: &AtomicU64, target: u64, limit: Duration) -> bool {
+    let until = Instant::now() + limit;
+    loop {
+        if counter.load(Ordering::Relaxed) >= target {
+            return true;
+        }
+        if Instant::now() >= until {
+            return false;
+        }
+        sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// Broadcast fan-out: `sockets` members of one room; `rounds` broadcasts
+/// timed one at a time, then `broadcasts` back to back for the delivery rate.
+pub async fn fanout(options: &Options) -> Result<Report, String> {
+    options.check_files(options.sockets + 1)?;
+    let sender = conn::connect(&options.target, None)
+        .await
+        .map_err(|failure| format!("the sender could not connect: {}", failure.key()))?;
+    let mut sender = Sender {
+        ws: sender,
+        next_id: 0,
+        unacked: 0,
+        bad: 0,
+    };
+    let (sockets, failures, _) = connect_many(
+        &options.target,
+        options.sockets,
+        options.concurrency,
+        &options.sources,
+    )
+    .await;
+    let shared = Arc::new(FanoutShared::default());
+    let (stop, stopped) = watch::channel(false);
+    let count = sockets.len() as u64;
+    let handles: Vec<_> = sockets
+        .into_iter()
+        .map(|ws| tokio::spawn(member(ws, shared.clone(), stopped.clone())))
+        .collect();
+    let settled = async {
+        while shared.joined.load(Ordering::Relaxed) + shared.join_failed.load(Ordering::Relaxed)
+            < count
+        {
+            sleep(Duration::from_millis(5)).await;
+        }
+    };
+    let _ = timeout(FANOUT_LIMIT * 3, settled).await;
+    let members = shared.joined.load(Ordering::Relaxed);
+    if members == 0 {
+        return Err(format!("no socket joined the room ({failures:?})"));
+    }
+
+    // One broadcast at a time: how long until every member has it.
+    let mut missing = 0;
+    for _ in 0..options.rounds {
+        let before = shared.received.load(Ordering::Relaxed);
+        sender.broadcast("tick").await?;
+        sender.acks(0).await?;
+        if !reach(&shared.received, before + members, FANOUT_LIMIT).await {
+            missing += before + members - shared.received.load(Ordering::Relaxed);
+        }
+    }
+
+    // Back to back (a few broadcasts in flight): deliveries per second.
+    let ticks = procfs::ticks_per_second();
+    let before = shared.received.load(Ordering::Relaxed);
+    let cpu = CpuWindow::start(options.server_pid);
+    let started = now_us();
+    for _ in 0..options.broadcasts {
+        sender.broadcast("load").await?;
+        sender.acks(4).await?;
+    }
+    sender.acks(0).await?;
+    let expected = members * options.broadcasts as u64;
+    reach(&shared.received, before + expected, FANOUT_LIMIT).await;
+    let cpu_us = cpu.elapsed_us(ticks);
+    let delivered = shared.received.load(Ordering::Relaxed) - before;
+    missing += expected.saturating_sub(delivered);
+    let span_s = shared
+        .last_us
+        .load(Ordering::Relaxed)
+        .saturating_sub(started) as f64
+        / 1e6;
+
+    let _ = stop.send(true);
+    let mut delays = Samples::default();
+    for handle in handles {
+        if let Ok(samples) = handle.await {
+            delays.merge(samples);
+        }
+    }
+    let report = Report::new("fanout")
+        .count("sockets", members)
+        .num("rate", (span_s > 0.0).then(|| delivered as f64 / span_s))
+        .num("cpu_us", cpu_us.map(|us| us / delivered.max(1) as f64))
+        .num("per_core", per_core(delivered, cpu_us))
+        .percentiles("lat", &mut delays)
+        .count("missing_deliveries", missing)
+        .count("bad_status", sender.bad)
+        .count("join_failed", shared.join_failed.load(Ordering::Relaxed));
+    Ok(failures.report(report))
+}
+
+/// Memory per idle socket: server RSS before and after `sockets` connect.
+pub async fn idle(options: &Options) -> Result<Report, String> {
+    options.check_files(options.sockets)?;
+    let pid = options
+        .server_pid
+        .ok_or("idle needs --server-pid to read the server's memory")?;
+    let before = procfs::rss_kib(pid).ok_or("cannot read the server's memory")?;
+    let (mut sockets, failures, _) = connect_many(
+        &options.target,
+        options.sockets,
+        options.concurrency,
+        &options.sources,
+    )
+    .await;
+    // Let the server finish its per-connection work before reading.
+    sleep(Duration::from_secs(1)).await;
+    let after = procfs::rss_kib(pid).ok_or("cannot read the server's memory")?;
+    let connected = sockets.len() as u64;
+    let per_socket = (after as f64 - before as f64) * 1024.0 / connected.max(1) as f64;
+    let report = Report::new("idle")
+        .count("sockets", connected)
+        .count("rss_before_kib", before)
+        .count("rss_after_kib", after)
+        .num("bytes_per_socket", Some(per_socket));
+    let report = failures.report(report);
+    if options.hold {
+        println!("{}", report.line());
+        hold(&mut sockets).await;
+    }
+    Ok(report)
+}
+
+/// Keeps `sockets` alive (EIO3 pings) until stdin closes, at most two minutes.
+async fn hold(sockets: &mut [Ws]) {
+    let (closed_tx, mut closed) = watch::channel(false);
+    std::thread::spawn(move || {
+        let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new());
+        let _ = closed_tx.send(true);
+    });
+    let until = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < until && !*closed.borrow() {
+        let _ = timeout(Duration::from_secs(20), closed.changed()).await;
+        for ws in sockets.iter_mut() {
+            let _ = ws.send(conn::ping_frame()).await;
+            while let Some(Some(Ok(_))) = ws.next().now_or_never() {}
+        }
+    }
+}
+
+/// Connection rate: a burst of `sockets` full handshakes, `concurrency` at a time.
+pub async fn handshakes(options: &Options) -> Result<Report, String> {
+    options.check_files(options.sockets)?;
+    let ticks = procfs::ticks_per_second();
+    let cpu = CpuWindow::start(options.server_pid);
+    let started = Instant::now();
+    let (sockets, failures, mut took) = connect_many(
+        &options.target,
+        options.sockets,
+        options.concurrency,
+        &options.sources,
+    )
+    .await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu_us = cpu.elapsed_us(ticks);
+    let connected = sockets.len() as u64;
+    let report = Report::new("handshakes")
+        .count("sockets", connected)
+        .num("rate", Some(connected as f64 / elapsed))
+        .num("cpu_us", cpu_us.map(|us| us / connected.max(1) as f64))
+        .num("per_core", per_core(connected, cpu_us))
+        .percentiles("lat", &mut took);
+    for mut ws in sockets {
+        let _ = ws.send(Message::Close(None)).now_or_never();
+    }
+    let report = failures.report(report);
+    if failures.total() > 0 {
+        eprintln!(
+            "handshakes: {} of {} failed",
+            failures.total(),
+            options.sockets
+        );
+    }
+    Ok(report)
+}

@@ -1,0 +1,681 @@
+//! `cargo xtask bench [--quick] [--runs N]`: the same load generator against
+//! our interop server, a real Sails app and a bare socketioxide server, one
+//! after the other on free ports, and one table with every figure.
+//!
+//! Each server runs pinned to CPU 0 and the generator to CPU 1 (`taskset`),
+//! and a fresh server process serves each scenario run. The command fails
+//! only when a run against our server or the bare one could not complete,
+//! never on a figure; a Sails app that is missing or does not lift is
+//! reported as "not available".
+
+use std::{
+    collections::BTreeMap,
+    fs,
+    io::Read,
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    thread,
+    time::{Duration, Instant},
+};
+
+use crate::{
+    process::{self, Background},
+    toolchain::{self, Route},
+};
+
+const BUILD_LIMIT: Duration = Duration::from_secs(30 * 60);
+/// A Sails app can take a while to lift.
+const READY_LIMIT: Duration = Duration::from_secs(60);
+/// No single generator run may take longer.
+const RUN_LIMIT: Duration = Duration::from_secs(5 * 60);
+const USAGE: &str = "usage: cargo xtask bench [--quick] [--runs N]";
+
+/// Counters a generator run reports when something could not be done.
+const PROBLEMS: [&str; 10] = [
+    "refused",
+    "http_error",
+    "rejected",
+    "timed_out",
+    "connect_error",
+    "missing_acks",
+    "bad_status",
+    "broken",
+    "missing_deliveries",
+    "join_failed",
+];
+
+/// How a figure is shown.
+#[derive(Clone, Copy)]
+enum Unit {
+    /// Per second, no decimals.
+    Rate,
+    /// Microseconds of CPU.
+    CpuMicros,
+    /// Microseconds of latency, shown in milliseconds.
+    Millis,
+    /// Bytes, shown in KiB.
+    KiB,
+    /// A fraction, shown in percent.
+    Percent,
+}
+
+impl Unit {
+    fn show(self, value: f64) -> String {
+        match self {
+            Unit::Rate => thousands(value),
+            Unit::CpuMicros => format!("{value:.1}"),
+            Unit::Millis => format!("{:.2}", value / 1000.0),
+            Unit::KiB => format!("{:.2}", value / 1024.0),
+            Unit::Percent => format!("{:.0}", value * 100.0),
+        }
+    }
+}
+
+fn thousands(value: f64) -> String {
+    let digits = format!("{:.0}", value.max(0.0));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// One line of the table: a figure the generator reports under `key`.
+struct Row {
+    label: String,
+    key: &'static str,
+    unit: Unit,
+}
+
+/// One generator invocation, run against every server.
+struct Scenario {
+    name: String,
+    args: Vec<String>,
+    rows: Vec<Row>,
+}
+
+fn scenario(name: &str, args: &[String], rows: &[(&str, &'static str, Unit)]) -> Scenario {
+    Scenario {
+        name: name.to_owned(),
+        args: args.to_vec(),
+        rows: rows
+            .iter()
+            .map(|(label, key, unit)| Row {
+                label: format!("{name}: {label}"),
+                key,
+                unit: *unit,
+            })
+            .collect(),
+    }
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|arg| (*arg).to_owned()).collect()
+}
+
+/// The scenarios of a full run, or of a quick one (smaller, shorter).
+fn scenarios(quick: bool) -> Vec<Scenario> {
+    let seconds = if quick { "1" } else { "3" };
+    let request_rows = [
+        ("requests/s", "rate", Unit::Rate),
+        ("server µs CPU/request", "cpu_us", Unit::CpuMicros),
+        ("requests per server CPU-second", "per_core", Unit::Rate),
+        ("server CPU busy (%)", "cpu_busy", Unit::Percent),
+        ("p50 latency (ms)", "lat_p50_us", Unit::Millis),
+        ("p99 latency (ms)", "lat_p99_us", Unit::Millis),
+        ("p99.9 latency (ms)", "lat_p999_us", Unit::Millis),
+    ];
+    let mut list = vec![
+        scenario(
+            "1. GET /hello, 100 sockets x 16",
+            &strings(&["requests", "--sockets", "100", "--in-flight", "16"])
+                .into_iter()
+                .chain(strings(&[
+                    "--seconds",
+                    seconds,
+                    "--method",
+                    "get",
+                    "--path",
+                    "/hello",
+                ]))
+                .collect::<Vec<_>>(),
+            &request_rows,
+        ),
+        scenario(
+            "1. POST /echo 1 KB, 100 sockets x 16",
+            &strings(&["requests", "--sockets", "100", "--in-flight", "16"])
+                .into_iter()
+                .chain(strings(&[
+                    "--seconds",
+                    seconds,
+                    "--method",
+                    "post",
+                    "--path",
+                    "/echo",
+                ]))
+                .chain(strings(&["--body-bytes", "1024"]))
+                .collect::<Vec<_>>(),
+            &request_rows,
+        ),
+    ];
+    let fanout_sizes: &[&str] = if quick { &["2000"] } else { &["2000", "10000"] };
+    let (rounds, deliveries) = if quick {
+        ("3", 50_000)
+    } else {
+        ("10", 200_000)
+    };
+    for sockets in fanout_sizes {
+        // Enough deliveries that the server's CPU time is many clock ticks.
+        let broadcasts = (deliveries / sockets.parse::<usize>().unwrap_or(1)).max(5);
+        list.push(scenario(
+            &format!("2. fan-out, {sockets} sockets in one room"),
+            &strings(&[
+                "fanout",
+                "--sockets",
+                sockets,
+                "--rounds",
+                rounds,
+                "--broadcasts",
+                &broadcasts.to_string(),
+            ]),
+            &[
+                ("deliveries/s", "rate", Unit::Rate),
+                ("server µs CPU/delivery", "cpu_us", Unit::CpuMicros),
+                ("deliveries per server CPU-second", "per_core", Unit::Rate),
+                ("delivery p50 (ms)", "lat_p50_us", Unit::Millis),
+                ("delivery p99 (ms)", "lat_p99_us", Unit::Millis),
+                ("all delivered, max (ms)", "lat_max_us", Unit::Millis),
+            ],
+        ));
+    }
+    let idle_sizes: &[&str] = if quick { &["5000"] } else { &["5000", "19000"] };
+    for sockets in idle_sizes {
+        list.push(scenario(
+            &format!("3. {sockets} idle sockets"),
+            &strings(&["idle", "--sockets", sockets]),
+            &[(
+                "KiB of server RSS per socket",
+                "bytes_per_socket",
+                Unit::KiB,
+            )],
+        ));
+    }
+    let burst = if quick { "2000" } else { "10000" };
+    list.push(scenario(
+        &format!("4. handshake burst of {burst}"),
+        &strings(&["handshakes", "--sockets", burst, "--concurrency", "256"]),
+        &[
+            ("handshakes/s", "rate", Unit::Rate),
+            ("server µs CPU/handshake", "cpu_us", Unit::CpuMicros),
+            ("handshakes per server CPU-second", "per_core", Unit::Rate),
+            ("handshake p99 (ms)", "lat_p99_us", Unit::Millis),
+        ],
+    ));
+    let curve: &[usize] = if quick {
+        &[1, 100, 1000]
+    } else {
+        &[1, 10, 100, 1000, 10000]
+    };
+    for &sockets in curve {
+        // 16 in flight per socket up to 100 sockets, then about 1,600 in all.
+        let in_flight = (1600 / sockets).clamp(1, 16);
+        list.push(scenario(
+            &format!("6. GET /hello, {sockets} sockets x {in_flight}"),
+            &strings(&[
+                "requests",
+                "--sockets",
+                &sockets.to_string(),
+                "--in-flight",
+                &in_flight.to_string(),
+                "--seconds",
+                seconds,
+                "--concurrency",
+                "256",
+            ]),
+            &[
+                ("requests/s", "rate", Unit::Rate),
+                ("server µs CPU/request", "cpu_us", Unit::CpuMicros),
+                ("p99 latency (ms)", "lat_p99_us", Unit::Millis),
+            ],
+        ));
+    }
+    list
+}
+
+/// A server under test.
+struct Server {
+    name: &'static str,
+    program: PathBuf,
+    args: Vec<String>,
+    /// Whether a failure to start or run fails the bench.
+    required: bool,
+}
+
+/// What one generator run produced.
+type Figures = BTreeMap<String, f64>;
+
+/// The results of one scenario on one server.
+#[derive(Default)]
+struct Cell {
+    runs: Vec<Figures>,
+    failures: Vec<String>,
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| toolchain::workspace_root().join("target"))
+}
+
+fn parse_args(args: &[String]) -> Result<(bool, usize), String> {
+    let mut quick = false;
+    let mut runs = None;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--quick" => quick = true,
+            "--runs" => {
+                let value = rest.next().ok_or(USAGE)?;
+                runs = Some(
+                    value
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|&n| n > 0)
+                        .ok_or_else(|| format!("--runs: `{value}` is not a positive number"))?,
+                );
+            }
+            _ => return Err(USAGE.into()),
+        }
+    }
+    Ok((quick, runs.unwrap_or(if quick { 1 } else { 3 })))
+}
+
+/// `taskset -c <cpu> program args…` when `taskset` exists and there are two CPUs.
+fn pinned(route: Route, cpu: u32, program: &Path, args: &[String]) -> Command {
+    let can_pin = toolchain::which(route, "taskset").is_some()
+        && thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+    let mut cmd = if can_pin {
+        let mut cmd = toolchain::command(route, "taskset");
+        cmd.args(["-c", &cpu.to_string()]).arg(program);
+        cmd
+    } else {
+        toolchain::command(route, &program.to_string_lossy())
+    };
+    cmd.args(args);
+    cmd
+}
+
+/// Runs the generator; returns its figures or why it failed (with its stderr).
+fn run_generator(mut cmd: Command) -> Result<Figures, String> {
+    let line = process::describe(&cmd);
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|err| format!("could not start `{line}`: {err}"))?;
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("stdout is piped")));
+    let stderr = drain(Box::new(child.stderr.take().expect("stderr is piped")));
+    let deadline = Instant::now() + RUN_LIMIT;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("`{line}` ran past {}s", RUN_LIMIT.as_secs()));
+            }
+            Ok(None) => thread::sleep(Duration::from_millis(50)),
+            Err(err) => return Err(err.to_string()),
+        }
+    };
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
+    if !status.success() {
+        return Err(format!("generator failed ({status}): {}", stderr.trim()));
+    }
+    let result = stdout
+        .lines()
+        .rev()
+        .find_map(|line| line.strip_prefix("result "))
+        .ok_or("the generator printed no result line")?;
+    Ok(result
+        .split_ascii_whitespace()
+        .filter_map(|pair| pair.split_once('='))
+        .filter_map(|(key, value)| Some((key.to_owned(), value.parse().ok()?)))
+        .collect())
+}
+
+fn median_min_max(values: &mut [f64]) -> Option<(f64, f64, f64)> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    let median = if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    };
+    Some((median, values[0], values[n - 1]))
+}
+
+fn read_trimmed(path: &str) -> String {
+    fs::read_to_string(path)
+        .map(|text| text.trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn load_average() -> String {
+    read_trimmed("/proc/loadavg")
+        .split_ascii_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn machine() -> String {
+    let model = fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|line| line.strip_prefix("model name"))
+                .map(|rest| rest.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cpus = thread::available_parallelism().map_or(0, |n| n.get());
+    let memory = read_trimmed("/proc/meminfo")
+        .lines()
+        .find_map(|line| line.strip_prefix("MemTotal:"))
+        .and_then(|kib| kib.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or_else(String::new, |kib| {
+            format!(", {:.1} GiB RAM", kib as f64 / 1024.0 / 1024.0)
+        });
+    format!("{model}, {cpus} CPUs{memory}")
+}
+
+fn shell_output(route: Route, program: &str, args: &[&str]) -> String {
+    let mut cmd = toolchain::command(route, program);
+    cmd.args(args);
+    process::output(&mut cmd, Duration::from_secs(30))
+        .map(|text| text.trim().to_owned())
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// Runs every scenario `runs` times against `server`, a fresh process each time.
+fn bench_server(
+    route: Route,
+    server: &Server,
+    scenarios: &[Scenario],
+    runs: usize,
+    loadgen: &Path,
+) -> Result<Vec<Cell>, String> {
+    let mut cells: Vec<Cell> = scenarios.iter().map(|_| Cell::default()).collect();
+    for (scenario, cell) in scenarios.iter().zip(&mut cells) {
+        for run in 1..=runs {
+            let mut cmd = pinned(route, 0, &server.program, &server.args);
+            let background = Background::start(&mut cmd, READY_LIMIT)
+                .map_err(|why| format!("{} did not start: {why}", server.name))?;
+            let mut args = scenario.args.clone();
+            args.extend([
+                "--url".to_owned(),
+                background.url.clone(),
+                "--server-pid".to_owned(),
+                background.pid().to_string(),
+            ]);
+            let outcome = run_generator(pinned(route, 1, loadgen, &args));
+            drop(background);
+            match outcome {
+                Ok(figures) => {
+                    let summary: Vec<String> = scenario
+                        .rows
+                        .iter()
+                        .filter_map(|row| {
+                            let value = figures.get(row.key)?;
+                            Some(format!("{}={}", row.key, row.unit.show(*value)))
+                        })
+                        .collect();
+                    println!(
+                        "bench: {} / {} run {run}/{runs}: {}",
+                        server.name,
+                        scenario.name,
+                        summary.join(" ")
+                    );
+                    cell.runs.push(figures);
+                }
+                Err(why) => {
+                    println!(
+                        "bench: {} / {} run {run}/{runs} FAILED: {why}",
+                        server.name, scenario.name
+                    );
+                    cell.failures.push(why);
+                }
+            }
+        }
+    }
+    Ok(cells)
+}
+
+/// The Markdown report: the table, then everything that could not be done.
+fn report(
+    scenarios: &[Scenario],
+    servers: &[Server],
+    results: &[Result<Vec<Cell>, String>],
+    runs: usize,
+) -> String {
+    let mut out = String::new();
+    let value = |server: usize, scenario: usize, row: &Row| -> Option<(f64, f64, f64)> {
+        let cells = results[server].as_ref().ok()?;
+        let mut values: Vec<f64> = cells[scenario]
+            .runs
+            .iter()
+            .filter_map(|figures| figures.get(row.key).copied())
+            .collect();
+        median_min_max(&mut values)
+    };
+    let cell_text = |server: usize, scenario: usize, row: &Row| -> String {
+        match (&results[server], value(server, scenario, row)) {
+            (Err(_), _) => "not available".into(),
+            (Ok(_), None) => "failed".into(),
+            (Ok(_), Some((median, min, max))) if runs > 1 => format!(
+                "{} ({}–{})",
+                row.unit.show(median),
+                row.unit.show(min),
+                row.unit.show(max)
+            ),
+            (Ok(_), Some((median, _, _))) => row.unit.show(median),
+        }
+    };
+    out.push_str("| figure |");
+    for server in servers {
+        out.push_str(&format!(" {} |", server.name));
+    }
+    out.push_str(" ours/Sails | ours/bare |\n|---|");
+    for _ in servers {
+        out.push_str("---:|");
+    }
+    out.push_str("---:|---:|\n");
+    for (s, scenario) in scenarios.iter().enumerate() {
+        for row in &scenario.rows {
+            out.push_str(&format!("| {} |", row.label));
+            for server in 0..servers.len() {
+                out.push_str(&format!(" {} |", cell_text(server, s, row)));
+            }
+            let ours = value(0, s, row).map(|(median, _, _)| median);
+            for other in [1, 2] {
+                let ratio = match (ours, value(other, s, row)) {
+                    (Some(ours), Some((theirs, _, _))) if theirs > 0.0 => {
+                        format!("{:.2}", ours / theirs)
+                    }
+                    _ => "–".into(),
+                };
+                out.push_str(&format!(" {ratio} |"));
+            }
+            out.push('\n');
+        }
+    }
+    out.push_str("\nWhat could not be done (summed over runs):\n\n");
+    let mut any = false;
+    for (server, result) in servers.iter().zip(results) {
+        let cells = match result {
+            Ok(cells) => cells,
+            Err(why) => {
+                any = true;
+                out.push_str(&format!("- {}: not available ({why})\n", server.name));
+                continue;
+            }
+        };
+        for (scenario, cell) in scenarios.iter().zip(cells) {
+            let problems: Vec<String> = PROBLEMS
+                .iter()
+                .filter_map(|key| {
+                    let total: f64 = cell.runs.iter().filter_map(|f| f.get(*key)).sum();
+                    (total > 0.0).then(|| format!("{key}={total}"))
+                })
+                .collect();
+            if !problems.is_empty() {
+                any = true;
+                out.push_str(&format!(
+                    "- {} / {}: {}\n",
+                    server.name,
+                    scenario.name,
+                    problems.join(", ")
+                ));
+            }
+            for why in &cell.failures {
+                any = true;
+                out.push_str(&format!(
+                    "- {} / {}: run failed: {why}\n",
+                    server.name, scenario.name
+                ));
+            }
+        }
+    }
+    if !any {
+        out.push_str("- nothing: every handshake, request and delivery completed.\n");
+    }
+    out
+}
+
+/// Builds the release binaries, benches every server, prints the report.
+pub(crate) fn run(route: Route, args: &[String]) -> Result<(), String> {
+    let (quick, runs) = parse_args(args)?;
+    let root = toolchain::workspace_root();
+    let mut build = toolchain::command(route, "cargo");
+    build.args([
+        "build",
+        "--release",
+        "--package",
+        "sails-server",
+        "--example",
+        "interop",
+        "--package",
+        "sails-bench",
+        "--bins",
+    ]);
+    process::run(&mut build, BUILD_LIMIT).map_err(|err| err.to_string())?;
+    let release = target_dir().join("release");
+    let loadgen = release.join("sails-loadgen");
+
+    let sails_app = root.join("tests/sails-app/app.js");
+    let servers = [
+        Server {
+            name: "ours",
+            program: release.join("examples/interop"),
+            args: vec!["--port".into(), "0".into()],
+            required: true,
+        },
+        Server {
+            name: "Sails 1.5.18",
+            program: toolchain::which(route, "node").unwrap_or_else(|| "node".into()),
+            args: vec![
+                sails_app.to_string_lossy().into_owned(),
+                "--port".into(),
+                "0".into(),
+            ],
+            required: false,
+        },
+        Server {
+            name: "bare socketioxide",
+            program: release.join("bare-socketioxide"),
+            args: vec!["--port".into(), "0".into()],
+            required: true,
+        },
+    ];
+    let scenarios = scenarios(quick);
+    let load_before = load_average();
+    let started = Instant::now();
+    let results: Vec<Result<Vec<Cell>, String>> = servers
+        .iter()
+        .map(|server| {
+            if !server.required && !sails_app.is_file() {
+                return Err("tests/sails-app/app.js is missing".into());
+            }
+            println!("\n== bench: {}", server.name);
+            let result = bench_server(route, server, &scenarios, runs, &loadgen);
+            if let Err(why) = &result {
+                println!("bench: {why}");
+            }
+            result
+        })
+        .collect();
+
+    let commit = shell_output(route, "git", &["rev-parse", "--short", "HEAD"]);
+    let dirty = !shell_output(
+        route,
+        "git",
+        &["status", "--porcelain", "--untracked-files=no"],
+    )
+    .is_empty();
+    let mut text = format!(
+        "Machine: {}\nDate: {}\nCommit: {commit}{}\nCommand: cargo xtask bench{}\n\
+         Load average (1/5/15 min): {load_before} before, {} after ({:.0} s)\n\
+         Runs per figure: {runs} (median, then min–max when more than one)\n\
+         Pinning: servers on CPU 0, generator on CPU 1\n\n",
+        machine(),
+        shell_output(route, "date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
+        if dirty {
+            " (with uncommitted changes)"
+        } else {
+            ""
+        },
+        args.iter().map(|a| format!(" {a}")).collect::<String>(),
+        load_average(),
+        started.elapsed().as_secs_f64(),
+    );
+    text.push_str(&report(&scenarios, &servers, &results, runs));
+    println!("\n== bench report\n\n{text}");
+    let saved = target_dir().join("bench-report.md");
+    if fs::write(&saved, &text).is_ok() {
+        println!("(also written to {})", saved.display());
+    }
+
+    let mut incomplete = Vec::new();
+    for (server, result) in servers.iter().zip(&results) {
+        match result {
+            Err(why) if server.required => incomplete.push(why.clone()),
+            Ok(cells) if server.required => {
+                let failed: usize = cells.iter().map(|cell| cell.failures.len()).sum();
+                if failed > 0 {
+                    incomplete.push(format!("{}: {failed} run(s) failed", server.name));
+                }
+            }
+            _ => {}
+        }
+    }
+    if incomplete.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("bench incomplete: {}", incomplete.join("; ")))
+    }
+}
