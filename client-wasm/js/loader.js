@@ -143,3 +143,6 @@ sails.ready = wasm_bindgen().then(function () {
   }
   return sails;
 });
+sails.ready.catch(function (error) {
+  console.error("sails.io.js: the client module (sails.io_bg.wasm) could not start:", error);
+});
