@@ -179,6 +179,7 @@ impl Client {
 
     /// Sets option `index`; refused while connected (unless `io.sails.strict`
     /// is `false` or the value is the same). A pending reconnection stops.
+    /// `headers` only apply to requests: they may change at any time.
     pub(crate) fn set_option(&self, index: usize, value: JsValue) -> Result<(), ClientError> {
         let name = OPTION_NAMES.get(index).copied().unwrap_or("");
         let current = self.own_option(index);
@@ -189,9 +190,10 @@ impl Client {
         {
             return Err(ClientError::ChangeWhileConnected(name));
         }
-        if self.timers.borrow_mut()[Slot::Reconnect as usize]
-            .take()
-            .is_some()
+        if index != Opt::Headers as usize
+            && self.timers.borrow_mut()[Slot::Reconnect as usize]
+                .take()
+                .is_some()
         {
             self.reconnecting.set(false);
             config::notice(

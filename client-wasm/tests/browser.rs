@@ -47,6 +47,8 @@ extern "C" {
     fn timeouts_and_listener_removal(api: &JsValue) -> Promise;
     #[wasm_bindgen(js_name = consoleNotices)]
     fn console_notices(api: &JsValue) -> Promise;
+    #[wasm_bindgen(js_name = optionChangeStopsReconnection)]
+    fn option_change_stops_reconnection(api: &JsValue) -> Promise;
     #[wasm_bindgen(js_name = crossOriginCookie)]
     fn cross_origin_cookie(api: &JsValue) -> Promise;
 }
@@ -193,4 +195,9 @@ async fn connect_timeout_and_listener_removal() {
 #[wasm_bindgen_test]
 async fn banner_and_notices_only_in_development() {
     run(console_notices(&api())).await;
+}
+
+#[wasm_bindgen_test]
+async fn changing_an_option_stops_reconnection() {
+    run(option_change_stops_reconnection(&api())).await;
 }

@@ -591,3 +591,28 @@ export async function consoleNotices(api) {
     sails.environment = environment;
   }
 }
+
+export async function optionChangeStopsReconnection(api) {
+  await withFakeServer(async (server) => {
+    const socket = api.connect("http://fake.test", {
+      useCORSRouteToGetCookie: false,
+      reconnection: true,
+      reconnectionDelay: 100,
+      randomizationFactor: 0,
+    });
+    let ws = await server.next();
+    ws.serve(OPEN);
+    ws.serve("40");
+    ws.drop();
+    socket.headers = { "x-h": "1" }; // headers do not stop it
+    socket.query = "v=2"; // any other option does
+    let opened = false;
+    server.next().then(() => (opened = true), () => {});
+    await sleep(300);
+    check(!opened, "no reconnection after an option changed");
+    socket.reconnect();
+    await sleep(20);
+    check(opened, "reconnect() connects again");
+    socket.disconnect();
+  });
+}
