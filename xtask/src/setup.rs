@@ -74,6 +74,9 @@ const DEBIAN_RUST_PACKAGES: &[Package] = &[
 const RUST_LLD_LINK: &str = "/usr/local/bin/rust-lld";
 const DEBIAN_LLD: &str = "/usr/lib/llvm-22/bin/lld";
 
+/// One set-up step: reports what it found or installed, or why it failed.
+type Step = fn(Route) -> Result<Outcome, String>;
+
 /// What one step found or did.
 enum Outcome {
     Present(String),
@@ -84,7 +87,7 @@ enum Outcome {
 pub(crate) fn run(route: Route) -> Result<(), String> {
     let started = Instant::now();
     println!("setup: toolchain route: {route:?}");
-    let steps: [(&str, fn(Route) -> Result<Outcome, String>); 6] = [
+    let steps: [(&str, Step); 6] = [
         ("system packages", system_packages),
         ("rust-lld", rust_lld),
         ("wasm32 standard library", wasm32_std),
@@ -285,14 +288,13 @@ pub(crate) fn locked_wasm_bindgen_version() -> Result<String, String> {
         .map_err(|err| format!("cannot read {}: {err}", lock_path.display()))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line.trim() == "name = \"wasm-bindgen\"" {
-            if let Some(version) = lines
+        if line.trim() == "name = \"wasm-bindgen\""
+            && let Some(version) = lines
                 .next()
                 .and_then(|next| next.trim().strip_prefix("version = \""))
                 .and_then(|rest| rest.strip_suffix('"'))
-            {
-                return Ok(version.to_owned());
-            }
+        {
+            return Ok(version.to_owned());
         }
     }
     Err("Cargo.lock has no wasm-bindgen entry".into())
