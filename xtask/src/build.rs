@@ -173,7 +173,7 @@ fn compact_js(source: &str) -> String {
 /// makes the package (package.json, README); its module and glue are then
 /// replaced by the size-optimised build (wasm-pack has no custom profile, and
 /// its own wasm-opt run would hit the binaryen bug above).
-fn npm_package(route: Route) -> Result<(), String> {
+pub(crate) fn npm_package(route: Route) -> Result<(), String> {
     let mut wasm_pack = toolchain::command(route, "wasm-pack");
     wasm_pack.args(["build", "client-wasm", "--release", "--target", "bundler"]);
     process::run(&mut wasm_pack, LIMIT).map_err(|err| err.to_string())?;

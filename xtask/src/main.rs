@@ -2,6 +2,7 @@
 //!
 //! - `setup`            install what is missing (idempotent)
 //! - `build`            the browser client: `www/js/` bundle and npm package
+//! - `size`             what a page downloads for the client, raw and gzip -9
 //! - `serve [--port P]` build the client and run the server (default port 1337)
 //! - `test`             every test layer
 //! - `bench [--quick]`  the same load against our server, a Sails app and bare socketioxide
@@ -18,8 +19,7 @@ use std::process::ExitCode;
 
 use toolchain::Route;
 
-const USAGE: &str =
-    "usage: cargo xtask <setup | build | serve [--port P] | test | bench [--quick] [--runs N]>";
+const USAGE: &str = "usage: cargo xtask <setup | build | size | serve [--port P] | test | bench [--quick] [--runs N]>";
 
 fn parse_port(args: &[String]) -> Result<u16, String> {
     match args {
@@ -39,6 +39,7 @@ fn run(args: &[String]) -> Result<(), String> {
     match command.as_str() {
         "setup" if rest.is_empty() => setup::run(route),
         "build" if rest.is_empty() => setup::run(route).and_then(|()| build::run(route)),
+        "size" if rest.is_empty() => build::size_report(route),
         "serve" => {
             let port = parse_port(rest)?;
             setup::run(route).and_then(|()| serve::run(route, port))

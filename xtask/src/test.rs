@@ -70,24 +70,42 @@ fn node_tests(route: Route) -> Result<(), String> {
     process::run(&mut node, LIMIT).map_err(|err| err.to_string())
 }
 
+/// The interop app on a free port, if the server crate has one.
+fn start_interop(route: Route) -> Result<Option<Background>, String> {
+    let Some(bin) = interop_bin() else {
+        return Ok(None);
+    };
+    let mut interop = toolchain::command(route, &bin.to_string_lossy());
+    interop
+        .args(["--port", "0", "--www"])
+        .arg(toolchain::workspace_root().join("www"));
+    Background::start(&mut interop, READY_LIMIT).map(Some)
+}
+
 /// `wasm-pack test` in headless Chromium, with the interop app running for it
 /// (its URL reaches the tests as `SAILS_TEST_URL` at compile time).
 fn wasm_tests(route: Route) -> Result<(), String> {
     let mut wasm_pack = toolchain::command(route, "wasm-pack");
     wasm_pack.args(["test", "--headless", "--chrome", "client-wasm"]);
-    let _server = match interop_bin() {
-        Some(bin) => {
-            let mut interop = toolchain::command(route, &bin.to_string_lossy());
-            interop
-                .args(["--port", "0", "--www"])
-                .arg(toolchain::workspace_root().join("www"));
-            let server = Background::start(&mut interop, READY_LIMIT)?;
-            wasm_pack.env("SAILS_TEST_URL", &server.url);
-            Some(server)
-        }
-        None => None,
-    };
+    let server = start_interop(route)?;
+    if let Some(server) = &server {
+        wasm_pack.env("SAILS_TEST_URL", &server.url);
+    }
     process::run(&mut wasm_pack, LIMIT).map_err(|err| err.to_string())
+}
+
+/// Builds the npm package and imports it the way a bundler does, in Node,
+/// to answer one request from the interop app.
+fn npm_package(route: Route) -> Result<(), String> {
+    build::npm_package(route)?;
+    let server = start_interop(route)?.ok_or("the interop example is missing")?;
+    let mut node = toolchain::command(route, "node");
+    node.args([
+        "--experimental-wasm-modules",
+        "client-wasm/tests/npm-package.mjs",
+    ])
+    .arg(&server.url);
+    process::run(&mut node, Duration::from_secs(120)).map_err(|err| err.to_string())
 }
 
 /// Runs every layer; fails if any failed.
@@ -144,6 +162,10 @@ pub(crate) fn run(route: Route) -> Result<(), String> {
         (
             "wasm tests (headless Chromium)",
             Box::new(move || wasm_tests(route)),
+        ),
+        (
+            "npm package (build, import in Node)",
+            Box::new(move || npm_package(route)),
         ),
         (
             "browser and conformance tests (node --test)",
