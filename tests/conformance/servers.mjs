@@ -1,0 +1,43 @@
+// The two implementations of the interop app, for test cases that must pass on
+// both: ours (SAILS_INTEROP_BIN) and the real Sails 1.5.18 app in ../sails-app.
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { startInterop } from "./harness.mjs";
+
+const SAILS_APP_DIR = fileURLToPath(new URL("../sails-app/", import.meta.url));
+
+/** The Sails app's entry point: an executable taking `--port 0 --www DIR` like ours. */
+export const SAILS_APP_BIN = `${SAILS_APP_DIR}app.js`;
+
+/** Why the Sails app cannot run here, or `false`. */
+export function sailsAppMissing() {
+  return existsSync(`${SAILS_APP_DIR}node_modules/sails/package.json`)
+    ? false
+    : "the Sails app's dependencies are not installed (run `npm ci` in tests/sails-app)";
+}
+
+/**
+ * Both servers, each `{name, kind, skip, start}`: `kind` is "ours" or "sails",
+ * `skip` a reason not to run (or false), `start()` resolves with `{url, stop}`.
+ */
+export function interopServers() {
+  return [
+    {
+      name: "our interop app",
+      kind: "ours",
+      skip: process.env.SAILS_INTEROP_BIN ? false : "SAILS_INTEROP_BIN is not set",
+      start: () => startInterop(),
+    },
+    {
+      name: "Sails 1.5.18",
+      kind: "sails",
+      skip: sailsAppMissing(),
+      start: () => startInterop({ bin: SAILS_APP_BIN }),
+    },
+  ];
+}
+
+/** Starts the Sails app (port 0, ready line with a time limit). */
+export function startSailsApp({ www = process.env.SAILS_WWW } = {}) {
+  return startInterop({ bin: SAILS_APP_BIN, www });
+}
