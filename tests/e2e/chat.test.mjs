@@ -1,0 +1,109 @@
+// The chat demo (www/chat.html) in two independent browser contexts, on our
+// server and on the real Sails app: messages, presence, leaving.
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, launchBrowser } from "./harness.mjs";
+import { visit, screenshot, withScreenshotsOnFailure, eventually, LIVE_MS } from "./demo-fixtures.mjs";
+import { sailsAppMissing, startSailsApp } from "../conformance/servers.mjs";
+
+const targets = [
+  { name: "our server", start: () => startServer(), skip: false, shots: true },
+  { name: "Sails 1.5.18", start: () => startSailsApp(), skip: sailsAppMissing(), shots: false },
+];
+
+// ----- find -----
+const memberNames = (page) => page.locator("#members li").allTextContents();
+const messages = (page) => page.locator("#log li:not(.notice)").allTextContents();
+const notices = (page) => page.locator("#log li.notice").allTextContents();
+
+// ----- act -----
+async function setName(page, name) {
+  await page.fill("#name", name);
+  await page.press("#name", "Enter");
+}
+
+async function join(page, room) {
+  await page.fill("#room", room);
+  await page.press("#room", "Enter");
+  await page.locator(`#rooms button[data-room="${room}"][aria-pressed="true"]`).waitFor();
+}
+
+async function say(page, text) {
+  await page.fill("#message", text);
+  await page.press("#message", "Enter");
+}
+
+/** Counts `chat` events at the socket itself, below the page's own filtering. */
+function countChatEvents(page) {
+  return page.evaluate(() => {
+    window.chatEventsSeen = [];
+    io.socket.on("chat", (message) => window.chatEventsSeen.push(message.text));
+  });
+}
+
+for (const target of targets) {
+  describe(`chat page on ${target.name}`, { skip: target.skip }, () => {
+    let server;
+    let browser;
+    let alice;
+    let bob;
+    const visitors = () => [alice, bob].filter(Boolean);
+
+    before(async () => {
+      server = await target.start();
+      browser = await launchBrowser();
+      alice = await visit(browser, `${server.url}/chat.html`);
+      bob = await visit(browser, `${server.url}/chat.html`);
+      await setName(alice.page, "alice");
+      await setName(bob.page, "bob");
+    });
+
+    after(async () => {
+      await browser?.close();
+      await server?.stop();
+    });
+
+    test("both see each other in the room; a message reaches the other at once and its sender once", () =>
+      withScreenshotsOnFailure("chat", visitors, async () => {
+        await join(alice.page, "lobby");
+        await join(bob.page, "lobby");
+        await eventually(() => memberNames(alice.page).then((names) => names.sort()), ["alice (you)", "bob"], "alice's member list");
+        await eventually(() => memberNames(bob.page).then((names) => names.sort()), ["alice", "bob (you)"], "bob's member list");
+        await eventually(() => notices(alice.page), ["bob joined"], "alice is told bob joined");
+
+        const sent = Date.now();
+        await say(alice.page, "hello bob");
+        await bob.page.locator("#log li", { hasText: "hello bob" }).waitFor({ timeout: LIVE_MS });
+        assert.ok(Date.now() - sent <= LIVE_MS + 200, "within a second");
+        assert.deepEqual(await messages(bob.page), ["alicehello bob"]);
+
+        // Bob's answer arriving at alice's page means alice's own message had its chance to echo.
+        await say(bob.page, "hi alice");
+        await alice.page.locator("#log li", { hasText: "hi alice" }).waitFor({ timeout: LIVE_MS });
+        assert.deepEqual(await messages(alice.page), ["alicehello bob", "bobhi alice"]);
+        assert.equal(await alice.page.locator("#log li.mine").count(), 1);
+        if (target.shots) await screenshot(alice.page, "chat");
+      }));
+
+    test("a visitor who leaves drops out of the member list and stops receiving", () =>
+      withScreenshotsOnFailure("chat-leave", visitors, async () => {
+        await countChatEvents(bob.page);
+        await say(alice.page, "still there?");
+        await eventually(() => bob.page.evaluate(() => window.chatEventsSeen), ["still there?"], "bob hears alice");
+
+        await bob.page.click("#leave");
+        await bob.page.locator("#no-rooms").waitFor();
+        await eventually(() => memberNames(alice.page), ["alice (you)"], "alice's member list after bob left");
+        await eventually(() => notices(alice.page), ["bob joined", "bob left"], "alice is told bob left");
+
+        await say(alice.page, "gone?");
+        await alice.page.locator("#log li.mine", { hasText: "gone?" }).waitFor();
+        // A round trip of bob's socket after alice's broadcast went out.
+        await join(bob.page, "side");
+        assert.deepEqual(await bob.page.evaluate(() => window.chatEventsSeen), ["still there?"]);
+        assert.deepEqual(await memberNames(bob.page), ["bob (you)"]);
+        assert.deepEqual(alice.errors, []);
+        assert.deepEqual(bob.errors, []);
+      }));
+  });
+}

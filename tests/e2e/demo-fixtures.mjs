@@ -1,0 +1,56 @@
+// Fixtures for the demo-page tests: one independent browser context per
+// visitor, console errors recorded, screenshots into tests/artifacts/.
+import { mkdir } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+
+export const ARTIFACTS = fileURLToPath(new URL("../artifacts/", import.meta.url));
+
+/** How long a change made in one page may take to show in another. */
+export const LIVE_MS = 1_000;
+
+/** A visitor: a fresh browser context (own cookies, own socket) with one page at `url`. */
+export async function visit(browser, url) {
+  const context = await browser.newContext({ viewport: { width: 900, height: 800 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  const errors = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  page.on("pageerror", (error) => errors.push(String(error)));
+  await page.goto(url);
+  await page.locator('#status[data-state="connected"]').waitFor();
+  return { page, errors, close: () => context.close() };
+}
+
+/** Saves a full-page screenshot of `page` as tests/artifacts/<name>.png. */
+export async function screenshot(page, name) {
+  await mkdir(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true });
+}
+
+/** Runs `body`; when it throws, saves a screenshot of every page in `visitors()` first. */
+export async function withScreenshotsOnFailure(name, visitors, body) {
+  try {
+    await body();
+  } catch (error) {
+    await Promise.all(
+      visitors().map((visitor, index) => screenshot(visitor.page, `${name}-failure-${index + 1}`).catch(() => {})),
+    );
+    throw error;
+  }
+}
+
+/** Polls `read()` until it deep-equals `expected` (JSON), or fails after `ms` with the last value. */
+export async function eventually(read, expected, what, ms = 5_000) {
+  const deadline = Date.now() + ms;
+  let last;
+  for (;;) {
+    last = await read();
+    if (JSON.stringify(last) === JSON.stringify(expected)) return;
+    if (Date.now() > deadline) {
+      throw new Error(`${what}: expected ${JSON.stringify(expected)} within ${ms} ms, last saw ${JSON.stringify(last)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
