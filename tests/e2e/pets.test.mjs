@@ -1,0 +1,104 @@
+// The pets demo (www/pets.html) in independent browser contexts, on our server
+// and on the real Sails app: create, edit and delete show up live elsewhere.
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, launchBrowser } from "./harness.mjs";
+import { visit, screenshot, withScreenshotsOnFailure, eventually, LIVE_MS } from "./demo-fixtures.mjs";
+import { sailsAppMissing, startSailsApp } from "../conformance/servers.mjs";
+
+const targets = [
+  { name: "our server", start: () => startServer(), skip: false, shots: true },
+  { name: "Sails 1.5.18", start: () => startSailsApp(), skip: sailsAppMissing(), shots: false },
+];
+
+// ----- find -----
+const petNames = (page) => page.locator("#pets .pet-name").allTextContents();
+const petRow = (page, name) => page.locator("#pets li", { has: page.locator(".pet-name", { hasText: name }) });
+
+// ----- act -----
+async function addPet(page, name, species) {
+  await page.fill("#pet-name", name);
+  await page.fill("#pet-species", species);
+  await page.press("#pet-species", "Enter");
+  await petRow(page, name).waitFor();
+}
+
+async function rename(page, from, to) {
+  await petRow(page, from).locator(".edit").click();
+  const input = page.locator("#pets .edit-form input[name=name]");
+  await input.fill(to);
+  await input.press("Enter");
+  await petRow(page, to).waitFor();
+}
+
+/** Records every `pet` message the page's socket receives. */
+function recordPetMessages(page) {
+  return page.evaluate(() => {
+    window.petMessages = [];
+    io.socket.on("pet", (message) => window.petMessages.push(message.verb));
+  });
+}
+
+for (const target of targets) {
+  describe(`pets page on ${target.name}`, { skip: target.skip }, () => {
+    let server;
+    let browser;
+    let first;
+    let second;
+    let late;
+    const visitors = () => [first, second, late].filter(Boolean);
+
+    before(async () => {
+      server = await target.start();
+      browser = await launchBrowser();
+      first = await visit(browser, `${server.url}/pets.html`);
+      second = await visit(browser, `${server.url}/pets.html`);
+    });
+
+    after(async () => {
+      await browser?.close();
+      await server?.stop();
+    });
+
+    test("create, edit and delete in one page show up live in the other", () =>
+      withScreenshotsOnFailure("pets", visitors, async () => {
+        await recordPetMessages(first.page);
+        await recordPetMessages(second.page);
+
+        await addPet(first.page, "Rex", "dog");
+        await petRow(second.page, "Rex").waitFor({ timeout: LIVE_MS });
+        assert.equal(await petRow(second.page, "Rex").locator(".pet-species").textContent(), "dog");
+
+        await addPet(second.page, "Tom", "cat");
+        await petRow(first.page, "Tom").waitFor({ timeout: LIVE_MS });
+        assert.deepEqual(await petNames(first.page), ["Rex", "Tom"]);
+
+        await rename(second.page, "Rex", "Max");
+        await petRow(first.page, "Max").waitFor({ timeout: LIVE_MS });
+        assert.deepEqual(await petNames(first.page), ["Max", "Tom"]);
+
+        await first.page.locator("#pets .delete").first().click();
+        await eventually(() => petNames(second.page), ["Tom"], "the other page drops Max", LIVE_MS);
+        assert.deepEqual(await petNames(first.page), ["Tom"]);
+
+        // Each page heard the others' changes with Sails' verbs, never its own.
+        assert.deepEqual(await first.page.evaluate(() => window.petMessages), ["created", "updated"]);
+        assert.deepEqual(await second.page.evaluate(() => window.petMessages), ["created", "destroyed"]);
+        if (target.shots) await screenshot(first.page, "pets");
+      }));
+
+    test("a page opened later gets the list and the changes to it", () =>
+      withScreenshotsOnFailure("pets-late", visitors, async () => {
+        late = await visit(browser, `${server.url}/pets.html`);
+        await eventually(() => petNames(late.page), ["Tom"], "the late page lists the pets");
+        // The late page subscribed to Tom itself (it was not watching when Tom was created).
+        await rename(first.page, "Tom", "Tommy");
+        await petRow(late.page, "Tommy").waitFor({ timeout: LIVE_MS });
+        await petRow(late.page, "Tommy").locator(".delete").click();
+        await eventually(() => petNames(first.page), [], "the first page drops Tommy", LIVE_MS);
+        await eventually(() => petNames(second.page), [], "the second page drops Tommy", LIVE_MS);
+        await late.page.locator("#no-pets").waitFor();
+        for (const visitor of visitors()) assert.deepEqual(visitor.errors, []);
+      }));
+  });
+}
