@@ -1,16 +1,29 @@
 // Fixtures for the demo-page tests: one independent browser context per
 // visitor, console errors recorded, screenshots into tests/artifacts/.
 import { mkdir } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+
+const require = createRequire(import.meta.url);
 
 export const ARTIFACTS = fileURLToPath(new URL("../artifacts/", import.meta.url));
 
 /** How long a change made in one page may take to show in another. */
 export const LIVE_MS = 1_000;
 
-/** A visitor: a fresh browser context (own cookies, own socket) with one page at `url`. */
-export async function visit(browser, url) {
+/** The real sails.io.js 1.2.1 browser bundle (socket.io-client 2.0.3 inside). */
+export const REAL_CLIENT = require.resolve("sails.io.js-dist/sails.io.js");
+
+/**
+ * A visitor: a fresh browser context (own cookies, own socket) with one page at
+ * `url`. With `client: "sails.io.js"` the page's `/js/sails.io.js` is the real
+ * sails.io.js instead of ours, to tell a page bug from a client bug.
+ */
+export async function visit(browser, url, { client = "ours" } = {}) {
   const context = await browser.newContext({ viewport: { width: 900, height: 800 } });
+  if (client === "sails.io.js") {
+    await context.route("**/js/sails.io.js", (route) => route.fulfill({ path: REAL_CLIENT, contentType: "application/javascript" }));
+  }
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   const errors = [];
@@ -19,6 +32,9 @@ export async function visit(browser, url) {
   });
   page.on("pageerror", (error) => errors.push(String(error)));
   await page.goto(url);
+  if (client === "sails.io.js" && (await page.evaluate(() => "ready" in io.sails))) {
+    throw new Error("the page runs our client, not the real sails.io.js");
+  }
   await page.locator('#status[data-state="connected"]').waitFor();
   return { page, errors, close: () => context.close() };
 }
