@@ -172,6 +172,29 @@ for (const target of interopServers()) {
       assert.deepEqual(members, []);
     });
 
+    // Open differences: Sails' behaviour is the expectation; `todo` on our
+    // server until it matches (reported, not yet fixed).
+    const openOnOurs = (reason) => (target.kind === "ours" ? reason : false);
+
+    test("a URL with a space or without a leading slash is routed as Sails routes it", { todo: openOnOurs("ours answers PARSE_VIRTUAL_REQ, which sails.io.js reads as an empty 200") }, async () => {
+      const socket = await open();
+      let { body, jwr } = await send(socket, "put", "/rooms/a b/join");
+      assert.deepEqual([jwr.statusCode, body], [200, { room: "a b" }]);
+      ({ body, jwr } = await send(socket, "get", "/echo?q=a b"));
+      assert.deepEqual(body.query, { q: "a b" });
+      ({ body, jwr } = await send(socket, "get", "hello"));
+      assert.deepEqual([jwr.statusCode, body], [404, "Not Found"]);
+    });
+
+    test("a socket response carries no content-type; the handler sees no content-type the client did not send", { todo: openOnOurs("ours adds content-type to both") }, async () => {
+      const socket = await open();
+      for (const url of ["/hello", "/status/418"]) {
+        assert.equal((await send(socket, "get", url)).jwr.headers["content-type"], undefined, url);
+      }
+      const { body } = await send(socket, "post", "/echo", { a: 1 });
+      assert.equal(body.headers["content-type"], undefined);
+    });
+
     // Known differences: Sails bugs our server does not copy.
 
     test("broadcast without an event name: `message`; only ours omits the sender", async () => {
