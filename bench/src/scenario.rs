@@ -269,6 +269,7 @@ pub async fn requests(options: &Options) -> Result<Report, String> {
     });
     let ticks = procfs::ticks_per_second();
     let cpu = CpuWindow::start(options.server_pid);
+    let own_cpu = CpuWindow::start(Some(std::process::id()));
     let started = Instant::now();
     let deadline = started + options.duration;
     let handles: Vec<_> = sockets
@@ -277,6 +278,7 @@ pub async fn requests(options: &Options) -> Result<Report, String> {
         .collect();
     tokio::time::sleep_until(deadline.into()).await;
     let cpu_us = cpu.elapsed_us(ticks);
+    let own_cpu_us = own_cpu.elapsed_us(ticks);
     let window = started.elapsed().as_secs_f64();
     let mut total = RequestStats::default();
     for handle in handles {
@@ -301,6 +303,7 @@ pub async fn requests(options: &Options) -> Result<Report, String> {
         )
         .num("per_core", per_core(total.in_window, cpu_us))
         .num("cpu_busy", cpu_us.map(|us| us / 1e6 / window))
+        .num("gen_busy", own_cpu_us.map(|us| us / 1e6 / window))
         .percentiles("lat", &mut total.latencies)
         .count("ok", total.ok)
         .count("bad_status", total.bad_status)

@@ -124,6 +124,7 @@ fn scenarios(quick: bool) -> Vec<Scenario> {
         ("server µs CPU/request", "cpu_us", Unit::CpuMicros),
         ("requests per server CPU-second", "per_core", Unit::Rate),
         ("server CPU busy (%)", "cpu_busy", Unit::Percent),
+        ("generator CPU busy (%)", "gen_busy", Unit::Percent),
         ("p50 latency (ms)", "lat_p50_us", Unit::Millis),
         ("p99 latency (ms)", "lat_p99_us", Unit::Millis),
         ("p99.9 latency (ms)", "lat_p999_us", Unit::Millis),
@@ -206,7 +207,7 @@ fn scenarios(quick: bool) -> Vec<Scenario> {
     let burst = if quick { "2000" } else { "10000" };
     list.push(scenario(
         &format!("4. handshake burst of {burst}"),
-        &strings(&["handshakes", "--sockets", burst, "--concurrency", "256"]),
+        &strings(&["handshakes", "--sockets", burst, "--concurrency", "100"]),
         &[
             ("handshakes/s", "rate", Unit::Rate),
             ("server µs CPU/handshake", "cpu_us", Unit::CpuMicros),
@@ -412,58 +413,48 @@ fn shell_output(route: Route, program: &str, args: &[&str]) -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
-/// Runs every scenario `runs` times against `server`, a fresh process each time.
-fn bench_server(
+/// One run of `scenario` against a fresh `server` process. The outer error
+/// means the server did not start; the inner one that the run failed.
+fn bench_once(
     route: Route,
     server: &Server,
-    scenarios: &[Scenario],
+    scenario: &Scenario,
+    run: usize,
     runs: usize,
     loadgen: &Path,
-) -> Result<Vec<Cell>, String> {
-    let mut cells: Vec<Cell> = scenarios.iter().map(|_| Cell::default()).collect();
-    for (scenario, cell) in scenarios.iter().zip(&mut cells) {
-        for run in 1..=runs {
-            let mut cmd = pinned(route, 0, &server.program, &server.args);
-            let background = Background::start(&mut cmd, READY_LIMIT)
-                .map_err(|why| format!("{} did not start: {why}", server.name))?;
-            let mut args = scenario.args.clone();
-            args.extend([
-                "--url".to_owned(),
-                background.url.clone(),
-                "--server-pid".to_owned(),
-                background.pid().to_string(),
-            ]);
-            let outcome = run_generator(pinned(route, 1, loadgen, &args));
-            drop(background);
-            match outcome {
-                Ok(figures) => {
-                    let summary: Vec<String> = scenario
-                        .rows
-                        .iter()
-                        .filter_map(|row| {
-                            let value = figures.get(row.key)?;
-                            Some(format!("{}={}", row.key, row.unit.show(*value)))
-                        })
-                        .collect();
-                    println!(
-                        "bench: {} / {} run {run}/{runs}: {}",
-                        server.name,
-                        scenario.name,
-                        summary.join(" ")
-                    );
-                    cell.runs.push(figures);
-                }
-                Err(why) => {
-                    println!(
-                        "bench: {} / {} run {run}/{runs} FAILED: {why}",
-                        server.name, scenario.name
-                    );
-                    cell.failures.push(why);
-                }
-            }
+) -> Result<Result<Figures, String>, String> {
+    let mut cmd = pinned(route, 0, &server.program, &server.args);
+    let background = Background::start(&mut cmd, READY_LIMIT)
+        .map_err(|why| format!("{} did not start: {why}", server.name))?;
+    let mut args = scenario.args.clone();
+    args.extend([
+        "--url".to_owned(),
+        background.url.clone(),
+        "--server-pid".to_owned(),
+        background.pid().to_string(),
+    ]);
+    let outcome = run_generator(pinned(route, 1, loadgen, &args));
+    drop(background);
+    match &outcome {
+        Ok(figures) => {
+            let summary: Vec<String> = scenario
+                .rows
+                .iter()
+                .filter_map(|row| {
+                    let value = figures.get(row.key)?;
+                    let label = row.label.rsplit(": ").next().unwrap_or(&row.label);
+                    Some(format!("{label} {}", row.unit.show(*value)))
+                })
+                .collect();
+            println!(
+                "bench: {} run {run}/{runs}: {}",
+                server.name,
+                summary.join(", ")
+            );
         }
+        Err(why) => println!("bench: {} run {run}/{runs} FAILED: {why}", server.name),
     }
-    Ok(cells)
+    Ok(outcome)
 }
 
 /// The Markdown report: the table, then everything that could not be done.
@@ -615,20 +606,33 @@ pub(crate) fn run(route: Route, args: &[String]) -> Result<(), String> {
     let scenarios = scenarios(quick);
     let load_before = load_average();
     let started = Instant::now();
-    let results: Vec<Result<Vec<Cell>, String>> = servers
+    // Servers take turns within each run of each scenario, so that load
+    // from elsewhere on the machine falls on all of them alike.
+    let mut results: Vec<Result<Vec<Cell>, String>> = servers
         .iter()
         .map(|server| {
             if !server.required && !sails_app.is_file() {
                 return Err("tests/sails-app/app.js is missing".into());
             }
-            println!("\n== bench: {}", server.name);
-            let result = bench_server(route, server, &scenarios, runs, &loadgen);
-            if let Err(why) = &result {
-                println!("bench: {why}");
-            }
-            result
+            Ok(scenarios.iter().map(|_| Cell::default()).collect())
         })
         .collect();
+    for (index, scenario) in scenarios.iter().enumerate() {
+        println!("\n== bench: {}", scenario.name);
+        for run in 1..=runs {
+            for (server, result) in servers.iter().zip(results.iter_mut()) {
+                let Ok(cells) = result else { continue };
+                match bench_once(route, server, scenario, run, runs, &loadgen) {
+                    Ok(Ok(figures)) => cells[index].runs.push(figures),
+                    Ok(Err(why)) => cells[index].failures.push(why),
+                    Err(why) => {
+                        println!("bench: {why}");
+                        *result = Err(why);
+                    }
+                }
+            }
+        }
+    }
 
     let commit = shell_output(route, "git", &["rev-parse", "--short", "HEAD"]);
     let dirty = !shell_output(
