@@ -36,10 +36,27 @@ pub fn app(www: impl Into<PathBuf>) -> axum::Router {
     demo::app(www.into()).0
 }
 
+/// How many connections may wait to be accepted. `TcpListener::bind` asks for
+/// 128, which a burst of clients connecting at once overflows, and every
+/// connection the kernel drops then waits a one-second SYN retransmit; the
+/// kernel caps the value at `net.core.somaxconn`.
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// Binds `addr` with [`LISTEN_BACKLOG`] (and `SO_REUSEADDR`, as `bind` does).
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// Binds the configured address, prints the ready line
 /// `listening on http://<addr>` and serves the demo application until ctrl-c.
 pub async fn run(config: ServerConfig) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let listener = listen(config.addr)?;
     let router = app(config.www);
     println!("listening on http://{}", listener.local_addr()?);
     axum::serve(
