@@ -6,10 +6,13 @@ import { chromium } from "playwright-core";
 
 const READY_TIMEOUT_MS = 30_000;
 
-/** Starts the server binary on port 0 and resolves once it prints its ready line. */
-export async function startServer({ bin = process.env.SAILS_SERVER_BIN, www = process.env.SAILS_WWW } = {}) {
+/**
+ * Starts the server binary (on a free port unless `port` is given) and resolves
+ * once it prints its ready line.
+ */
+export async function startServer({ bin = process.env.SAILS_SERVER_BIN, www = process.env.SAILS_WWW, port = 0 } = {}) {
   if (!bin || !www) throw new Error("SAILS_SERVER_BIN and SAILS_WWW must be set (cargo xtask test sets them)");
-  const child = spawn(bin, ["--port", "0", "--www", www], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(bin, ["--port", String(port), "--www", www], { stdio: ["ignore", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout });
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server not ready within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);

@@ -1,7 +1,8 @@
-// The demo pages load the one-script-tag client and the wasm module in Chromium.
+// The request console (index.html) and the one-script-tag client in Chromium.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, launchBrowser, openPage } from "./harness.mjs";
+import { visit, screenshot, withScreenshotsOnFailure } from "./demo-fixtures.mjs";
 
 let server;
 let browser;
@@ -16,19 +17,88 @@ after(async () => {
   await server?.stop();
 });
 
-test("index page loads the wasm client from one script tag and talks to the server", async () => {
-  const { page, errors } = await openPage(browser, `${server.url}/`);
-  const status = page.locator("#client-status");
-  await status.filter({ hasText: "ready" }).waitFor();
-  assert.match(await status.textContent(), /__sails_io_sdk_version=1\.2\.1&/);
-  const hello = page.locator("#hello");
-  await hello.filter({ hasText: "ok!" }).waitFor();
-  assert.equal(await hello.textContent(), "ok! (200)");
-  const header = page.locator("#header");
-  await header.filter({ hasText: "from" }).waitFor();
-  assert.equal(await header.textContent(), "from io.sails.headers");
-  assert.equal(await page.locator("#events").textContent(), "connect ");
-  assert.deepEqual(errors, []);
+/** The JWR the console shows once it has an answer. */
+async function shownJwr(page) {
+  const jwr = page.locator("#jwr");
+  await jwr.filter({ hasText: "statusCode" }).waitFor();
+  return JSON.parse(await jwr.textContent());
+}
+
+test("the console sends requests over the socket and shows the JWR", async () => {
+  const visitor = await visit(browser, `${server.url}/`);
+  const { page, errors, close } = visitor;
+  try {
+    await withScreenshotsOnFailure("index-console", () => [visitor], async () => {
+      const status = page.locator("#client-status");
+      await status.filter({ hasText: "ready" }).waitFor();
+      assert.match(await status.textContent(), /__sails_io_sdk_version=1\.2\.1&/);
+
+      await page.getByRole("button", { name: "GET /hello" }).click();
+      const hello = await shownJwr(page);
+      assert.deepEqual([hello.statusCode, hello.body], [200, "ok!"]);
+
+      // A request typed in by hand; `io.sails.headers` set after the tag reaches the server.
+      await page.locator("#method").selectOption("PUT");
+      await page.locator("#url").fill("/echo?x=1");
+      await page.locator("#body").fill('{"a": [1, 2]}');
+      await page.locator("#headers").fill('{"x-typed": "yes"}');
+      await page.locator("#send").click();
+      const echo = await shownJwr(page);
+      assert.equal(echo.statusCode, 200);
+      assert.equal(echo.body.method, "PUT");
+      assert.deepEqual(echo.body.query, { x: "1" });
+      assert.deepEqual(echo.body.body, { a: [1, 2] });
+      assert.equal(echo.body.isSocket, true);
+      assert.equal(echo.body.headers["x-demo-page"], "console");
+      assert.equal(echo.body.headers["x-typed"], "yes");
+
+      await page.getByRole("button", { name: "GET /status/418" }).click();
+      assert.equal((await shownJwr(page)).statusCode, 418);
+      assert.deepEqual(errors, []);
+    });
+  } finally {
+    await close();
+  }
+});
+
+test("the console refuses a body that is not JSON, without sending it", async () => {
+  const { page, errors, close } = await visit(browser, `${server.url}/`);
+  try {
+    await page.locator("#body").fill("{not json");
+    await page.locator("#send").click();
+    await page.locator("#request-error").filter({ hasText: "Body is not valid JSON" }).waitFor();
+    assert.equal(await page.locator("#jwr").textContent(), "Nothing sent yet.");
+    assert.deepEqual(errors, []);
+  } finally {
+    await close();
+  }
+});
+
+test("a blast from one page shows in the event log of another", async () => {
+  const alice = await visit(browser, `${server.url}/`);
+  const bob = await visit(browser, `${server.url}/`);
+  try {
+    await withScreenshotsOnFailure("index-blast", () => [alice, bob], async () => {
+      await alice.page.getByRole("button", { name: "POST /blast" }).click();
+      await bob.page.locator("#events li").filter({ hasText: "hello everyone" }).waitFor({ timeout: 2_000 });
+      const entry = await bob.page.locator("#events li").last().textContent();
+      assert.equal(entry, 'message"hello everyone"');
+
+      // An event name added by hand is listened to from then on.
+      await bob.page.locator("#event-name").fill("custom");
+      await bob.page.getByRole("button", { name: "Listen" }).click();
+      await alice.page.locator("#method").selectOption("POST");
+      await alice.page.locator("#url").fill("/blast");
+      await alice.page.locator("#body").fill('{"event": "custom", "data": {"n": 7}}');
+      await alice.page.locator("#send").click();
+      await bob.page.locator("#events li").filter({ hasText: '{"n":7}' }).waitFor({ timeout: 2_000 });
+      assert.deepEqual([...alice.errors, ...bob.errors], []);
+      await screenshot(bob.page, "index");
+    });
+  } finally {
+    await alice.close();
+    await bob.close();
+  }
 });
 
 test("script-tag settings apply as with sails.io.js", async () => {
@@ -45,4 +115,5 @@ test("script-tag settings apply as with sails.io.js", async () => {
     headerSent: "yes",
   });
   assert.deepEqual(errors, []);
+  await page.close();
 });
