@@ -107,5 +107,16 @@ for (const target of targets) {
         assert.deepEqual(alice.errors, []);
         assert.deepEqual(bob.errors, []);
       }));
+
+    test("a visitor who vanishes without a word drops out of the member list on the next refresh", () =>
+      withScreenshotsOnFailure("chat-vanish", visitors, async () => {
+        const carol = await visit(browser, `${server.url}/chat.html`, target);
+        await setName(carol.page, "carol");
+        await join(carol.page, "lobby");
+        await eventually(() => memberNames(alice.page).then((names) => names.sort()), ["alice (you)", "carol"], "alice sees carol");
+        await carol.close();
+        // No `bye`: the page's periodic refresh (every 4 s) notices the socket is gone.
+        await eventually(() => memberNames(alice.page), ["alice (you)"], "alice's list without carol", 8_000);
+      }));
   });
 }
