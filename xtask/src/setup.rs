@@ -93,7 +93,7 @@ pub(crate) fn run(route: Route) -> Result<(), String> {
         ("wasm32 standard library", wasm32_std),
         ("wasm-bindgen-cli", wasm_bindgen_cli),
         ("wasm-pack", wasm_pack),
-        ("npm packages (tests/)", npm_packages),
+        ("npm packages", npm_packages),
     ];
     let mut installed = 0;
     for (name, step) in steps {
@@ -349,26 +349,40 @@ fn fingerprint(bytes: &[u8]) -> String {
     format!("{hash:016x}")
 }
 
+/// The npm projects the tests use, each installed from its own lock file:
+/// the browser and conformance tests, and the real Sails app they compare with.
+const NPM_PROJECTS: &[&str] = &["tests", "tests/sails-app"];
+
 fn npm_packages(route: Route) -> Result<Outcome, String> {
-    let tests_dir = toolchain::workspace_root().join("tests");
-    let lock = fs::read(tests_dir.join("package-lock.json"))
-        .map_err(|err| format!("cannot read tests/package-lock.json: {err}"))?;
-    let stamp_path = tests_dir.join("node_modules/.xtask-lock-fingerprint");
-    let wanted = fingerprint(&lock);
-    if fs::read_to_string(&stamp_path).is_ok_and(|stamp| stamp == wanted) {
-        return Ok(Outcome::Present(
-            "tests/node_modules matches package-lock.json".into(),
-        ));
+    let mut installed = Vec::new();
+    for project in NPM_PROJECTS {
+        let dir = toolchain::workspace_root().join(project);
+        let lock = fs::read(dir.join("package-lock.json"))
+            .map_err(|err| format!("cannot read {project}/package-lock.json: {err}"))?;
+        let stamp_path = dir.join("node_modules/.xtask-lock-fingerprint");
+        let wanted = fingerprint(&lock);
+        if fs::read_to_string(&stamp_path).is_ok_and(|stamp| stamp == wanted) {
+            continue;
+        }
+        let mut npm = toolchain::command(route, "npm");
+        npm.current_dir(&dir)
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]);
+        process::run(&mut npm, 15 * MINUTE)
+            .map_err(|err| format!("{err}; run by hand: npm ci --prefix {project}"))?;
+        fs::write(&stamp_path, wanted).map_err(|err| err.to_string())?;
+        installed.push(format!("{project}/node_modules"));
     }
-    let mut npm = toolchain::command(route, "npm");
-    npm.current_dir(&tests_dir)
-        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]);
-    process::run(&mut npm, 15 * MINUTE)
-        .map_err(|err| format!("{err}; run by hand: cd tests && npm ci"))?;
-    fs::write(&stamp_path, wanted).map_err(|err| err.to_string())?;
-    Ok(Outcome::Installed(
-        "tests/node_modules from package-lock.json".into(),
-    ))
+    if installed.is_empty() {
+        Ok(Outcome::Present(format!(
+            "{} match their package-lock.json",
+            NPM_PROJECTS.join(", ")
+        )))
+    } else {
+        Ok(Outcome::Installed(format!(
+            "{} from package-lock.json",
+            installed.join(", ")
+        )))
+    }
 }
 
 #[cfg(test)]
