@@ -27,15 +27,36 @@ export async function visit(browser, url, { client = "ours" } = {}) {
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   const errors = [];
+  const consoleLines = [];
   page.on("console", (message) => {
+    consoleLines.push(`${message.type()}: ${message.text()}`);
     if (message.type() === "error") errors.push(message.text());
   });
   page.on("pageerror", (error) => errors.push(String(error)));
+  // The socket's frames, to tell a lost event from an unanswered request when a page hangs.
+  const frames = [];
+  page.on("websocket", (socket) => {
+    socket.on("framesent", (frame) => frames.push(`>> ${String(frame.payload).slice(0, 160)}`));
+    socket.on("framereceived", (frame) => frames.push(`<< ${String(frame.payload).slice(0, 160)}`));
+    socket.on("close", () => frames.push("closed"));
+  });
   await page.goto(url);
   if (client === "sails.io.js" && (await page.evaluate(() => "ready" in io.sails))) {
     throw new Error("the page runs our client, not the real sails.io.js");
   }
-  await page.locator('#status[data-state="connected"]').waitFor();
+  try {
+    await page.locator('#status[data-state="connected"]').waitFor();
+  } catch (error) {
+    await screenshot(page, `not-connected-${Date.now()}`).catch(() => {});
+    const state = await page
+      .evaluate(() => ({
+        status: document.getElementById("status").textContent,
+        error: document.getElementById("error").textContent,
+        connected: io.socket && io.socket.isConnected(),
+      }))
+      .catch((reason) => String(reason));
+    throw new Error(`${url} (${client} client) did not connect: ${JSON.stringify(state)}; console: ${JSON.stringify(consoleLines)}; frames: ${JSON.stringify(frames)}`, { cause: error });
+  }
   return { page, errors, close: () => context.close() };
 }
 
