@@ -1,10 +1,12 @@
 //! Tests that run inside headless Chromium (`wasm-pack test --headless --chrome`).
 //!
 //! Each test drives one scenario of `tests/support.js`, written against the
-//! client's JS API as a page uses it. Scenarios marked "interop" need the
-//! interop server: its URL comes from `SAILS_TEST_URL` at compile time
-//! (`cargo xtask test` sets it). The others replace `WebSocket` with a fake
-//! server to play bad input, heartbeats and reconnection exactly.
+//! client's JS API as a page uses it. The server scenarios run twice: against
+//! our interop server (`SAILS_TEST_URL`) and against the real Sails app with
+//! the same routes (`SAILS_APP_TEST_URL`), both URLs read at compile time
+//! (`cargo xtask test` starts both servers and sets them). The other tests
+//! replace `WebSocket` with a fake server to play bad input, heartbeats and
+//! reconnection exactly.
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Object, Promise, Reflect};
@@ -54,13 +56,25 @@ extern "C" {
 }
 
 /// The interop server's URL, or a clear failure.
-fn server() -> &'static str {
+fn interop_server() -> &'static str {
     match option_env!("SAILS_TEST_URL") {
         Some(url) => url,
         None => panic!(
             "SAILS_TEST_URL is not set: start the interop example \
              (`cargo run -p sails-server --example interop -- --port 0`) and build the \
              tests with SAILS_TEST_URL=http://127.0.0.1:<PORT> (`cargo xtask test` does both)"
+        ),
+    }
+}
+
+/// The real Sails app's URL, or a clear failure.
+fn sails_app_server() -> &'static str {
+    match option_env!("SAILS_APP_TEST_URL") {
+        Some(url) => url,
+        None => panic!(
+            "SAILS_APP_TEST_URL is not set: start the Sails app \
+             (`node tests/sails-app/app.js --port 0`) and build the tests with \
+             SAILS_APP_TEST_URL=http://127.0.0.1:<PORT> (`cargo xtask test` does both)"
         ),
     }
 }
@@ -103,66 +117,46 @@ fn announces_the_sails_io_js_sdk() {
     assert!(version.starts_with("__sails_io_sdk_version=1.2.1&"));
 }
 
-// ---- interop server ---------------------------------------------------------
+// ---- both servers -------------------------------------------------------------
 
-#[wasm_bindgen_test]
-async fn interop_verbs_and_jwr() {
-    run(verbs_and_jwr(&api(), server())).await;
+/// One test per scenario against our interop server (module `interop`) and
+/// one against the real Sails app (module `sails_app`).
+macro_rules! against_both_servers {
+    ($($test:ident: $scenario:ident,)*) => {
+        mod interop {
+            use super::*;
+            $(
+                #[wasm_bindgen_test]
+                async fn $test() {
+                    run(super::$scenario(&api(), interop_server())).await;
+                }
+            )*
+        }
+        mod sails_app {
+            use super::*;
+            $(
+                #[wasm_bindgen_test]
+                async fn $test() {
+                    run(super::$scenario(&api(), sails_app_server())).await;
+                }
+            )*
+        }
+    };
 }
 
-#[wasm_bindgen_test]
-async fn interop_promise_api() {
-    run(promises(&api(), server())).await;
-}
-
-#[wasm_bindgen_test]
-async fn interop_validation_and_option_setters() {
-    run(validation(&api(), server())).await;
-}
-
-#[wasm_bindgen_test]
-async fn interop_header_precedence() {
-    run(headers_precedence(&api(), server())).await;
-}
-
-#[wasm_bindgen_test]
-async fn interop_requests_queue_until_connected() {
-    run(queue_before_connect(&api(), server())).await;
-}
-
-#[wasm_bindgen_test]
-async fn interop_in_flight_requests_fail_on_disconnect() {
-    run(in_flight_on_disconnect(&api(), server())).await;
-}
-
-#[wasm_bindgen_test]
-async fn interop_listeners_survive_reconnect() {
-    run(listeners_survive_reconnect(&api(), server())).await;
-}
-
-#[wasm_bindgen_test]
-async fn interop_server_events_rooms_and_pubsub() {
-    run(server_events(&api(), server())).await;
-}
-
-#[wasm_bindgen_test]
-async fn interop_one_session_per_socket() {
-    run(sessions(&api(), server())).await;
-}
-
-#[wasm_bindgen_test]
-async fn interop_engine_io_4() {
-    run(engine_io_4(&api(), server())).await;
-}
-
-#[wasm_bindgen_test]
-async fn interop_query_and_path() {
-    run(query_and_path(&api(), server())).await;
-}
-
-#[wasm_bindgen_test]
-async fn interop_io_sails_defaults_and_headers() {
-    run(config_fallback(&api(), server())).await;
+against_both_servers! {
+    verbs_and_the_jwr: verbs_and_jwr,
+    promise_api: promises,
+    validation_and_option_setters: validation,
+    header_precedence: headers_precedence,
+    requests_queue_until_connected: queue_before_connect,
+    in_flight_requests_fail_on_disconnect: in_flight_on_disconnect,
+    listeners_survive_reconnect: listeners_survive_reconnect,
+    server_events_rooms_and_pubsub: server_events,
+    one_session_per_socket: sessions,
+    engine_io_4: engine_io_4,
+    query_and_path: query_and_path,
+    io_sails_defaults_and_headers: config_fallback,
 }
 
 // ---- fake server ------------------------------------------------------------

@@ -256,8 +256,8 @@ export async function serverEvents(api, url) {
   same([(await heardA)[0], (await heardB)[0]], [{ hi: 1 }, { hi: 1 }], "blast reaches both");
   await within(b.put("/rooms/r1/join"), "join");
   const inRoom = once(b, "message", "broadcast");
-  await within(a.post("/rooms/r1/broadcast", { data: "to room" }), "broadcast");
-  same((await inRoom)[0], "to room", "default event name is message");
+  await within(a.post("/rooms/r1/broadcast", { data: { text: "to room" } }), "broadcast");
+  same((await inRoom)[0], { text: "to room" }, "default event name is message");
   // Resourceful pubsub.
   await within(b.put("/pets/watch"), "watch");
   const created = once(b, "pet", "pet created");

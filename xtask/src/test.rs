@@ -82,15 +82,28 @@ fn start_interop(route: Route) -> Result<Option<Background>, String> {
     Background::start(&mut interop, READY_LIMIT).map(Some)
 }
 
-/// `wasm-pack test` in headless Chromium, with the interop app running for it
-/// (its URL reaches the tests as `SAILS_TEST_URL` at compile time).
+/// The real Sails app with the interop routes (`tests/sails-app/`), on a free port.
+fn start_sails_app(route: Route) -> Result<Background, String> {
+    let root = toolchain::workspace_root();
+    let mut app = toolchain::command(route, "node");
+    app.arg(root.join("tests/sails-app/app.js"))
+        .args(["--port", "0", "--www"])
+        .arg(root.join("www"));
+    Background::start(&mut app, READY_LIMIT)
+}
+
+/// `wasm-pack test` in headless Chromium, with the interop app and the real
+/// Sails app running for it (their URLs reach the tests as `SAILS_TEST_URL`
+/// and `SAILS_APP_TEST_URL` at compile time).
 fn wasm_tests(route: Route) -> Result<(), String> {
     let mut wasm_pack = toolchain::command(route, "wasm-pack");
     wasm_pack.args(["test", "--headless", "--chrome", "client-wasm"]);
-    let server = start_interop(route)?;
-    if let Some(server) = &server {
+    let interop = start_interop(route)?;
+    if let Some(server) = &interop {
         wasm_pack.env("SAILS_TEST_URL", &server.url);
     }
+    let sails_app = start_sails_app(route)?;
+    wasm_pack.env("SAILS_APP_TEST_URL", &sails_app.url);
     process::run(&mut wasm_pack, LIMIT).map_err(|err| err.to_string())
 }
 
