@@ -273,12 +273,17 @@ impl SailsBuilder {
         }
 
         let handshake_sails = sails.clone();
-        let connect_sails = sails.clone();
         let pipeline = app.clone();
+        // Everything happens in the handshake middleware, which socketioxide
+        // awaits before it sends the connect packet: the socket's handlers
+        // exist before the client can send its first request. (The connect
+        // handler itself runs on a task of its own, too late for a request
+        // sent right after the connect packet.)
         io.ns(
             "/",
-            (move |socket: SocketRef| on_connect(socket, connect_sails.clone(), pipeline.clone()))
-                .with(move |socket: SocketRef| on_handshake(socket, handshake_sails.clone())),
+            (async |_: SocketRef| {}).with(move |socket: SocketRef| {
+                on_handshake(socket, handshake_sails.clone(), pipeline.clone())
+            }),
         );
 
         let app = app.layer(io_layer).layer(middleware::from_fn_with_state(
@@ -331,8 +336,13 @@ enum HandshakeError {
     Session,
 }
 
-/// Runs before the socket joins the namespace: the SDK version check and the socket's session.
-async fn on_handshake(socket: SocketRef, sails: Sails) -> Result<(), HandshakeError> {
+/// Runs before the socket joins the namespace: the SDK version check, the
+/// socket's session, then its handlers.
+async fn on_handshake(
+    socket: SocketRef,
+    sails: Sails,
+    pipeline: Router,
+) -> Result<(), HandshakeError> {
     let parts = socket.req_parts();
     let headers = parts.headers.clone();
     let uri = parts.uri.clone();
@@ -362,11 +372,12 @@ async fn on_handshake(socket: SocketRef, sails: Sails) -> Result<(), HandshakeEr
             sails.shared.config.max_requests_in_flight.max(1),
         )),
     });
+    listen(&socket, sails, pipeline);
     Ok(())
 }
 
-/// A connected socket: it joins its own id room and listens for virtual requests.
-async fn on_connect(socket: SocketRef, sails: Sails, pipeline: Router) {
+/// A socket being admitted: it joins its own id room and listens for virtual requests.
+fn listen(socket: &SocketRef, sails: Sails, pipeline: Router) {
     socket.join(socket.id);
     for verb in VERB_EVENTS {
         let pipeline = pipeline.clone();
