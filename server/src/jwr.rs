@@ -69,13 +69,19 @@ impl Jwr {
         })
     }
 
+    /// A JWR with `status` and its reason phrase as the body, as Express sends it.
+    pub fn plain(status: StatusCode) -> Self {
+        let reason = status.canonical_reason().unwrap_or_default();
+        Self {
+            body: JwrBody::Json(Value::String(reason.into())),
+            headers: Map::new(),
+            status_code: status.as_u16(),
+        }
+    }
+
     /// A plain 500 JWR, for when the response itself could not be read.
     pub fn internal_error() -> Self {
-        Self {
-            body: JwrBody::Json(Value::String("Internal Server Error".into())),
-            headers: Map::new(),
-            status_code: 500,
-        }
+        Self::plain(StatusCode::INTERNAL_SERVER_ERROR)
     }
 }
 

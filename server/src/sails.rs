@@ -463,7 +463,14 @@ async fn handle_virtual_request(
         return;
     };
     let uses_session = !request.skips_session();
-    let mut http = request.into_http(context.cookie.as_deref(), context.origin.as_ref());
+    let Some(mut http) = request.into_http(context.cookie.as_deref(), context.origin.as_ref())
+    else {
+        // A target without a leading `/` matches no route, as in Express.
+        if wants_ack {
+            let _ = ack.send(&Jwr::plain(StatusCode::NOT_FOUND));
+        }
+        return;
+    };
     http.extensions_mut()
         .insert(SocketRequest::new(socket.id.to_string()));
     if let Some(peer) = context.peer {

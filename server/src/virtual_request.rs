@@ -82,7 +82,8 @@ pub(crate) fn check_sdk_version(announced: Option<&str>) -> Result<(), ParseErro
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct VirtualRequest {
     pub(crate) method: Method,
-    pub(crate) uri: Uri,
+    /// `None` for a target without a leading `/`: it matches no route.
+    pub(crate) uri: Option<Uri>,
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
     pub(crate) body: Value,
 }
@@ -98,10 +99,7 @@ impl VirtualRequest {
             Some(Value::String(url)) => url,
             Some(_) => return Err(ParseError::UrlNotString),
         };
-        let uri: Uri = url.parse().map_err(|_| ParseError::InvalidUrl)?;
-        if uri.path().is_empty() || !uri.path().starts_with('/') {
-            return Err(ParseError::InvalidUrl);
-        }
+        let uri = request_target(&url)?;
         let method = Method::from_bytes(verb.to_ascii_uppercase().as_bytes())
             .map_err(|_| ParseError::NotAnObject)?;
 
@@ -132,15 +130,16 @@ impl VirtualRequest {
     }
 
     /// The HTTP request the router sees: the client's headers, then the
-    /// socket's `cookie` and `origin` where the client set none, and the body as JSON.
+    /// socket's `cookie` and `origin` where the client set none, and the body
+    /// as JSON. `None` when the target cannot be routed (no leading `/`).
     pub(crate) fn into_http(
         self,
         cookie: Option<&str>,
         origin: Option<&HeaderValue>,
-    ) -> Request<Body> {
+    ) -> Option<Request<Body>> {
         let mut request = Request::new(Body::empty());
         *request.method_mut() = self.method.clone();
-        *request.uri_mut() = self.uri.clone();
+        *request.uri_mut() = self.uri.clone()?;
         let headers = request.headers_mut();
         if !self.has_header(&header::CONTENT_TYPE) {
             headers.insert(
@@ -167,7 +166,7 @@ impl VirtualRequest {
             headers.append(name, value);
         }
         *request.body_mut() = Body::from(body);
-        request
+        Some(request)
     }
 }
 
@@ -183,6 +182,32 @@ fn merge_params(params: Option<Value>, data: Option<Value>) -> Value {
         (_, Some(data)) if !data.is_null() => data,
         _ => Value::Object(Map::new()),
     }
+}
+
+/// The URI of a virtual request's `url`, taken as Express takes it: bytes a
+/// URI may not hold (spaces, quotes, non-ASCII, …) are percent-encoded, and a
+/// target without a leading `/` (`None`) matches no route: a 404, not an error.
+fn request_target(url: &str) -> Result<Option<Uri>, ParseError> {
+    if url.is_empty() {
+        return Err(ParseError::InvalidUrl);
+    }
+    let mut target = String::with_capacity(url.len());
+    for byte in url.bytes() {
+        let allowed = byte.is_ascii_graphic() && !b"\"<>\\^`{|}".contains(&byte);
+        if allowed {
+            target.push(char::from(byte));
+        } else {
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            target.push('%');
+            target.push(char::from(HEX[usize::from(byte >> 4)]));
+            target.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        }
+    }
+    if !target.starts_with('/') && !target.contains("://") {
+        return Ok(None);
+    }
+    let uri: Uri = target.parse().map_err(|_| ParseError::InvalidUrl)?;
+    Ok(Some(uri))
 }
 
 /// A header from the request object; names are lower-cased, values that are
@@ -211,7 +236,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(request.method, Method::POST);
-        assert_eq!(request.uri, "/echo?x=1");
+        assert_eq!(request.uri.expect("routable"), "/echo?x=1");
         assert_eq!(request.body, json!({"a":1}));
         let names: Vec<_> = request
             .headers
@@ -254,9 +279,27 @@ mod tests {
             Err(ParseError::UrlNotString)
         );
         assert_eq!(
-            VirtualRequest::parse("get", Some(json!({"url":"no slash"}))),
+            VirtualRequest::parse("get", Some(json!({"url":""}))),
             Err(ParseError::InvalidUrl)
         );
+    }
+
+    #[test]
+    fn takes_urls_as_express_does() {
+        let target = |url: &str| request_target(url).map(|uri| uri.map(|uri| uri.to_string()));
+        let routed = |uri: &str| Ok(Some(uri.to_owned()));
+        assert_eq!(
+            target("/rooms/a b/join?q=a b"),
+            routed("/rooms/a%20b/join?q=a%20b")
+        );
+        assert_eq!(target("/caf\u{e9}"), routed("/caf%C3%A9"));
+        assert_eq!(target("/x?a=\"1\"&b={}"), routed("/x?a=%221%22&b=%7B%7D"));
+        assert_eq!(target("/already%20encoded"), routed("/already%20encoded"));
+        assert_eq!(
+            target("http://example.test/x?y=1"),
+            routed("http://example.test/x?y=1")
+        );
+        assert_eq!(target("hello"), Ok(None));
     }
 
     #[test]
@@ -281,7 +324,9 @@ mod tests {
     fn socket_cookie_and_origin_fill_in_missing_headers() {
         let origin = HeaderValue::from_static("http://page.example");
         let request = VirtualRequest::parse("get", Some(json!({"url":"/"}))).unwrap();
-        let http = request.into_http(Some("sails.sid=abc"), Some(&origin));
+        let http = request
+            .into_http(Some("sails.sid=abc"), Some(&origin))
+            .expect("routable");
         assert_eq!(http.headers()["cookie"], "sails.sid=abc");
         assert_eq!(http.headers()["origin"], "http://page.example");
         assert_eq!(http.headers()["content-type"], "application/json");
@@ -289,7 +334,9 @@ mod tests {
         let request =
             VirtualRequest::parse("get", Some(json!({"url":"/","headers":{"nosession":"1"}})))
                 .unwrap();
-        let http = request.into_http(Some("sails.sid=abc"), None);
+        let http = request
+            .into_http(Some("sails.sid=abc"), None)
+            .expect("routable");
         assert!(http.headers().get("cookie").is_none());
     }
 }

@@ -29,11 +29,23 @@ async fn malformed_requests_get_the_parse_error_as_ack() {
         r#"["get",{"url":42}]"#,
         r#"["post",{"url":["/hello"]}]"#,
         r#"["get","/hello"]"#,
-        r#"["get",{"url":"not a path"}]"#,
+        r#"["get",{"url":""}]"#,
     ] {
         let ack = client.emit_raw_with_ack(payload).await;
         assert_parse_error(&ack[0]);
     }
+    // Targets Express would still route: spaces are encoded, a target
+    // without a leading `/` matches no route.
+    let ack = client
+        .emit_raw_with_ack(r#"["put",{"url":"/rooms/a b/join"}]"#)
+        .await;
+    assert_eq!(ack[0]["statusCode"], 200, "{}", ack[0]);
+    assert_eq!(ack[0]["body"], json!({ "room": "a b" }));
+    let ack = client
+        .emit_raw_with_ack(r#"["get",{"url":"not a path"}]"#)
+        .await;
+    assert_eq!(ack[0]["statusCode"], 404, "{}", ack[0]);
+    assert_eq!(ack[0]["body"], "Not Found");
     // The socket is still fine.
     assert_eq!(client.get_ok("/hello").await, "ok!");
 }
