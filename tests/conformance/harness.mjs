@@ -1,48 +1,16 @@
 // Shared fixtures for the conformance tests: the interop app on a free port,
 // the real sails.io.js 1.2.1 client (in Node, over socket.io-client 2.0.3),
 // and promise helpers with a time limit on every wait.
-import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
-import { createInterface } from "node:readline";
+import { startListening } from "../support/process.mjs";
 
 const require = createRequire(import.meta.url);
-const READY_TIMEOUT_MS = 30_000;
 export const WAIT_MS = 5_000;
 
-/** Starts the interop app with `--port 0` and resolves once it prints its ready line. */
-export async function startInterop({ bin = process.env.SAILS_INTEROP_BIN, www = process.env.SAILS_WWW } = {}) {
+/** Starts the interop app (ours by default) with `--port 0`, ready to serve. */
+export function startInterop({ bin = process.env.SAILS_INTEROP_BIN, www = process.env.SAILS_WWW } = {}) {
   if (!bin) throw new Error("SAILS_INTEROP_BIN must be set (cargo xtask test sets it)");
-  const args = ["--port", "0", ...(www ? ["--www", www] : [])];
-  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "inherit"] });
-  const lines = createInterface({ input: child.stdout });
-  const ready = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`interop app not ready within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
-    child.once("exit", (code) => reject(new Error(`interop app exited early with ${code}`)));
-    child.once("error", reject);
-    lines.on("line", (line) => {
-      const match = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-  });
-  let url;
-  try {
-    url = await ready;
-  } catch (error) {
-    child.kill("SIGKILL");
-    throw error;
-  }
-  return {
-    url,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGKILL");
-      await exited;
-    },
-  };
+  return startListening(bin, ["--port", "0", ...(www ? ["--www", www] : [])], "interop app");
 }
 
 /** The real sails.io.js 1.2.1, augmenting socket.io-client 2.0.3; no autoconnect, quiet. */
