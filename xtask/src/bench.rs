@@ -221,7 +221,7 @@ fn scenarios(quick: bool) -> Vec<Scenario> {
         &[1, 10, 100, 1000, 10000]
     };
     for &sockets in curve {
-        // 16 in flight per socket up to 100 sockets, then about 1,600 in all.
+        // 16 in flight per socket up to 100 sockets, then fewer (1 per socket from 1,000).
         let in_flight = (1600 / sockets).clamp(1, 16);
         list.push(scenario(
             &format!("6. GET /hello, {sockets} sockets x {in_flight}"),
