@@ -37,6 +37,15 @@ function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Resolves once `condition()` holds, checking every 5 ms; fails after `ms`. */
+async function until(condition, what, ms = WAIT_MS) {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for " + what);
+    await sleep(5);
+  }
+}
+
 function once(socket, event, what) {
   return within(
     new Promise((resolve) => {
@@ -454,7 +463,7 @@ export async function heartbeatsAndEngineIo4(api) {
     const ws = await server.next();
     ws.serve('0{"sid":"s","upgrades":[],"pingInterval":50,"pingTimeout":100}');
     ws.serve("40");
-    await sleep(80);
+    await until(() => ws.sent.includes("2"), "an EIO3 ping after pingInterval");
     same(ws.sent.filter((f) => f === "2").length, 1, "EIO3 client pings after pingInterval");
     ws.serve("3");
     const lost = once(socket, "disconnect", "pong timeout");
@@ -611,8 +620,7 @@ export async function optionChangeStopsReconnection(api) {
     await sleep(300);
     check(!opened, "no reconnection after an option changed");
     socket.reconnect();
-    await sleep(20);
-    check(opened, "reconnect() connects again");
+    await until(() => opened, "reconnect() to connect again");
     socket.disconnect();
   });
 }
