@@ -29,12 +29,9 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| toolchain::workspace_root().join("target"))
 }
 
-/// The interop example app, if the server crate has one.
-fn interop_bin() -> Option<PathBuf> {
-    let root = toolchain::workspace_root();
-    root.join("server/examples/interop.rs")
-        .is_file()
-        .then(|| target_dir().join("debug/examples/interop"))
+/// The interop example app (built by the "server binaries" layer).
+fn interop_bin() -> PathBuf {
+    target_dir().join("debug/examples/interop")
 }
 
 /// Every `*.test.mjs` below `dir`, skipping `node_modules`.
@@ -63,33 +60,29 @@ fn node_tests(route: Route) -> Result<(), String> {
     node.arg("--test")
         .args(files)
         .env("SAILS_SERVER_BIN", target_dir().join("debug/sails-server"))
-        .env("SAILS_WWW", root.join("www"));
-    if let Some(interop) = interop_bin() {
-        node.env("SAILS_INTEROP_BIN", interop);
-    }
+        .env("SAILS_WWW", root.join("www"))
+        .env("SAILS_INTEROP_BIN", interop_bin());
     process::run(&mut node, LIMIT).map_err(|err| err.to_string())
 }
 
-/// The interop app on a free port, if the server crate has one.
-fn start_interop(route: Route) -> Result<Option<Background>, String> {
-    let Some(bin) = interop_bin() else {
-        return Ok(None);
-    };
-    let mut interop = toolchain::command(route, &bin.to_string_lossy());
-    interop
-        .args(["--port", "0", "--www"])
+/// Starts an app of the interop contract (`cmd --port 0 --www www/`) and
+/// waits for its ready line.
+fn start_app(mut cmd: Command) -> Result<Background, String> {
+    cmd.args(["--port", "0", "--www"])
         .arg(toolchain::workspace_root().join("www"));
-    Background::start(&mut interop, READY_LIMIT).map(Some)
+    Background::start(&mut cmd, READY_LIMIT)
+}
+
+/// Our interop app on a free port.
+fn start_interop(route: Route) -> Result<Background, String> {
+    start_app(toolchain::command(route, &interop_bin().to_string_lossy()))
 }
 
 /// The real Sails app with the interop routes (`tests/sails-app/`), on a free port.
 fn start_sails_app(route: Route) -> Result<Background, String> {
-    let root = toolchain::workspace_root();
-    let mut app = toolchain::command(route, "node");
-    app.arg(root.join("tests/sails-app/app.js"))
-        .args(["--port", "0", "--www"])
-        .arg(root.join("www"));
-    Background::start(&mut app, READY_LIMIT)
+    let mut node = toolchain::command(route, "node");
+    node.arg(toolchain::workspace_root().join("tests/sails-app/app.js"));
+    start_app(node)
 }
 
 /// `wasm-pack test` in headless Chromium, with the interop app and the real
@@ -99,9 +92,7 @@ fn wasm_tests(route: Route) -> Result<(), String> {
     let mut wasm_pack = toolchain::command(route, "wasm-pack");
     wasm_pack.args(["test", "--headless", "--chrome", "client-wasm"]);
     let interop = start_interop(route)?;
-    if let Some(server) = &interop {
-        wasm_pack.env("SAILS_TEST_URL", &server.url);
-    }
+    wasm_pack.env("SAILS_TEST_URL", &interop.url);
     let sails_app = start_sails_app(route)?;
     wasm_pack.env("SAILS_APP_TEST_URL", &sails_app.url);
     process::run(&mut wasm_pack, LIMIT).map_err(|err| err.to_string())
@@ -111,7 +102,7 @@ fn wasm_tests(route: Route) -> Result<(), String> {
 /// to answer one request from the interop app.
 fn npm_package(route: Route) -> Result<(), String> {
     build::npm_package(route)?;
-    let server = start_interop(route)?.ok_or("the interop example is missing")?;
+    let server = start_interop(route)?;
     let mut node = toolchain::command(route, "node");
     node.args([
         "--experimental-wasm-modules",
