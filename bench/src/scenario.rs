@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::sync::{Semaphore, watch};
-use tokio::time::{sleep, timeout, timeout_at};
+use tokio::time::{MissedTickBehavior, sleep, timeout, timeout_at};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::conn::{self, ConnectFailure, Incoming, Target, Ws, now_us};
@@ -596,4 +596,227 @@ pub async fn handshakes(options: &Options) -> Result<Report, String> {
         );
     }
     Ok(report)
+}
+
+/// How often the soak reads the server's memory and prints its progress.
+const SOAK_SAMPLE_EVERY: Duration = Duration::from_secs(10);
+/// A soaking socket sends an EIO3 heartbeat with every this many requests
+/// (the server expects one within its 25 s ping interval plus timeout).
+const SOAK_PING_EVERY: u64 = 20;
+
+/// What one socket saw during the soak.
+#[derive(Debug, Default)]
+struct SoakStats {
+    latencies: Samples,
+    sent: u64,
+    ok: u64,
+    bad_status: u64,
+    missing: u64,
+    closed: u64,
+}
+
+/// Totals the soak's progress lines read while it runs.
+#[derive(Debug, Default)]
+struct SoakProgress {
+    sent: AtomicU64,
+    answered: AtomicU64,
+    closed: AtomicU64,
+}
+
+/// One request a second on one socket, the first at `first`, `requests` in
+/// all (fewer when the generator falls behind: late ticks are skipped, not
+/// bunched); then waits at most [`DRAIN`] for the last answers.
+async fn soak_socket(
+    mut ws: Ws,
+    plan: Arc<Plan>,
+    first: Instant,
+    requests: u64,
+    progress: Arc<SoakProgress>,
+) -> SoakStats {
+    let mut stats = SoakStats::default();
+    let mut ticker = tokio::time::interval_at(first.into(), Duration::from_secs(1));
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let end = first + Duration::from_secs(requests);
+    let drain = tokio::time::sleep_until((end + DRAIN).into());
+    tokio::pin!(drain);
+    let mut pending: Vec<(u64, Instant)> = Vec::new();
+    let mut sending = true;
+    while sending || !pending.is_empty() {
+        tokio::select! {
+            tick = ticker.tick(), if sending => {
+                if tick.into_std() >= end {
+                    sending = false;
+                    continue;
+                }
+                stats.sent += 1;
+                progress.sent.fetch_add(1, Ordering::Relaxed);
+                pending.push((stats.sent, Instant::now()));
+                let frame = conn::request_frame(stats.sent, &plan.method, &plan.path, &plan.data);
+                let mut sent = ws.feed(frame).await;
+                if stats.sent % SOAK_PING_EVERY == 1 {
+                    sent = sent.and(ws.feed(conn::ping_frame()).await);
+                }
+                if sent.and(ws.flush().await).is_err() {
+                    stats.closed = 1;
+                    break;
+                }
+            }
+            message = ws.next() => {
+                let Some(Ok(message)) = message else {
+                    stats.closed = 1;
+                    break;
+                };
+                match Incoming::read(&message) {
+                    Incoming::Ack { id, status } => {
+                        if let Some(at) = pending.iter().position(|(sent, _)| *sent == id) {
+                            let (_, sent_at) = pending.swap_remove(at);
+                            stats.latencies.push(sent_at.elapsed().as_micros() as u64);
+                            progress.answered.fetch_add(1, Ordering::Relaxed);
+                            if status == 200 {
+                                stats.ok += 1;
+                            } else {
+                                stats.bad_status += 1;
+                            }
+                        }
+                    }
+                    Incoming::Closed => {
+                        stats.closed = 1;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            () = &mut drain => break,
+        }
+    }
+    progress.closed.fetch_add(stats.closed, Ordering::Relaxed);
+    stats.missing = pending.len() as u64;
+    stats
+}
+
+/// Soak: `sockets` sockets each send one request a second for `duration`,
+/// spread evenly over each second, while the server's memory is read every
+/// [`SOAK_SAMPLE_EVERY`].
+pub async fn soak(options: &Options) -> Result<Report, String> {
+    options.check_files(options.sockets)?;
+    let pid = options
+        .server_pid
+        .ok_or("soak needs --server-pid to read the server's memory")?;
+    let (sockets, failures, _) = connect_many(
+        &options.target,
+        options.sockets,
+        options.concurrency,
+        &options.sources,
+    )
+    .await;
+    if sockets.is_empty() {
+        return Err(format!("no socket could connect ({failures:?})"));
+    }
+    let connected = sockets.len() as u64;
+    // Let the server finish its per-connection work before reading.
+    sleep(Duration::from_secs(1)).await;
+    let rss_idle = procfs::rss_kib(pid).ok_or("cannot read the server's memory")?;
+    eprintln!("soak: {connected} sockets connected, server RSS {rss_idle} KiB");
+
+    let seconds = options.duration.as_secs().max(1);
+    let plan = Arc::new(Plan {
+        method: options.method.clone(),
+        path: options.path.clone(),
+        data: body_of(options.body_bytes),
+        in_flight: 1,
+    });
+    let progress = Arc::new(SoakProgress::default());
+    let ticks = procfs::ticks_per_second();
+    let cpu = CpuWindow::start(Some(pid));
+    let own_cpu = CpuWindow::start(Some(std::process::id()));
+    // Every socket's first request lies ahead, even for the last one spawned.
+    let started = Instant::now() + Duration::from_millis(200);
+    let spread = Duration::from_secs(1).as_secs_f64() / connected as f64;
+    let handles: Vec<_> = sockets
+        .into_iter()
+        .enumerate()
+        .map(|(i, ws)| {
+            let first = started + Duration::from_secs_f64(spread * i as f64);
+            tokio::spawn(soak_socket(
+                ws,
+                plan.clone(),
+                first,
+                seconds,
+                progress.clone(),
+            ))
+        })
+        .collect();
+
+    let end = started + Duration::from_secs(seconds);
+    let mut rss = Vec::new();
+    let mut next = started;
+    loop {
+        next = (next + SOAK_SAMPLE_EVERY).min(end);
+        tokio::time::sleep_until(next.into()).await;
+        let kib = procfs::rss_kib(pid);
+        rss.extend(kib);
+        eprintln!(
+            "soak: {:.0} s, {} requests sent, {} answered, {} sockets closed, server RSS {} KiB",
+            next.duration_since(started).as_secs_f64(),
+            progress.sent.load(Ordering::Relaxed),
+            progress.answered.load(Ordering::Relaxed),
+            progress.closed.load(Ordering::Relaxed),
+            kib.map_or_else(|| "unknown".into(), |kib| kib.to_string()),
+        );
+        if next >= end || kib.is_none() {
+            break;
+        }
+    }
+    let window_us = started.elapsed().as_secs_f64() * 1e6;
+    let cpu_us = cpu.elapsed_us(ticks);
+    let own_cpu_us = own_cpu.elapsed_us(ticks);
+
+    let mut total = SoakStats::default();
+    for handle in handles {
+        let Ok(stats) = handle.await else {
+            total.closed += 1;
+            continue;
+        };
+        total.latencies.merge(stats.latencies);
+        total.sent += stats.sent;
+        total.ok += stats.ok;
+        total.bad_status += stats.bad_status;
+        total.missing += stats.missing;
+        total.closed += stats.closed;
+    }
+    let intended = connected * seconds;
+    let answered = total.ok + total.bad_status;
+    let under_load = rss.first().copied().unwrap_or(rss_idle);
+    let rss_end = rss.last().copied().unwrap_or(rss_idle);
+    let rss_max = rss
+        .iter()
+        .copied()
+        .chain([rss_idle])
+        .max()
+        .unwrap_or(rss_idle);
+    let report = Report::new("soak")
+        .count("sockets", connected)
+        .count("seconds", seconds)
+        .count("intended", intended)
+        .count("sent", total.sent)
+        .num(
+            "sent_share",
+            Some(total.sent as f64 / intended.max(1) as f64),
+        )
+        .count("answered", answered)
+        .num("rate", Some(total.sent as f64 * 1e6 / window_us))
+        .num("cpu_us", cpu_us.map(|us| us / total.sent.max(1) as f64))
+        .num("cpu_busy", cpu_us.map(|us| us / window_us))
+        .num("gen_busy", own_cpu_us.map(|us| us / window_us))
+        .percentiles("lat", &mut total.latencies)
+        .count("rss_idle_kib", rss_idle)
+        .count("rss_first_kib", under_load)
+        .count("rss_end_kib", rss_end)
+        .count("rss_max_kib", rss_max)
+        .num("rss_growth_kib", Some(rss_end as f64 - under_load as f64))
+        .count("rss_samples", rss.len() as u64)
+        .count("missing_acks", total.missing)
+        .count("bad_status", total.bad_status)
+        .count("broken", total.closed);
+    Ok(failures.report(report))
 }

@@ -1,12 +1,16 @@
-//! `cargo xtask bench [--quick] [--runs N]`: the same load generator against
-//! our interop server, a real Sails app and a bare socketioxide server, one
-//! after the other on free ports, and one table with every figure.
+//! `cargo xtask bench [--quick] [--runs N] [--only startup]`: the same load
+//! generator against our interop server, a real Sails app and a bare
+//! socketioxide server, one after the other on free ports, then the client
+//! start-up in Chromium (our client against sails.io.js-dist), and one table
+//! with every figure. `cargo xtask bench --soak [--soak-seconds S]`: the soak
+//! of our server alone.
 //!
 //! Each server runs pinned to CPU 0 and the generator to CPU 1 (`taskset`),
 //! and a fresh server process serves each scenario run. The command fails
-//! only when a run against our server or the bare one could not complete,
-//! never on a figure; a Sails app that is missing or does not lift is
-//! reported as "not available".
+//! only when a run against our server or the bare one, or the start-up
+//! script, could not complete, never on a figure; a Sails app that is
+//! missing or does not lift, or a start-up run without Chromium or the npm
+//! packages, is reported as "not available".
 
 use std::{
     collections::BTreeMap,
@@ -28,7 +32,15 @@ const BUILD_LIMIT: Duration = Duration::from_secs(30 * 60);
 const READY_LIMIT: Duration = Duration::from_secs(60);
 /// No single generator run may take longer.
 const RUN_LIMIT: Duration = Duration::from_secs(5 * 60);
-const USAGE: &str = "usage: cargo xtask bench [--quick] [--runs N]";
+/// The soak runs this long unless told otherwise.
+const SOAK_SECONDS: u64 = 600;
+/// Page loads per client in the start-up figures (a quick run: fewer).
+const STARTUP_RUNS: usize = 20;
+const STARTUP_RUNS_QUICK: usize = 5;
+/// The start-up script's exit status when Chromium or the npm packages are missing.
+const NOT_AVAILABLE: i32 = 3;
+const USAGE: &str = "usage: cargo xtask bench [--quick] [--runs N] [--only startup] | \
+                     cargo xtask bench --soak [--soak-seconds S]";
 
 /// Counters a generator run reports when something could not be done.
 const PROBLEMS: [&str; 10] = [
@@ -57,6 +69,12 @@ enum Unit {
     KiB,
     /// A fraction, shown in percent.
     Percent,
+    /// Milliseconds, shown with one decimal.
+    Ms,
+    /// A count of bytes, shown in full.
+    Bytes,
+    /// KiB, shown in MiB.
+    MiB,
 }
 
 impl Unit {
@@ -67,6 +85,9 @@ impl Unit {
             Unit::Millis => format!("{:.2}", value / 1000.0),
             Unit::KiB => format!("{:.2}", value / 1024.0),
             Unit::Percent => format!("{:.0}", value * 100.0),
+            Unit::Ms => format!("{value:.1}"),
+            Unit::Bytes => thousands(value),
+            Unit::MiB => format!("{:.1}", value / 1024.0),
         }
     }
 }
@@ -271,27 +292,58 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| toolchain::workspace_root().join("target"))
 }
 
-fn parse_args(args: &[String]) -> Result<(bool, usize), String> {
+/// What `cargo xtask bench` was asked for.
+#[derive(Debug, PartialEq)]
+struct Request {
+    quick: bool,
+    runs: usize,
+    /// Only the client start-up, no server scenario.
+    startup_only: bool,
+    /// The soak alone, for this many seconds.
+    soak_seconds: Option<u64>,
+}
+
+fn positive(flag: &str, value: Option<&String>) -> Result<usize, String> {
+    let value = value.ok_or(USAGE)?;
+    value
+        .parse::<usize>()
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("{flag}: `{value}` is not a positive number"))
+}
+
+fn parse_args(args: &[String]) -> Result<Request, String> {
     let mut quick = false;
     let mut runs = None;
+    let mut startup_only = false;
+    let mut soak = false;
+    let mut soak_seconds = None;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
             "--quick" => quick = true,
-            "--runs" => {
-                let value = rest.next().ok_or(USAGE)?;
-                runs = Some(
-                    value
-                        .parse::<usize>()
-                        .ok()
-                        .filter(|&n| n > 0)
-                        .ok_or_else(|| format!("--runs: `{value}` is not a positive number"))?,
-                );
+            "--runs" => runs = Some(positive(arg, rest.next())?),
+            "--only" if rest.next().is_some_and(|group| group == "startup") => {
+                startup_only = true;
             }
+            "--soak" => soak = true,
+            "--soak-seconds" => soak_seconds = Some(positive(arg, rest.next())? as u64),
             _ => return Err(USAGE.into()),
         }
     }
-    Ok((quick, runs.unwrap_or(if quick { 1 } else { 3 })))
+    let soak_seconds = match (soak, soak_seconds) {
+        (true, seconds) if !quick && runs.is_none() && !startup_only => {
+            Some(seconds.unwrap_or(SOAK_SECONDS))
+        }
+        (false, None) => None,
+        _ => return Err(USAGE.into()),
+    };
+    Ok(Request {
+        quick,
+        runs: runs.unwrap_or(if quick { 1 } else { 3 }),
+        startup_only,
+        soak_seconds,
+    })
 }
 
 /// `taskset -c <cpu> program args…` when `taskset` exists and there are two CPUs.
@@ -309,13 +361,25 @@ fn pinned(route: Route, cpu: u32, program: &Path, args: &[String]) -> Command {
     cmd
 }
 
-/// Runs the generator; returns its figures or why it failed (with its stderr).
-fn run_generator(mut cmd: Command) -> Result<Figures, String> {
+/// How a generator or script run ended.
+struct Finished {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `cmd` for at most `limit`, capturing its stdout, and its stderr
+/// unless `show_stderr` (progress lines then reach the terminal).
+fn run_captured(mut cmd: Command, limit: Duration, show_stderr: bool) -> Result<Finished, String> {
     let line = process::describe(&cmd);
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(if show_stderr {
+            Stdio::inherit()
+        } else {
+            Stdio::piped()
+        })
         .spawn()
         .map_err(|err| format!("could not start `{line}`: {err}"))?;
     let drain = |mut pipe: Box<dyn Read + Send>| {
@@ -326,35 +390,54 @@ fn run_generator(mut cmd: Command) -> Result<Figures, String> {
         })
     };
     let stdout = drain(Box::new(child.stdout.take().expect("stdout is piped")));
-    let stderr = drain(Box::new(child.stderr.take().expect("stderr is piped")));
-    let deadline = Instant::now() + RUN_LIMIT;
+    let stderr = child.stderr.take().map(|pipe| drain(Box::new(pipe)));
+    let deadline = Instant::now() + limit;
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
             Ok(None) if Instant::now() >= deadline => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("`{line}` ran past {}s", RUN_LIMIT.as_secs()));
+                return Err(format!("`{line}` ran past {}s", limit.as_secs()));
             }
             Ok(None) => thread::sleep(Duration::from_millis(50)),
             Err(err) => return Err(err.to_string()),
         }
     };
-    let stdout = stdout.join().unwrap_or_default();
-    let stderr = stderr.join().unwrap_or_default();
-    if !status.success() {
-        return Err(format!("generator failed ({status}): {}", stderr.trim()));
-    }
+    Ok(Finished {
+        code: status.code(),
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr
+            .map(|reader| reader.join().unwrap_or_default())
+            .unwrap_or_default(),
+    })
+}
+
+/// The figures of a `result key=value …` line on stdout.
+fn result_line(stdout: &str) -> Result<Figures, String> {
     let result = stdout
         .lines()
         .rev()
         .find_map(|line| line.strip_prefix("result "))
-        .ok_or("the generator printed no result line")?;
+        .ok_or("no result line")?;
     Ok(result
         .split_ascii_whitespace()
         .filter_map(|pair| pair.split_once('='))
         .filter_map(|(key, value)| Some((key.to_owned(), value.parse().ok()?)))
         .collect())
+}
+
+/// Runs the generator; returns its figures or why it failed (with its stderr).
+fn run_generator(cmd: Command, limit: Duration, show_progress: bool) -> Result<Figures, String> {
+    let finished = run_captured(cmd, limit, show_progress)?;
+    if finished.code != Some(0) {
+        return Err(format!(
+            "generator failed ({:?}): {}",
+            finished.code,
+            finished.stderr.trim()
+        ));
+    }
+    result_line(&finished.stdout).map_err(|why| format!("the generator printed {why}"))
 }
 
 fn median_min_max(values: &mut [f64]) -> Option<(f64, f64, f64)> {
@@ -433,7 +516,7 @@ fn bench_once(
         "--server-pid".to_owned(),
         background.pid().to_string(),
     ]);
-    let outcome = run_generator(pinned(route, 1, loadgen, &args));
+    let outcome = run_generator(pinned(route, 1, loadgen, &args), RUN_LIMIT, false);
     drop(background);
     match &outcome {
         Ok(figures) => {
@@ -457,12 +540,82 @@ fn bench_once(
     Ok(outcome)
 }
 
+/// Why the start-up figures are missing.
+enum Missing {
+    /// Chromium, node or the npm packages are not there.
+    NotAvailable(String),
+    /// The script ran and failed.
+    Failed(String),
+}
+
+/// The start-up rows: label, the script's key (after `ours_` or `dist_`), unit.
+const STARTUP_ROWS: [(&str, &str, Unit); 4] = [
+    ("navigation to `connect` (ms)", "connect_ms", Unit::Ms),
+    (
+        "navigation to the first answered `GET /hello` (ms)",
+        "answered_ms",
+        Unit::Ms,
+    ),
+    ("bytes downloaded (script + wasm)", "bytes", Unit::Bytes),
+    ("the same bytes, gzip -9", "gzip_bytes", Unit::Bytes),
+];
+
+/// The group 5 rows: our client in the "ours" column, sails.io.js-dist in the Sails one.
+fn startup_rows(startup: &Result<Figures, Missing>) -> String {
+    let mut out = String::new();
+    let runs = startup
+        .as_ref()
+        .ok()
+        .and_then(|figures| figures.get("runs"))
+        .map_or_else(String::new, |runs| format!(", {runs} page loads each"));
+    let absent = match startup {
+        Err(Missing::NotAvailable(_)) => "not available",
+        _ => "failed",
+    };
+    for (label, key, unit) in STARTUP_ROWS {
+        let figure = |client: &str| -> Option<(f64, String)> {
+            let figures = startup.as_ref().ok()?;
+            let key = format!("{client}_{key}");
+            let median = *figures.get(&key)?;
+            let range = (
+                figures.get(&format!("{key}_min")),
+                figures.get(&format!("{key}_max")),
+            );
+            Some(match range {
+                (Some(min), Some(max)) => (
+                    median,
+                    format!(
+                        "{} ({}–{})",
+                        unit.show(median),
+                        unit.show(*min),
+                        unit.show(*max)
+                    ),
+                ),
+                _ => (median, unit.show(median)),
+            })
+        };
+        let (ours, dist) = (figure("ours"), figure("dist"));
+        let ratio = match (&ours, &dist) {
+            (Some((ours, _)), Some((dist, _))) if *dist > 0.0 => format!("{:.2}", ours / dist),
+            _ => "–".into(),
+        };
+        let text = |figure: Option<(f64, String)>| figure.map_or(absent.into(), |(_, text)| text);
+        out.push_str(&format!(
+            "| 5. client start-up{runs} (Sails column: sails.io.js-dist 1.2.1): {label} | {} | {} | – | {ratio} | – |\n",
+            text(ours),
+            text(dist),
+        ));
+    }
+    out
+}
+
 /// The Markdown report: the table, then everything that could not be done.
 fn report(
     scenarios: &[Scenario],
     servers: &[Server],
     results: &[Result<Vec<Cell>, String>],
     runs: usize,
+    startup: &Result<Figures, Missing>,
 ) -> String {
     let mut out = String::new();
     let value = |server: usize, scenario: usize, row: &Row| -> Option<(f64, f64, f64)> {
@@ -496,7 +649,13 @@ fn report(
         out.push_str("---:|");
     }
     out.push_str("---:|---:|\n");
+    // Group 5 goes between the server scenarios numbered below and above it.
+    let mut startup_shown = false;
     for (s, scenario) in scenarios.iter().enumerate() {
+        if !startup_shown && scenario.name.as_str() > "5." {
+            out.push_str(&startup_rows(startup));
+            startup_shown = true;
+        }
         for row in &scenario.rows {
             out.push_str(&format!("| {} |", row.label));
             for server in 0..servers.len() {
@@ -515,9 +674,24 @@ fn report(
             out.push('\n');
         }
     }
+    if !startup_shown {
+        out.push_str(&startup_rows(startup));
+    }
     out.push_str("\nWhat could not be done (summed over runs):\n\n");
     let mut any = false;
-    for (server, result) in servers.iter().zip(results) {
+    match startup {
+        Ok(_) => {}
+        Err(Missing::NotAvailable(why)) => {
+            any = true;
+            out.push_str(&format!("- client start-up: not available ({why})\n"));
+        }
+        Err(Missing::Failed(why)) => {
+            any = true;
+            out.push_str(&format!("- client start-up: failed: {why}\n"));
+        }
+    }
+    let servers_ran = !scenarios.is_empty();
+    for (server, result) in servers.iter().zip(results).filter(|_| servers_ran) {
         let cells = match result {
             Ok(cells) => cells,
             Err(why) => {
@@ -558,9 +732,203 @@ fn report(
     out
 }
 
-/// Builds the release binaries, benches every server, prints the report.
+/// Our client and sails.io.js-dist loading in headless Chromium from our
+/// interop server (`tests/bench/startup.mjs`, one server for every load).
+fn bench_startup(route: Route, release: &Path, quick: bool) -> Result<Figures, Missing> {
+    let root = toolchain::workspace_root();
+    if toolchain::which(route, "node").is_none() {
+        return Err(Missing::NotAvailable("node is missing".into()));
+    }
+    let runs = if quick {
+        STARTUP_RUNS_QUICK
+    } else {
+        STARTUP_RUNS
+    };
+    let mut cmd = toolchain::command(route, "node");
+    cmd.arg(root.join("tests/bench/startup.mjs"))
+        .args(["--runs", &runs.to_string()])
+        .env("SAILS_INTEROP_BIN", release.join("examples/interop"))
+        .env("SAILS_WWW", root.join("www"));
+    println!(
+        "\n== bench: 5. client start-up\n$ {}",
+        process::describe(&cmd)
+    );
+    let finished = run_captured(cmd, RUN_LIMIT, false).map_err(Missing::Failed)?;
+    let why = || {
+        let stderr = finished.stderr.trim();
+        stderr.lines().last().unwrap_or(stderr).to_owned()
+    };
+    let figures = match finished.code {
+        Some(0) => result_line(&finished.stdout)
+            .map_err(|why| Missing::Failed(format!("the start-up script printed {why}")))?,
+        Some(NOT_AVAILABLE) => return Err(Missing::NotAvailable(why())),
+        code => {
+            let message = format!(
+                "start-up script failed ({code:?}): {}",
+                finished.stderr.trim()
+            );
+            println!("bench: {message}");
+            return Err(Missing::Failed(message));
+        }
+    };
+    let shown: Vec<String> = [("ours", "ours"), ("dist", "sails.io.js-dist")]
+        .iter()
+        .map(|(key, name)| {
+            let ms = |figure: &str| {
+                figures
+                    .get(&format!("{key}_{figure}_ms"))
+                    .map_or_else(|| "?".into(), |ms| Unit::Ms.show(*ms))
+            };
+            format!(
+                "{name} connect {} ms, answered {} ms",
+                ms("connect"),
+                ms("answered")
+            )
+        })
+        .collect();
+    println!("bench: start-up medians: {}", shown.join("; "));
+    Ok(figures)
+}
+
+/// The first lines of a report: where, when, what ran.
+fn header(route: Route, args: &[String], load_before: &str, started: Instant) -> String {
+    let commit = shell_output(route, "git", &["rev-parse", "--short", "HEAD"]);
+    let dirty = !shell_output(
+        route,
+        "git",
+        &["status", "--porcelain", "--untracked-files=no"],
+    )
+    .is_empty();
+    format!(
+        "Machine: {}\nDate: {}\nCommit: {commit}{}\nCommand: cargo xtask bench{}\n\
+         Load average (1/5/15 min): {load_before} before, {} after ({:.0} s)\n",
+        machine(),
+        shell_output(route, "date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
+        if dirty {
+            " (with uncommitted changes)"
+        } else {
+            ""
+        },
+        args.iter().map(|a| format!(" {a}")).collect::<String>(),
+        load_average(),
+        started.elapsed().as_secs_f64(),
+    )
+}
+
+/// Prints a report and writes it to `target/<name>`.
+fn publish(text: &str, name: &str) {
+    println!("\n== bench report\n\n{text}");
+    let saved = target_dir().join(name);
+    if fs::write(&saved, text).is_ok() {
+        println!("(also written to {})", saved.display());
+    }
+}
+
+/// The soak rows: label, the generator's key, unit.
+const SOAK_ROWS: [(&str, &str, Unit); 19] = [
+    ("sockets held", "sockets", Unit::Rate),
+    ("seconds of load", "seconds", Unit::Rate),
+    (
+        "requests intended (1 per socket per second)",
+        "intended",
+        Unit::Rate,
+    ),
+    ("requests sent", "sent", Unit::Rate),
+    ("requests answered", "answered", Unit::Rate),
+    ("requests sent per second", "rate", Unit::Rate),
+    ("server µs CPU/request", "cpu_us", Unit::CpuMicros),
+    ("server CPU busy (%)", "cpu_busy", Unit::Percent),
+    ("generator CPU busy (%)", "gen_busy", Unit::Percent),
+    ("p50 latency (ms)", "lat_p50_us", Unit::Millis),
+    ("p99 latency (ms)", "lat_p99_us", Unit::Millis),
+    ("max latency (ms)", "lat_max_us", Unit::Millis),
+    (
+        "server RSS, sockets connected, before the load (MiB)",
+        "rss_idle_kib",
+        Unit::MiB,
+    ),
+    (
+        "server RSS, first sample under load (MiB)",
+        "rss_first_kib",
+        Unit::MiB,
+    ),
+    ("server RSS at the end (MiB)", "rss_end_kib", Unit::MiB),
+    ("server RSS, highest sample (MiB)", "rss_max_kib", Unit::MiB),
+    (
+        "server RSS growth, first sample under load to the end (MiB)",
+        "rss_growth_kib",
+        Unit::MiB,
+    ),
+    ("missing acks", "missing_acks", Unit::Rate),
+    ("sockets closed", "broken", Unit::Rate),
+];
+
+/// The soak: our server alone, every socket sending one request a second.
+fn soak(
+    route: Route,
+    args: &[String],
+    release: &Path,
+    loadgen: &Path,
+    seconds: u64,
+) -> Result<(), String> {
+    let load_before = load_average();
+    let started = Instant::now();
+    println!("\n== bench: soak, {seconds} s");
+    let mut cmd = pinned(
+        route,
+        0,
+        &release.join("examples/interop"),
+        &strings(&["--port", "0"]),
+    );
+    let background = Background::start(&mut cmd, READY_LIMIT)
+        .map_err(|why| format!("ours did not start: {why}"))?;
+    let loadgen_args = strings(&["soak", "--seconds", &seconds.to_string(), "--url"])
+        .into_iter()
+        .chain([
+            background.url.clone(),
+            "--server-pid".into(),
+            background.pid().to_string(),
+        ])
+        .collect::<Vec<_>>();
+    // Connecting, settling and draining come on top of the load itself.
+    let limit = Duration::from_secs(seconds) + RUN_LIMIT;
+    let outcome = run_generator(pinned(route, 1, loadgen, &loadgen_args), limit, true);
+    drop(background);
+    let figures = outcome?;
+    let mut text = header(route, args, &load_before, started);
+    text.push_str(
+        "Pinning: server on CPU 0, generator on CPU 1\n\n| figure | ours |\n|---|---:|\n",
+    );
+    for (label, key, unit) in SOAK_ROWS {
+        let value = figures
+            .get(key)
+            .map_or_else(|| "–".into(), |value| unit.show(*value));
+        text.push_str(&format!("| soak: {label} | {value} |\n"));
+    }
+    let problems: Vec<String> = PROBLEMS
+        .iter()
+        .filter_map(|key| {
+            let count = figures.get(*key).copied().unwrap_or(0.0);
+            (count > 0.0).then(|| format!("{key}={count}"))
+        })
+        .collect();
+    text.push_str(&format!(
+        "\nWhat could not be done: {}\n",
+        if problems.is_empty() {
+            "nothing: every handshake and request completed.".to_owned()
+        } else {
+            problems.join(", ")
+        }
+    ));
+    publish(&text, "bench-soak-report.md");
+    Ok(())
+}
+
+/// Builds the release binaries, benches every server and the client
+/// start-up (or runs the soak), prints the report.
 pub(crate) fn run(route: Route, args: &[String]) -> Result<(), String> {
-    let (quick, runs) = parse_args(args)?;
+    let request = parse_args(args)?;
+    let runs = request.runs;
     let root = toolchain::workspace_root();
     let mut build = toolchain::command(route, "cargo");
     build.args([
@@ -577,6 +945,9 @@ pub(crate) fn run(route: Route, args: &[String]) -> Result<(), String> {
     process::run(&mut build, BUILD_LIMIT).map_err(|err| err.to_string())?;
     let release = target_dir().join("release");
     let loadgen = release.join("sails-loadgen");
+    if let Some(seconds) = request.soak_seconds {
+        return soak(route, args, &release, &loadgen, seconds);
+    }
 
     let sails_app = root.join("tests/sails-app/app.js");
     let servers = [
@@ -603,7 +974,11 @@ pub(crate) fn run(route: Route, args: &[String]) -> Result<(), String> {
             required: true,
         },
     ];
-    let scenarios = scenarios(quick);
+    let scenarios = if request.startup_only {
+        Vec::new()
+    } else {
+        scenarios(request.quick)
+    };
     let load_before = load_average();
     let started = Instant::now();
     // Servers take turns within each run of each scenario, so that load
@@ -633,36 +1008,15 @@ pub(crate) fn run(route: Route, args: &[String]) -> Result<(), String> {
             }
         }
     }
+    let startup = bench_startup(route, &release, request.quick);
 
-    let commit = shell_output(route, "git", &["rev-parse", "--short", "HEAD"]);
-    let dirty = !shell_output(
-        route,
-        "git",
-        &["status", "--porcelain", "--untracked-files=no"],
-    )
-    .is_empty();
-    let mut text = format!(
-        "Machine: {}\nDate: {}\nCommit: {commit}{}\nCommand: cargo xtask bench{}\n\
-         Load average (1/5/15 min): {load_before} before, {} after ({:.0} s)\n\
-         Runs per figure: {runs} (median, then min–max when more than one)\n\
-         Pinning: servers on CPU 0, generator on CPU 1\n\n",
-        machine(),
-        shell_output(route, "date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
-        if dirty {
-            " (with uncommitted changes)"
-        } else {
-            ""
-        },
-        args.iter().map(|a| format!(" {a}")).collect::<String>(),
-        load_average(),
-        started.elapsed().as_secs_f64(),
-    );
-    text.push_str(&report(&scenarios, &servers, &results, runs));
-    println!("\n== bench report\n\n{text}");
-    let saved = target_dir().join("bench-report.md");
-    if fs::write(&saved, &text).is_ok() {
-        println!("(also written to {})", saved.display());
-    }
+    let mut text = header(route, args, &load_before, started);
+    text.push_str(&format!(
+        "Runs per figure: {runs} (median, then min–max when more than one)\n\
+         Pinning: servers on CPU 0, generator on CPU 1\n\n"
+    ));
+    text.push_str(&report(&scenarios, &servers, &results, runs, &startup));
+    publish(&text, "bench-report.md");
 
     let mut incomplete = Vec::new();
     for (server, result) in servers.iter().zip(&results) {
@@ -677,9 +1031,51 @@ pub(crate) fn run(route: Route, args: &[String]) -> Result<(), String> {
             _ => {}
         }
     }
+    if let Err(Missing::Failed(why)) = &startup {
+        incomplete.push(format!("client start-up: {why}"));
+    }
     if incomplete.is_empty() {
         Ok(())
     } else {
         Err(format!("bench incomplete: {}", incomplete.join("; ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Request, String> {
+        parse_args(&strings(args))
+    }
+
+    #[test]
+    fn bench_arguments() {
+        let full = parse(&[]).unwrap();
+        assert_eq!(
+            (full.quick, full.runs, full.startup_only),
+            (false, 3, false)
+        );
+        assert_eq!(full.soak_seconds, None);
+        assert!(
+            parse(&["--quick", "--only", "startup"])
+                .unwrap()
+                .startup_only
+        );
+        assert_eq!(parse(&["--soak"]).unwrap().soak_seconds, Some(SOAK_SECONDS));
+        assert_eq!(
+            parse(&["--soak", "--soak-seconds", "60"])
+                .unwrap()
+                .soak_seconds,
+            Some(60)
+        );
+        for wrong in [
+            &["--only", "fanout"][..],
+            &["--soak-seconds", "60"],
+            &["--soak", "--quick"],
+            &["--runs", "0"],
+        ] {
+            assert!(parse(wrong).is_err(), "{wrong:?}");
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! Run: `sails-loadgen <requests|fanout|idle|handshakes> --url http://127.0.0.1:PORT [options]`
+//! Run: `sails-loadgen <requests|fanout|idle|handshakes|soak> --url http://127.0.0.1:PORT [options]`
 //!
 //! Drives one server with one scenario and prints one line
 //! `result scenario=… key=value …` on stdout (the bench reads it).
@@ -11,20 +11,22 @@ use sails_bench::conn::Target;
 use sails_bench::scenario::{self, Options};
 
 const USAGE: &str =
-    "usage: sails-loadgen <requests|fanout|idle|handshakes> --url http://127.0.0.1:PORT
+    "usage: sails-loadgen <requests|fanout|idle|handshakes|soak> --url http://127.0.0.1:PORT
   [--server-pid PID] [--sockets N] [--in-flight K] [--seconds S]
   [--method get|post] [--path /hello] [--body-bytes B]
-  [--rounds R] [--broadcasts B] [--concurrency C] [--sources 127.0.0.1,127.0.0.2] [--hold]";
+  [--rounds R] [--broadcasts B] [--concurrency C] [--sources 127.0.0.1,127.0.0.2] [--hold]
+soak: every socket sends one request a second for --seconds (default 19000 sockets, 600 s)";
 
 fn parse(args: &[String]) -> Result<(String, Options), String> {
     let (scenario, mut rest) = args.split_first().ok_or(USAGE)?;
+    let soak = scenario == "soak";
     let mut url = None;
     let mut options = Options {
         target: Target::from_base("http://127.0.0.1:1")?,
         server_pid: None,
-        sockets: 100,
+        sockets: if soak { 19_000 } else { 100 },
         in_flight: 16,
-        duration: Duration::from_secs(5),
+        duration: Duration::from_secs(if soak { 600 } else { 5 }),
         method: "get".into(),
         path: "/hello".into(),
         body_bytes: 0,
@@ -102,6 +104,7 @@ fn main() -> ExitCode {
             "fanout" => scenario::fanout(&options).await,
             "idle" => scenario::idle(&options).await,
             "handshakes" => scenario::handshakes(&options).await,
+            "soak" => scenario::soak(&options).await,
             other => Err(format!("unknown scenario `{other}`\n{USAGE}")),
         }
     });

@@ -1,0 +1,170 @@
+// Client start-up in headless Chromium: from navigation to the `connect`
+// event, and to the answer of the first `io.socket.get('/hello')`, for our
+// client (www/js/sails.io.js + sails.io_bg.wasm) and sails.io.js-dist 1.2.1,
+// both served by one interop server. Every page load gets a fresh browser
+// context (nothing cached); the two clients take turns, after one load each
+// that is not counted (the browser's own first-page costs).
+//
+//   SAILS_INTEROP_BIN=… SAILS_WWW=www node tests/bench/startup.mjs [--runs 20]
+//
+// Prints `result scenario=startup key=value …` on stdout (`cargo xtask bench`
+// reads it); exits with 3 and the reason on stderr when Chromium, the npm
+// packages or the built client are missing.
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+
+const NOT_AVAILABLE = 3;
+const LOAD_TIMEOUT_MS = 15_000;
+
+/** One client: its files (site path → source file) and the page that times it. */
+const CLIENTS = [
+  { key: "ours", name: "ours", page: "/startup-ours.html", script: "/js/sails.io.js" },
+  { key: "dist", name: "sails.io.js-dist 1.2.1", page: "/startup-dist.html", script: "/dist/sails.io.js" },
+];
+
+/** The page: the script tag, then a listener and a request made at once (both clients queue them). */
+function page(script) {
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>start-up</title><link rel="icon" href="data:,"></head>
+<body>
+<script src="${script}"></script>
+<script>
+  var startup = {};
+  io.socket.on("connect", function () {
+    if (startup.connect === undefined) startup.connect = performance.now();
+  });
+  io.socket.get("/hello", function (body, jwr) {
+    startup.answered = performance.now();
+    startup.status = jwr.statusCode;
+  });
+</script>
+</body>
+</html>
+`;
+}
+
+function notAvailable(why) {
+  console.error(`not available: ${why}`);
+  process.exit(NOT_AVAILABLE);
+}
+
+function parseRuns(args) {
+  const at = args.indexOf("--runs");
+  if (at === -1) return 20;
+  const runs = Number(args[at + 1]);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: \`${args[at + 1]}\` is not a positive number`);
+  return runs;
+}
+
+/** Median, min and max. */
+function summary(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { median, min: sorted[0], max: sorted[sorted.length - 1] };
+}
+
+/** Loads `url` in a fresh context; resolves with the navigation-relative times. */
+async function loadOnce(browser, url) {
+  const context = await browser.newContext();
+  try {
+    const tab = await context.newPage();
+    tab.setDefaultTimeout(LOAD_TIMEOUT_MS);
+    const errors = [];
+    tab.on("pageerror", (error) => errors.push(String(error)));
+    await tab.goto(url, { timeout: LOAD_TIMEOUT_MS });
+    const handle = await tab.waitForFunction(
+      () => window.startup && window.startup.answered !== undefined && window.startup.connect !== undefined && window.startup,
+      null,
+      { timeout: LOAD_TIMEOUT_MS },
+    );
+    const times = await handle.jsonValue();
+    if (times.status !== 200) throw new Error(`GET /hello answered ${times.status}`);
+    if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);
+    return times;
+  } finally {
+    await context.close();
+  }
+}
+
+async function main() {
+  const runs = parseRuns(process.argv.slice(2));
+  const bin = process.env.SAILS_INTEROP_BIN;
+  const www = process.env.SAILS_WWW;
+  if (!bin || !www) throw new Error("SAILS_INTEROP_BIN and SAILS_WWW must be set (cargo xtask bench sets them)");
+  const chromiumBin = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
+  if (!existsSync(chromiumBin)) notAvailable(`${chromiumBin} is missing`);
+  const ours = { "js/sails.io.js": join(www, "js/sails.io.js"), "js/sails.io_bg.wasm": join(www, "js/sails.io_bg.wasm") };
+  for (const file of Object.values(ours)) {
+    if (!existsSync(file)) notAvailable(`${file} is missing (cargo xtask build)`);
+  }
+  let dist;
+  let harness;
+  try {
+    dist = { "dist/sails.io.js": createRequire(import.meta.url).resolve("sails.io.js-dist/sails.io.js") };
+    harness = await import("../e2e/harness.mjs");
+  } catch (error) {
+    notAvailable(`the npm packages of tests/ are missing (npm ci in tests/): ${error.message}`);
+  }
+  const files = { ours, dist };
+
+  // One site for both clients and their pages, served by the interop server.
+  const site = await mkdtemp(join(tmpdir(), "sails-startup-"));
+  let server;
+  let browser;
+  try {
+    await mkdir(join(site, "js"));
+    await mkdir(join(site, "dist"));
+    const bytes = {};
+    for (const client of CLIENTS) {
+      let raw = 0;
+      let gzip = 0;
+      for (const [path, source] of Object.entries(files[client.key])) {
+        await copyFile(source, join(site, path));
+        const content = await readFile(source);
+        raw += content.length;
+        gzip += gzipSync(content, { level: 9 }).length;
+      }
+      bytes[client.key] = { raw, gzip };
+      await writeFile(join(site, client.page), page(client.script));
+    }
+
+    server = await harness.startServer({ bin, www: site });
+    browser = await harness.launchBrowser();
+    for (const client of CLIENTS) await loadOnce(browser, server.url + client.page);
+
+    const times = { ours: [], dist: [] };
+    for (let run = 1; run <= runs; run++) {
+      // Alternate which client goes first, so that neither always follows the other.
+      const order = run % 2 ? CLIENTS : [...CLIENTS].reverse();
+      for (const client of order) times[client.key].push(await loadOnce(browser, server.url + client.page));
+    }
+
+    const fields = [`result scenario=startup runs=${runs}`];
+    for (const client of CLIENTS) {
+      const lines = [`${client.name}:`];
+      for (const figure of ["connect", "answered"]) {
+        const { median, min, max } = summary(times[client.key].map((t) => t[figure]));
+        const key = `${client.key}_${figure}_ms`;
+        fields.push(`${key}=${median.toFixed(3)}`, `${key}_min=${min.toFixed(3)}`, `${key}_max=${max.toFixed(3)}`);
+        lines.push(`${figure} ${median.toFixed(1)} ms (${min.toFixed(1)}–${max.toFixed(1)})`);
+      }
+      const { raw, gzip } = bytes[client.key];
+      fields.push(`${client.key}_bytes=${raw}`, `${client.key}_gzip_bytes=${gzip}`);
+      lines.push(`${raw} bytes, ${gzip} gzip -9`);
+      console.error(lines.join(" "));
+    }
+    console.log(fields.join(" "));
+  } finally {
+    await browser?.close();
+    await server?.stop();
+    await rm(site, { recursive: true, force: true });
+  }
+}
+
+await main();
