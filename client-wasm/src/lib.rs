@@ -32,6 +32,8 @@ pub mod session;
 mod api;
 mod client;
 mod config;
+#[cfg(target_arch = "wasm32")]
+mod heap;
 mod jwr;
 mod timer;
 mod transport;
@@ -40,6 +42,10 @@ pub use api::{SailsConfig, SailsIo, SailsSocket, connect, create_socket, install
 pub use jwr::Jwr;
 
 use wasm_bindgen::prelude::*;
+
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static HEAP: heap::SizeClasses = heap::SizeClasses::new();
 
 /// The SDK version string this client announces to a Sails server
 /// (`__sails_io_sdk_version=…&__sails_io_sdk_platform=…&…`).

@@ -4,7 +4,7 @@
 use std::{fs, path::Path, process::Command, time::Duration};
 
 use crate::{
-    process,
+    process, short_imports,
     toolchain::{self, Route, WASM_TARGET},
 };
 
@@ -34,6 +34,11 @@ pub(crate) fn run(route: Route) -> Result<(), String> {
 /// `wasm-opt`, *before* wasm-bindgen: binaryen 108 (Debian's) rewrites the
 /// export of wasm-bindgen's externref table to the wrong table, which breaks
 /// the module at load time. Returns the optimised module (same file stem).
+///
+/// When the toolchain has the standard library's source, std is rebuilt with
+/// the `immediate-abort` panic strategy: a panic traps at once, so no panic
+/// message formatting is linked in (about a fifth of the module). Tests build
+/// without it, and keep their panic messages.
 fn optimized_wasm(route: Route) -> Result<std::path::PathBuf, String> {
     let root = toolchain::workspace_root();
     let mut cargo = toolchain::command(route, "cargo");
@@ -46,6 +51,20 @@ fn optimized_wasm(route: Route) -> Result<std::path::PathBuf, String> {
         WASM_TARGET,
     ]);
     cargo.args(["--profile", "wasm-release"]);
+    if toolchain::has_std_source(route) {
+        cargo
+            .args(["-Z", "build-std=std,panic_abort"])
+            .env("RUSTC_BOOTSTRAP", "1")
+            .env(
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+                "-Zunstable-options -Cpanic=immediate-abort",
+            );
+    } else {
+        println!(
+            "build: no standard library source (rustup: `rustup component add rust-src`); \
+             the client keeps std's panic machinery and comes out larger"
+        );
+    }
     process::run(&mut cargo, LIMIT).map_err(|err| err.to_string())?;
 
     let wasm = root.join(format!(
@@ -78,15 +97,14 @@ pub(crate) fn script_bundle(route: Route) -> Result<(), String> {
         .arg(&out_dir);
     process::run(&mut bindgen, LIMIT).map_err(|err| err.to_string())?;
 
+    let wasm = out_dir.join(format!("{CLIENT_ARTIFACT}_bg.wasm"));
+    let wasm = fs::read(&wasm).map_err(|err| format!("cannot read {}: {err}", wasm.display()))?;
+    let glue = read(&out_dir.join(format!("{CLIENT_ARTIFACT}.js")))?;
+    let (wasm, glue) = short_imports::shorten(&wasm, &glue, &format!("./{CLIENT_ARTIFACT}_bg.js"))?;
     let www_js = root.join("www/js");
     fs::create_dir_all(&www_js).map_err(|err| err.to_string())?;
-    fs::copy(
-        out_dir.join(format!("{CLIENT_ARTIFACT}_bg.wasm")),
-        www_js.join("sails.io_bg.wasm"),
-    )
-    .map_err(|err| err.to_string())?;
+    fs::write(www_js.join("sails.io_bg.wasm"), wasm).map_err(|err| err.to_string())?;
 
-    let glue = read(&out_dir.join(format!("{CLIENT_ARTIFACT}.js")))?;
     let loader = read(&root.join("client-wasm/js/loader.js"))?;
     let bundle = format!(
         "(function () {{\n\"use strict\";\n{}\n{}\n}})();\n",

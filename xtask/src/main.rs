@@ -13,6 +13,7 @@ mod build;
 mod process;
 mod serve;
 mod setup;
+mod short_imports;
 mod test;
 mod toolchain;
 

@@ -103,6 +103,18 @@ pub(crate) fn command(route: Route, program: &str) -> Command {
     cmd
 }
 
+/// Whether the toolchain's sysroot has the standard library's source
+/// (`rust-src`: Debian's `rust-web-src`), which `-Z build-std` needs.
+pub(crate) fn has_std_source(route: Route) -> bool {
+    let mut rustc = command(route, "rustc");
+    rustc.args(["--print", "sysroot"]);
+    process::output(&mut rustc, Duration::from_secs(30)).is_ok_and(|sysroot| {
+        Path::new(sysroot.trim())
+            .join("lib/rustlib/src/rust/library/std/Cargo.toml")
+            .is_file()
+    })
+}
+
 /// Finds `program` on the toolchain's `PATH`.
 pub(crate) fn which(route: Route, program: &str) -> Option<PathBuf> {
     env::split_paths(&search_path(route))

@@ -1,0 +1,281 @@
+//! Shorter import names for the script bundle.
+//!
+//! wasm-bindgen names each JS import of the module after the function and a
+//! 16-digit hash (`__wbg_addEventListener_5b9e…`), under the module name
+//! `./<crate>_bg.js`. Every name appears twice, in the wasm import section
+//! and in the glue's import object, and hashes do not compress. This renames
+//! them all (`a`, `b`, …, `ba`, …) in both files, with the module name.
+
+use std::collections::BTreeMap;
+
+/// Renames the imports of `wasm` whose module is `module`, and every
+/// occurrence of the old names in `glue`. Returns both rewritten.
+pub(crate) fn shorten(wasm: &[u8], glue: &str, module: &str) -> Result<(Vec<u8>, String), String> {
+    let (wasm, renames) = rename_imports(wasm, module)?;
+    let mut glue = replace_identifiers(glue, &renames);
+    let quoted = format!("\"{module}\"");
+    if !glue.contains(&quoted) {
+        return Err(format!("the glue does not name the import module {quoted}"));
+    }
+    glue = glue.replace(&quoted, &format!("\"{SHORT_MODULE}\""));
+    Ok((wasm, glue))
+}
+
+/// The module name the imports get.
+const SHORT_MODULE: &str = "m";
+const IMPORT_SECTION: u8 = 2;
+
+fn rename_imports(
+    wasm: &[u8],
+    module: &str,
+) -> Result<(Vec<u8>, BTreeMap<String, String>), String> {
+    let header = wasm.get(..8).ok_or("not a wasm module")?;
+    if &header[..4] != b"\0asm" {
+        return Err("not a wasm module".into());
+    }
+    let mut out = header.to_vec();
+    let mut renames = BTreeMap::new();
+    let mut reader = Reader { bytes: wasm, at: 8 };
+    while reader.at < wasm.len() {
+        let id = reader.byte()?;
+        let len = reader.leb()? as usize;
+        let body = reader.take(len)?;
+        let body = if id == IMPORT_SECTION {
+            rename_in_section(body, module, &mut renames)?
+        } else {
+            body.to_vec()
+        };
+        out.push(id);
+        write_leb(&mut out, body.len() as u64);
+        out.extend_from_slice(&body);
+    }
+    Ok((out, renames))
+}
+
+/// Whether wasm-bindgen made up this import name.
+fn is_generated(field: &str) -> bool {
+    field.starts_with("__wbg_") || field.starts_with("__wbindgen_")
+}
+
+fn rename_in_section(
+    body: &[u8],
+    module: &str,
+    renames: &mut BTreeMap<String, String>,
+) -> Result<Vec<u8>, String> {
+    let mut reader = Reader { bytes: body, at: 0 };
+    let count = reader.leb()?;
+    let mut out = Vec::with_capacity(body.len());
+    write_leb(&mut out, count);
+    for _ in 0..count {
+        let import_module = reader.name()?;
+        let field = reader.name()?;
+        let desc_start = reader.at;
+        reader.skip_import_desc()?;
+        let desc = &body[desc_start..reader.at];
+        if import_module == module && is_generated(field) {
+            let short = short_name(renames.len());
+            renames.insert(field.to_owned(), short.clone());
+            write_name(&mut out, SHORT_MODULE);
+            write_name(&mut out, &short);
+        } else {
+            write_name(&mut out, import_module);
+            write_name(&mut out, field);
+        }
+        out.extend_from_slice(desc);
+    }
+    if reader.at != body.len() {
+        return Err("trailing bytes in the import section".into());
+    }
+    Ok(out)
+}
+
+/// The `index`-th of `a`…`z`, `ba`, `bb`, … (never a leading digit), with
+/// the two-letter JS keywords `do`, `if` and `in` left out.
+fn short_name(index: usize) -> String {
+    (0..)
+        .map(|mut n: usize| {
+            let mut name = Vec::new();
+            loop {
+                name.push(char::from(b'a' + (n % 26) as u8));
+                n /= 26;
+                if n == 0 {
+                    break;
+                }
+            }
+            name.iter().rev().collect::<String>()
+        })
+        .filter(|name| !matches!(name.as_str(), "do" | "if" | "in"))
+        .nth(index)
+        .unwrap_or_default()
+}
+
+/// Replaces whole identifiers only (`foo` in `x.foo(`, not in `foobar`).
+fn replace_identifiers(source: &str, renames: &BTreeMap<String, String>) -> String {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    let mut out = String::with_capacity(source.len());
+    let mut rest = source;
+    while let Some(start) = rest.find(|c: char| is_ident(c)) {
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let end = tail.find(|c: char| !is_ident(c)).unwrap_or(tail.len());
+        let word = &tail[..end];
+        out.push_str(renames.get(word).map_or(word, String::as_str));
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn byte(&mut self) -> Result<u8, String> {
+        let byte = *self
+            .bytes
+            .get(self.at)
+            .ok_or("unexpected end of the module")?;
+        self.at += 1;
+        Ok(byte)
+    }
+
+    fn leb(&mut self) -> Result<u64, String> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = self.byte()?;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err("LEB128 number too long".into())
+    }
+
+    fn take(&mut self, len: usize) -> Result<&'a [u8], String> {
+        let end = self.at.checked_add(len).ok_or("section too long")?;
+        let slice = self
+            .bytes
+            .get(self.at..end)
+            .ok_or("section runs past the end")?;
+        self.at = end;
+        Ok(slice)
+    }
+
+    fn name(&mut self) -> Result<&'a str, String> {
+        let len = self.leb()? as usize;
+        std::str::from_utf8(self.take(len)?).map_err(|_| "an import name is not UTF-8".into())
+    }
+
+    fn limits(&mut self) -> Result<(), String> {
+        let flags = self.byte()?;
+        self.leb()?;
+        if flags & 1 != 0 {
+            self.leb()?;
+        }
+        Ok(())
+    }
+
+    /// Steps over an import's kind and type.
+    fn skip_import_desc(&mut self) -> Result<(), String> {
+        match self.byte()? {
+            0 => self.leb().map(drop),
+            1 => {
+                self.byte()?;
+                self.limits()
+            }
+            2 => self.limits(),
+            3 => {
+                self.byte()?;
+                self.byte().map(drop)
+            }
+            4 => {
+                self.byte()?;
+                self.leb().map(drop)
+            }
+            kind => Err(format!("unknown import kind {kind}")),
+        }
+    }
+}
+
+fn write_leb(out: &mut Vec<u8>, mut value: u64) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+fn write_name(out: &mut Vec<u8>, name: &str) {
+    write_leb(out, name.len() as u64);
+    out.extend_from_slice(name.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A module importing `env.f`, `./x_bg.js.__wbg_long_0123` (a function)
+    /// and `./x_bg.js.__wbindgen_mem` (a memory with a maximum).
+    fn module() -> Vec<u8> {
+        let mut section = Vec::new();
+        write_leb(&mut section, 3);
+        write_name(&mut section, "env");
+        write_name(&mut section, "f");
+        section.extend_from_slice(&[0, 0]);
+        write_name(&mut section, "./x_bg.js");
+        write_name(&mut section, "__wbg_long_0123");
+        section.extend_from_slice(&[0, 1]);
+        write_name(&mut section, "./x_bg.js");
+        write_name(&mut section, "__wbindgen_mem");
+        section.extend_from_slice(&[2, 1, 1, 2]);
+        let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+        wasm.extend_from_slice(&[1, 4, 1, 0x60, 0, 0]);
+        wasm.push(IMPORT_SECTION);
+        write_leb(&mut wasm, section.len() as u64);
+        wasm.extend_from_slice(&section);
+        wasm
+    }
+
+    #[test]
+    fn imports_of_the_module_are_renamed_in_both_files() {
+        let glue = "const i = {__wbg_long_0123: function() {}, __wbindgen_mem: m};\nreturn {\"./x_bg.js\": i};\nx.__wbg_long_01234;";
+        let (wasm, glue) = shorten(&module(), glue, "./x_bg.js").expect("rewrites");
+        assert_eq!(
+            glue,
+            "const i = {a: function() {}, b: m};\nreturn {\"m\": i};\nx.__wbg_long_01234;"
+        );
+        let mut expected = module();
+        let text = String::from_utf8_lossy(&wasm).into_owned();
+        assert!(text.contains("env") && !text.contains("__wbg_long") && !text.contains("x_bg"));
+        // Three names shorter: "./x_bg.js" twice by 8 bytes, the fields by 14 and 13.
+        expected.truncate(expected.len() - 8 * 2 - 14 - 13);
+        assert_eq!(wasm.len(), expected.len());
+        let (again, renames) = rename_imports(&wasm, "m").expect("reparses");
+        assert_eq!(again, wasm);
+        assert!(renames.is_empty());
+    }
+
+    #[test]
+    fn short_names_skip_keywords() {
+        let names: Vec<String> = (0..120).map(short_name).collect();
+        assert_eq!(&names[..3], ["a", "b", "c"]);
+        assert_eq!(names[26], "ba");
+        assert!(!names.iter().any(|n| n == "do" || n == "if" || n == "in"));
+        let mut unique = names.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len());
+    }
+
+    #[test]
+    fn a_broken_module_is_an_error() {
+        assert!(shorten(b"\0asm\x01\0\0\0\x02\x05\x01", "", "m").is_err());
+        assert!(shorten(b"nope", "", "m").is_err());
+    }
+}
