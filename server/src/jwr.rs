@@ -1,43 +1,125 @@
 //! The JWR ("JSON WebSocket Response"): how a virtual request's HTTP response
 //! travels back in the ack.
 
-use axum::body::Body;
-use axum::http::{HeaderMap, Response, StatusCode, header};
+use std::borrow::Cow;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, HeaderName, Response, StatusCode, header};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde::ser::SerializeMap;
+use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// The body of a JWR.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum JwrBody {
-    /// A JSON value (JSON bodies) or a string (text bodies).
+    /// A JSON value built by the server (a reason phrase, a redirect notice).
     Json(Value),
+    /// A JSON body (other than a JSON string), checked and sent as its own
+    /// text rather than rebuilt.
+    RawJson(Box<RawValue>),
+    /// A text body (UTF-8), sent as a JSON string.
+    Text(Bytes),
     /// Binary bodies (`application/octet-stream`, or not UTF-8), sent as a
     /// Socket.IO binary attachment like a Sails `Buffer` body.
-    Binary(Vec<u8>),
+    Binary(Bytes),
+}
+
+impl JwrBody {
+    /// The body as a JSON value (binary bodies: `None`).
+    pub fn to_value(&self) -> Option<Value> {
+        match self {
+            Self::Json(value) => Some(value.clone()),
+            Self::RawJson(raw) => serde_json::from_str(raw.get()).ok(),
+            Self::Text(text) => Some(Value::String(String::from_utf8_lossy(text).into_owned())),
+            Self::Binary(_) => None,
+        }
+    }
 }
 
 impl Serialize for JwrBody {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::Json(value) => value.serialize(serializer),
+            Self::RawJson(raw) => raw.serialize(serializer),
+            Self::Text(text) => serializer.serialize_str(&String::from_utf8_lossy(text)),
             Self::Binary(bytes) => serializer.serialize_bytes(bytes),
+        }
+    }
+}
+
+impl PartialEq for JwrBody {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Binary(a), Self::Binary(b)) => a == b,
+            (Self::Binary(_), _) | (_, Self::Binary(_)) => false,
+            _ => self.to_value() == other.to_value(),
         }
     }
 }
 
 impl PartialEq<Value> for JwrBody {
     fn eq(&self, other: &Value) -> bool {
-        matches!(self, Self::Json(value) if value == other)
+        self.to_value().as_ref() == Some(other)
+    }
+}
+
+/// The `headers` of a JWR: the response's headers, written as one JSON
+/// object with lower-case names (as `http` stores them) and repeated headers
+/// joined with `, `, without `set-cookie` (the session lives in the socket)
+/// or `content-length` (the body is re-encoded).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JwrHeaders(HeaderMap);
+
+impl JwrHeaders {
+    /// The headers of `response`.
+    pub fn new(headers: HeaderMap) -> Self {
+        Self(headers)
+    }
+
+    /// The value sent for `name`, if it is sent.
+    pub fn get(&self, name: &str) -> Option<String> {
+        let name = self.sent_names().find(|sent| sent.as_str() == name)?;
+        Some(self.joined(name).into_owned())
+    }
+
+    fn sent_names(&self) -> impl Iterator<Item = &HeaderName> {
+        self.0
+            .keys()
+            .filter(|name| *name != header::SET_COOKIE && *name != header::CONTENT_LENGTH)
+    }
+
+    fn joined(&self, name: &HeaderName) -> Cow<'_, str> {
+        let mut values = self.0.get_all(name).iter();
+        let first = values.next().map_or(Cow::Borrowed(""), |value| {
+            String::from_utf8_lossy(value.as_bytes())
+        });
+        values.fold(first, |mut joined, value| {
+            let joined_mut = joined.to_mut();
+            joined_mut.push_str(", ");
+            joined_mut.push_str(&String::from_utf8_lossy(value.as_bytes()));
+            joined
+        })
+    }
+}
+
+impl Serialize for JwrHeaders {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        for name in self.sent_names() {
+            map.serialize_entry(name.as_str(), &self.joined(name))?;
+        }
+        map.end()
     }
 }
 
 /// The ack of a virtual request: `{body, headers, statusCode}`.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Jwr {
-    /// JSON bodies as JSON values, text bodies as strings, others as binary.
+    /// JSON bodies as JSON, text bodies as strings, others as binary.
     pub body: JwrBody,
-    /// Response headers with lower-case names; `set-cookie` is never included.
-    pub headers: Map<String, Value>,
+    /// The response headers sent with it.
+    pub headers: JwrHeaders,
     /// The HTTP status code.
     #[serde(rename = "statusCode")]
     pub status_code: u16,
@@ -61,20 +143,18 @@ impl Jwr {
         let bytes = axum::body::to_bytes(body, max_body)
             .await
             .map_err(|_| JwrError::Body)?;
-        let body = body_value(&parts.headers, parts.status, &bytes);
         Ok(Self {
-            body,
-            headers: header_object(&parts.headers),
+            body: body_of(&parts.headers, parts.status, bytes),
+            headers: JwrHeaders(parts.headers),
             status_code: parts.status.as_u16(),
         })
     }
 
     /// A JWR with `status` and its reason phrase as the body, as Express sends it.
     pub fn plain(status: StatusCode) -> Self {
-        let reason = status.canonical_reason().unwrap_or_default();
         Self {
-            body: JwrBody::Json(Value::String(reason.into())),
-            headers: Map::new(),
+            body: reason_phrase(status),
+            headers: JwrHeaders::default(),
             status_code: status.as_u16(),
         }
     }
@@ -85,72 +165,59 @@ impl Jwr {
     }
 }
 
-/// The body as a JWR value. A JSON body that parses becomes that JSON value,
-/// except a JSON string, which stays its JSON text (as Sails sends it). An
-/// empty body on a non-200 response becomes what Express would have sent:
-/// `Redirecting to <location>` for a redirect, else the status' reason phrase.
-fn body_value(headers: &HeaderMap, status: StatusCode, bytes: &[u8]) -> JwrBody {
-    if is_binary(headers) || (!bytes.is_empty() && std::str::from_utf8(bytes).is_err()) {
-        return JwrBody::Binary(bytes.to_vec());
-    }
-    JwrBody::Json(text_value(headers, status, bytes))
+fn reason_phrase(status: StatusCode) -> JwrBody {
+    let reason = status.canonical_reason().unwrap_or_default();
+    JwrBody::Text(Bytes::from_static(reason.as_bytes()))
 }
 
-fn text_value(headers: &HeaderMap, status: StatusCode, bytes: &[u8]) -> Value {
+/// The body of the JWR. A JSON body that parses is sent as JSON, except a
+/// JSON string, which stays its JSON text (as Sails sends it). An empty body
+/// on a non-200 response becomes what Express would have sent:
+/// `Redirecting to <location>` for a redirect, else the status' reason phrase.
+fn body_of(headers: &HeaderMap, status: StatusCode, bytes: Bytes) -> JwrBody {
+    if is_binary(headers) || (!bytes.is_empty() && std::str::from_utf8(&bytes).is_err()) {
+        return JwrBody::Binary(bytes);
+    }
     if bytes.is_empty() {
         if status == StatusCode::OK {
-            return Value::String(String::new());
+            return JwrBody::Text(bytes);
         }
         if status.is_redirection()
             && let Some(location) = headers.get(header::LOCATION).and_then(|v| v.to_str().ok())
         {
-            return Value::String(format!("Redirecting to {location}"));
+            return JwrBody::Json(Value::String(format!("Redirecting to {location}")));
         }
-        return Value::String(status.canonical_reason().unwrap_or_default().into());
+        return reason_phrase(status);
     }
     if is_json(headers)
-        && let Ok(value) = serde_json::from_slice::<Value>(bytes)
-        && !value.is_string()
+        && let Ok(raw) = serde_json::from_slice::<Box<RawValue>>(&bytes)
+        && !raw.get().starts_with('"')
     {
-        return value;
+        return JwrBody::RawJson(raw);
     }
-    Value::String(String::from_utf8_lossy(bytes).into_owned())
+    JwrBody::Text(bytes)
 }
 
-fn mime(headers: &HeaderMap) -> Option<String> {
+/// The media type of `content-type`, without parameters.
+fn mime(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .map(|mime| mime.trim().to_ascii_lowercase())
+        .map(str::trim)
 }
 
 fn is_binary(headers: &HeaderMap) -> bool {
-    mime(headers).is_some_and(|mime| mime == "application/octet-stream")
+    mime(headers).is_some_and(|mime| mime.eq_ignore_ascii_case("application/octet-stream"))
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
-    mime(headers).is_some_and(|mime| mime == "application/json" || mime.ends_with("+json"))
-}
-
-/// Response headers for the JWR: lower-case names (as `http` stores them),
-/// repeated headers joined with `, `, and without `set-cookie` (the session
-/// lives in the socket) or `content-length` (the body is re-encoded).
-fn header_object(headers: &HeaderMap) -> Map<String, Value> {
-    let mut object = Map::new();
-    for name in headers.keys() {
-        if name == header::SET_COOKIE || name == header::CONTENT_LENGTH {
-            continue;
-        }
-        let joined = headers
-            .get_all(name)
-            .iter()
-            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
-            .collect::<Vec<_>>()
-            .join(", ");
-        object.insert(name.as_str().to_owned(), Value::String(joined));
-    }
-    object
+    mime(headers).is_some_and(|mime| {
+        mime.eq_ignore_ascii_case("application/json")
+            || mime
+                .get(mime.len().saturating_sub(5)..)
+                .is_some_and(|suffix| suffix.eq_ignore_ascii_case("+json"))
+    })
 }
 
 #[cfg(test)]
@@ -179,7 +246,10 @@ mod tests {
     async fn json_bodies_become_values() {
         let jwr = to_jwr(response(200, Some("application/json"), r#"{"a":1}"#)).await;
         assert_eq!(jwr.body, json!({"a":1}));
-        assert_eq!(jwr.headers["content-type"], "application/json");
+        assert_eq!(
+            jwr.headers.get("content-type").as_deref(),
+            Some("application/json")
+        );
         assert_eq!(jwr.status_code, 200);
         assert_eq!(
             to_jwr(response(200, Some("application/json"), "false"))
@@ -221,11 +291,36 @@ mod tests {
             to_jwr(response(200, Some("application/octet-stream"), "ab"))
                 .await
                 .body,
-            JwrBody::Binary(b"ab".to_vec())
+            JwrBody::Binary(Bytes::from_static(b"ab"))
         );
         assert_eq!(jwr.body, json!("Redirecting to /x"));
         assert_eq!(jwr.headers.get("set-cookie"), None);
-        assert_eq!(jwr.headers["location"], "/x");
+        assert_eq!(jwr.headers.get("location").as_deref(), Some("/x"));
+    }
+
+    #[tokio::test]
+    async fn serialises_json_bodies_as_sent_and_joins_repeated_headers() {
+        let mut json = response(200, Some("application/json"), r#" {"b":1,"a":[1, 2]} "#);
+        let headers = json.headers_mut();
+        headers.append("x-many", HeaderValue::from_static("1"));
+        headers.append("x-many", HeaderValue::from_static("2"));
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("20"));
+        headers.insert(header::SET_COOKIE, HeaderValue::from_static("a=b"));
+        let jwr = to_jwr(json).await;
+        assert_eq!(jwr.headers.get("x-many").as_deref(), Some("1, 2"));
+        assert_eq!(
+            serde_json::to_string(&jwr).unwrap(),
+            r#"{"body":{"b":1,"a":[1, 2]},"headers":{"content-type":"application/json","x-many":"1, 2"},"statusCode":200}"#
+        );
+        let text = to_jwr(response(404, Some("text/plain"), "gone \"x\"")).await;
+        assert_eq!(
+            serde_json::to_string(&text).unwrap(),
+            r#"{"body":"gone \"x\"","headers":{"content-type":"text/plain"},"statusCode":404}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&Jwr::plain(StatusCode::NOT_FOUND)).unwrap(),
+            r#"{"body":"Not Found","headers":{},"statusCode":404}"#
+        );
     }
 
     #[tokio::test]

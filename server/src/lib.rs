@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 pub use config::{MissingOrigin, SocketsConfig, Transport};
 pub use extract::{IsSocket, SocketRequest};
-pub use jwr::{Jwr, JwrBody};
+pub use jwr::{Jwr, JwrBody, JwrHeaders};
 pub use pubsub::PubSub;
 pub use sails::{Disconnected, Handshake, Sails, SailsBuilder, SailsMissing};
 pub use sockets::{LeaveAllOptions, Sockets, SocketsError};

@@ -6,16 +6,16 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde_json::Value;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
-use socketioxide::extract::{AckSender, SocketRef, TryData};
+use socketioxide::extract::{AckSender, SocketRef};
 use socketioxide::handler::ConnectHandler;
 use socketioxide::handler::FromMessageParts;
 use socketioxide::socket::{DisconnectReason, Socket};
@@ -71,11 +71,12 @@ pub struct Disconnected {
     pub reason: String,
 }
 
-/// What the realtime layer keeps about each socket (in its extensions).
+/// What the realtime layer keeps about each socket (in its extensions, behind
+/// an `Arc`: each request takes it without copying).
 #[derive(Clone)]
 struct SocketContext {
     /// The `cookie` header its virtual requests carry (the handshake's, or a pinned session).
-    cookie: Option<String>,
+    cookie: Option<HeaderValue>,
     /// The handshake's `Origin`.
     origin: Option<HeaderValue>,
     /// Whether its SDK version allows virtual requests.
@@ -362,8 +363,8 @@ async fn on_handshake(
         }
         None => (handshake_cookie.map(str::to_owned), None),
     };
-    socket.extensions.insert(SocketContext {
-        cookie,
+    socket.extensions.insert(Arc::new(SocketContext {
+        cookie: cookie.and_then(cookie_header),
         origin: headers.get(header::ORIGIN).cloned(),
         sdk: check_sdk_version(sdk_version),
         peer,
@@ -371,7 +372,7 @@ async fn on_handshake(
         in_flight: Arc::new(tokio::sync::Semaphore::new(
             sails.shared.config.max_requests_in_flight.max(1),
         )),
-    });
+    }));
     listen(&socket, sails, pipeline);
     Ok(())
 }
@@ -385,10 +386,10 @@ fn listen(socket: &SocketRef, sails: Sails, pipeline: Router) {
         socket.on(
             verb,
             move |socket: SocketRef,
-                  TryData(payload): TryData<Value>,
+                  RequestEvent(parsed): RequestEvent,
                   ack: AckSender,
                   AckRequested(wants_ack): AckRequested| {
-                handle_virtual_request(socket, verb, payload.ok(), ack, wants_ack, sails, pipeline)
+                handle_virtual_request(socket, parsed, ack, wants_ack, sails, pipeline)
             },
         );
     }
@@ -398,14 +399,14 @@ fn listen(socket: &SocketRef, sails: Sails, pipeline: Router) {
 }
 
 async fn on_disconnect(socket: SocketRef, reason: DisconnectReason, sails: Sails) {
-    let context = socket.extensions.get::<SocketContext>();
+    let context = socket.extensions.get::<Arc<SocketContext>>();
     let socket_id = socket.id.to_string();
     // The hook runs on its own task: socketioxide cleans up the socket's
     // rooms only after this handler returns.
     tokio::spawn(async move {
         let sessions = sails.shared.sessions.as_ref();
         if let Some(hook) = &sails.shared.after_disconnect {
-            let cookie = context.as_ref().and_then(|c| c.cookie.as_deref());
+            let cookie = context.as_ref().and_then(|c| c.cookie_str());
             hook(Disconnected {
                 socket_id,
                 session: sessions.and_then(|sessions| sessions.session(cookie)),
@@ -427,19 +428,15 @@ async fn on_disconnect(socket: SocketRef, reason: DisconnectReason, sails: Sails
 /// and answer with the JWR (or the parse error).
 async fn handle_virtual_request(
     socket: SocketRef,
-    verb: &'static str,
-    payload: Option<Value>,
+    parsed: Result<VirtualRequest, ParseError>,
     ack: AckSender,
     wants_ack: bool,
     sails: Sails,
     pipeline: Router,
 ) {
-    let context = socket.extensions.get::<SocketContext>();
+    let context = socket.extensions.get::<Arc<SocketContext>>();
     let parsed = match &context {
-        Some(context) => context
-            .sdk
-            .clone()
-            .and_then(|()| VirtualRequest::parse(verb, payload)),
+        Some(context) => context.sdk.clone().and(parsed),
         None => Err(ParseError::IncompatibleSdk("unknown".into())),
     };
     let request = match parsed {
@@ -455,7 +452,7 @@ async fn handle_virtual_request(
             return;
         }
     };
-    let Some(mut context) = context else {
+    let Some(context) = context else {
         return;
     };
     // Never fails: the semaphore is not closed while its socket lives.
@@ -463,8 +460,7 @@ async fn handle_virtual_request(
         return;
     };
     let uses_session = !request.skips_session();
-    let Some(mut http) = request.into_http(context.cookie.as_deref(), context.origin.as_ref())
-    else {
+    let Some(mut http) = request.into_http(context.cookie.as_ref(), context.origin.as_ref()) else {
         // A target without a leading `/` matches no route, as in Express.
         if wants_ack {
             let _ = ack.send(&Jwr::plain(StatusCode::NOT_FOUND));
@@ -481,7 +477,7 @@ async fn handle_virtual_request(
     let jwr = match tokio::spawn(pipeline.oneshot(http)).await {
         Ok(Ok(response)) => {
             if uses_session {
-                follow_session_cookie(&socket, &sails, &mut context, response.headers());
+                follow_session_cookie(&socket, &sails, &context, response.headers());
             }
             Jwr::from_response(response, sails.shared.config.max_response_body)
                 .await
@@ -501,18 +497,55 @@ async fn handle_virtual_request(
 fn follow_session_cookie(
     socket: &SocketRef,
     sails: &Sails,
-    context: &mut SocketContext,
+    context: &SocketContext,
     headers: &HeaderMap,
 ) {
     let Some(sessions) = &sails.shared.sessions else {
         return;
     };
-    if let Some((cookie, id)) = sessions.renewed_cookie(context.cookie.as_deref(), headers) {
-        context.cookie = Some(cookie);
-        if context.pinned_session.is_some() {
-            context.pinned_session = Some(id);
+    if let Some((cookie, id)) = sessions.renewed_cookie(context.cookie_str(), headers) {
+        let mut renewed = context.clone();
+        renewed.cookie = cookie_header(cookie);
+        if renewed.pinned_session.is_some() {
+            renewed.pinned_session = Some(id);
         }
-        socket.extensions.insert(context.clone());
+        socket.extensions.insert(Arc::new(renewed));
+    }
+}
+
+impl SocketContext {
+    fn cookie_str(&self) -> Option<&str> {
+        self.cookie.as_ref().and_then(|cookie| cookie.to_str().ok())
+    }
+}
+
+/// A socket's `cookie` header, built once for all its requests (`None` if
+/// it is not a valid header value).
+fn cookie_header(cookie: String) -> Option<HeaderValue> {
+    HeaderValue::from_maybe_shared(Bytes::from(cookie)).ok()
+}
+
+/// A verb event read as a virtual request (or why it is not one). An event
+/// with binary attachments is not one: a request object cannot hold them.
+struct RequestEvent(Result<VirtualRequest, ParseError>);
+
+impl<A: Adapter> FromMessageParts<A> for RequestEvent {
+    type Error = std::convert::Infallible;
+
+    fn from_message_parts(
+        _: &Arc<Socket<A>>,
+        value: &mut socketioxide::handler::Value,
+        _: &Option<i64>,
+    ) -> Result<Self, Self::Error> {
+        let text = match value {
+            socketioxide::handler::Value::Str(text, attachments)
+                if attachments.as_ref().is_none_or(|a| a.is_empty()) =>
+            {
+                Some(text.as_str())
+            }
+            _ => None,
+        };
+        Ok(Self(VirtualRequest::parse(text)))
     }
 }
 

@@ -1,9 +1,13 @@
 //! Virtual requests: a socket event (`get`, `post`, …) turned into an
 //! [`axum::http::Request`] for the application's own router.
 
-use axum::body::Body;
-use axum::http::{HeaderName, HeaderValue, Method, Request, Uri, header};
-use serde::Serialize;
+use std::borrow::Cow;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri, header};
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 /// The socket events that carry virtual requests; each name is the lower-case method.
@@ -85,25 +89,99 @@ pub(crate) struct VirtualRequest {
     /// `None` for a target without a leading `/`: it matches no route.
     pub(crate) uri: Option<Uri>,
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
-    pub(crate) body: Value,
+    /// The request body: JSON text, or the text itself when the data is a string.
+    pub(crate) body: Bytes,
+}
+
+/// The request object of a virtual request as the client sent it; the
+/// fields the server reads are kept as their JSON text.
+#[derive(Debug, Default)]
+struct WireRequest<'a> {
+    url: Option<&'a RawValue>,
+    headers: Option<Value>,
+    params: Option<&'a RawValue>,
+    data: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "lowercase")]
+enum WireField {
+    Url,
+    Headers,
+    Params,
+    Data,
+    #[serde(other)]
+    Other,
+}
+
+impl<'de> Deserialize<'de> for WireRequest<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor;
+        impl<'de> Visitor<'de> for ObjectVisitor {
+            type Value = WireRequest<'de>;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("a request object")
+            }
+            // A key given twice counts once, with its last value.
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut request = WireRequest::default();
+                while let Some(field) = map.next_key::<WireField>()? {
+                    match field {
+                        WireField::Url => request.url = Some(map.next_value()?),
+                        WireField::Headers => request.headers = Some(map.next_value()?),
+                        WireField::Params => request.params = Some(map.next_value()?),
+                        WireField::Data => request.data = Some(map.next_value()?),
+                        WireField::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(request)
+            }
+        }
+        deserializer.deserialize_map(ObjectVisitor)
+    }
+}
+
+/// A virtual request event's JSON text, `["get", {…}, …]`: the event name
+/// and the request object, the first argument after it. `None` when the
+/// text is not such an array or that argument is not an object.
+fn event_request(event: &str) -> Option<(&str, Option<WireRequest<'_>>)> {
+    struct ArgsVisitor;
+    impl<'de> Visitor<'de> for ArgsVisitor {
+        type Value = Option<(&'de str, Option<WireRequest<'de>>)>;
+        fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            formatter.write_str("an event array")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let Some(name) = seq.next_element::<&'de str>()? else {
+                return Ok(None);
+            };
+            let request = seq.next_element::<WireRequest<'de>>()?;
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Some((name, request)))
+        }
+    }
+    let mut deserializer = serde_json::Deserializer::from_str(event);
+    deserializer.deserialize_seq(ArgsVisitor).ok().flatten()
 }
 
 impl VirtualRequest {
-    /// Reads the request object of a `verb` event (`verb` is one of [`VERB_EVENTS`]).
-    pub(crate) fn parse(verb: &str, payload: Option<Value>) -> Result<Self, ParseError> {
-        let Some(Value::Object(mut request)) = payload else {
-            return Err(ParseError::NotAnObject);
-        };
-        let url = match request.remove("url") {
-            None | Some(Value::Null) => return Err(ParseError::MissingUrl),
-            Some(Value::String(url)) => url,
-            Some(_) => return Err(ParseError::UrlNotString),
+    /// Reads a verb event (one of [`VERB_EVENTS`]) from its JSON text,
+    /// `["get", {…request…}]`; `None`: an event the server cannot read as text.
+    pub(crate) fn parse(event: Option<&str>) -> Result<Self, ParseError> {
+        let (verb, request) = event
+            .and_then(event_request)
+            .ok_or(ParseError::NotAnObject)?;
+        let request = request.ok_or(ParseError::NotAnObject)?;
+        let url = match request.url.map(RawValue::get) {
+            None | Some("null") => return Err(ParseError::MissingUrl),
+            Some(raw) => json_str(raw).ok_or(ParseError::UrlNotString)?,
         };
         let uri = request_target(&url)?;
-        let method = Method::from_bytes(verb.to_ascii_uppercase().as_bytes())
-            .map_err(|_| ParseError::NotAnObject)?;
+        let method = verb_method(verb).ok_or(ParseError::NotAnObject)?;
 
-        let headers = match request.remove("headers") {
+        let headers = match request.headers {
             Some(Value::Object(headers)) => headers
                 .into_iter()
                 .filter_map(|(name, value)| header_pair(&name, value))
@@ -111,7 +189,7 @@ impl VirtualRequest {
             _ => Vec::new(),
         };
 
-        let body = merge_params(request.remove("params"), request.remove("data"));
+        let body = request_body(request.params, request.data);
         Ok(Self {
             method,
             uri,
@@ -134,53 +212,87 @@ impl VirtualRequest {
     /// as JSON. `None` when the target cannot be routed (no leading `/`).
     pub(crate) fn into_http(
         self,
-        cookie: Option<&str>,
+        cookie: Option<&HeaderValue>,
         origin: Option<&HeaderValue>,
     ) -> Option<Request<Body>> {
-        let mut request = Request::new(Body::empty());
-        *request.method_mut() = self.method.clone();
-        *request.uri_mut() = self.uri.clone()?;
-        let headers = request.headers_mut();
-        if !self.has_header(&header::CONTENT_TYPE) {
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
+        let uri = self.uri.clone()?;
+        let has = |name: &HeaderName| self.has_header(name);
+        let (content_type, cookie, origin) = (
+            (!has(&header::CONTENT_TYPE)).then(|| HeaderValue::from_static("application/json")),
+            cookie.filter(|_| !has(&header::COOKIE) && !self.skips_session()),
+            origin.filter(|_| !has(&header::ORIGIN)),
+        );
+        // The client's headers, and at most content-type, cookie and origin.
+        let mut headers = HeaderMap::with_capacity(self.headers.len() + 3);
+        if let Some(content_type) = content_type {
+            headers.insert(header::CONTENT_TYPE, content_type);
         }
-        if !self.has_header(&header::COOKIE)
-            && !self.skips_session()
-            && let Some(cookie) = cookie.and_then(|c| HeaderValue::from_str(c).ok())
-        {
-            headers.insert(header::COOKIE, cookie);
+        if let Some(cookie) = cookie {
+            headers.insert(header::COOKIE, cookie.clone());
         }
-        if !self.has_header(&header::ORIGIN)
-            && let Some(origin) = origin
-        {
+        if let Some(origin) = origin {
             headers.insert(header::ORIGIN, origin.clone());
         }
-        let body = match &self.body {
-            Value::String(text) => text.clone().into_bytes(),
-            other => serde_json::to_vec(other).unwrap_or_default(),
-        };
         for (name, value) in self.headers {
             headers.append(name, value);
         }
-        *request.body_mut() = Body::from(body);
+        let mut request = Request::new(Body::from(self.body));
+        *request.method_mut() = self.method;
+        *request.uri_mut() = uri;
+        *request.headers_mut() = headers;
         Some(request)
     }
 }
 
-/// `params` and `data` together: objects are merged (`data` wins), otherwise
-/// whichever is present (`params` first), and `{}` when neither is.
-fn merge_params(params: Option<Value>, data: Option<Value>) -> Value {
+/// The method of a verb event, without allocating for the usual ones.
+fn verb_method(verb: &str) -> Option<Method> {
+    Some(match verb {
+        "get" => Method::GET,
+        "post" => Method::POST,
+        "put" => Method::PUT,
+        "delete" => Method::DELETE,
+        "patch" => Method::PATCH,
+        "options" => Method::OPTIONS,
+        "head" => Method::HEAD,
+        other => Method::from_bytes(other.to_ascii_uppercase().as_bytes()).ok()?,
+    })
+}
+
+/// The string a JSON text holds, if it holds a string.
+fn json_str(raw: &str) -> Option<Cow<'_, str>> {
+    if !raw.starts_with('"') {
+        return None;
+    }
+    match serde_json::from_str::<&str>(raw) {
+        Ok(text) => Some(Cow::Borrowed(text)),
+        // Escapes: the string has to be unescaped into a copy.
+        Err(_) => serde_json::from_str::<String>(raw).ok().map(Cow::Owned),
+    }
+}
+
+/// The body from `params` and `data`: objects are merged (`data` wins),
+/// otherwise whichever is present and not `null` (`params` first), and `{}`
+/// when neither is. A string is the body's text itself; anything else is
+/// passed on as its JSON text.
+fn request_body(params: Option<&RawValue>, data: Option<&RawValue>) -> Bytes {
+    let is_object = |raw: &RawValue| raw.get().starts_with('{');
+    let params = params.filter(|raw| raw.get() != "null");
+    let data = data.filter(|raw| raw.get() != "null");
     match (params, data) {
-        (Some(Value::Object(mut params)), Some(Value::Object(data))) => {
-            params.extend(data);
-            Value::Object(params)
+        (Some(params), Some(data)) if is_object(params) && is_object(data) => {
+            let merged =
+                serde_json::from_str::<Map<String, Value>>(params.get()).and_then(|mut merged| {
+                    merged.extend(serde_json::from_str::<Map<String, Value>>(data.get())?);
+                    serde_json::to_vec(&merged)
+                });
+            Bytes::from(merged.unwrap_or_default())
         }
-        (Some(params), _) if !params.is_null() => params,
-        (_, Some(data)) if !data.is_null() => data,
-        _ => Value::Object(Map::new()),
+        (Some(raw), _) | (None, Some(raw)) => match json_str(raw.get()) {
+            Some(text) => Bytes::from(text.into_owned()),
+            None if raw.get() == "{}" => Bytes::from_static(b"{}"),
+            None => Bytes::copy_from_slice(raw.get().as_bytes()),
+        },
+        (None, None) => Bytes::from_static(b"{}"),
     }
 }
 
@@ -206,7 +318,7 @@ fn request_target(url: &str) -> Result<Option<Uri>, ParseError> {
     if !target.starts_with('/') && !target.contains("://") {
         return Ok(None);
     }
-    let uri: Uri = target.parse().map_err(|_| ParseError::InvalidUrl)?;
+    let uri = Uri::from_maybe_shared(Bytes::from(target)).map_err(|_| ParseError::InvalidUrl)?;
     Ok(Some(uri))
 }
 
@@ -228,16 +340,23 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// Parses `request` sent as the argument of a `verb` event.
+    fn parse(verb: &str, request: Value) -> Result<VirtualRequest, ParseError> {
+        VirtualRequest::parse(Some(&json!([verb, request]).to_string()))
+    }
+
+    fn body(request: &VirtualRequest) -> Value {
+        serde_json::from_slice(&request.body).unwrap()
+    }
+
     #[test]
     fn parses_a_sails_io_js_request() {
-        let request = VirtualRequest::parse(
-            "post",
-            Some(json!({"method":"post","url":"/echo?x=1","headers":{"X-A":"b","n":3,"gone":null},"data":{"a":1}})),
+        let request = parse("post", json!({"method":"post","url":"/echo?x=1","headers":{"X-A":"b","n":3,"gone":null},"data":{"a":1}}),
         )
         .unwrap();
         assert_eq!(request.method, Method::POST);
-        assert_eq!(request.uri.expect("routable"), "/echo?x=1");
-        assert_eq!(request.body, json!({"a":1}));
+        assert_eq!(request.uri.as_ref().expect("routable"), "/echo?x=1");
+        assert_eq!(body(&request), json!({"a":1}));
         let names: Vec<_> = request
             .headers
             .iter()
@@ -248,40 +367,45 @@ mod tests {
 
     #[test]
     fn merges_params_and_data() {
-        let request = VirtualRequest::parse(
+        let request = parse(
             "get",
-            Some(json!({"url":"/","params":{"a":1,"b":1},"data":{"b":2}})),
+            json!({"url":"/","params":{"a":1,"b":1},"data":{"b":2}}),
         )
         .unwrap();
-        assert_eq!(request.body, json!({"a":1,"b":2}));
-        let request = VirtualRequest::parse("get", Some(json!({"url":"/"}))).unwrap();
-        assert_eq!(request.body, json!({}));
-        let request = VirtualRequest::parse("post", Some(json!({"url":"/","data":[1,2]}))).unwrap();
-        assert_eq!(request.body, json!([1, 2]));
+        assert_eq!(body(&request), json!({"a":1,"b":2}));
+        let request = parse("get", json!({"url":"/"})).unwrap();
+        assert_eq!(body(&request), json!({}));
+        let request = parse("post", json!({"url":"/","data":[1,2]})).unwrap();
+        assert_eq!(body(&request), json!([1, 2]));
+        let request = parse("post", json!({"url":"/","params":"p","data":{"a":1}})).unwrap();
+        assert_eq!(request.body, "p");
+        let request = parse("post", json!({"url":"/","params":null,"data":"a \"b\""})).unwrap();
+        assert_eq!(request.body, "a \"b\"");
+    }
+
+    #[test]
+    fn reads_the_request_from_the_event_arguments() {
+        let event = |text: &str| VirtualRequest::parse(Some(text));
+        assert_eq!(event(r#"["get"]"#), Err(ParseError::NotAnObject));
+        assert_eq!(event(r#"["get","/hello"]"#), Err(ParseError::NotAnObject));
+        assert_eq!(event(r#"["get",[1]]"#), Err(ParseError::NotAnObject));
+        let request = event(r#"["get",{"url":"/a","url":"/h\u00e9llo"},"extra",{}]"#).unwrap();
+        assert_eq!(request.uri.as_ref().expect("routable"), "/h%C3%A9llo");
+        let request = event(r#"["get",{"u\u0072l":"/x","data":{ "b" : [1, 2] }}]"#).unwrap();
+        assert_eq!(request.uri.as_ref().expect("routable"), "/x");
+        assert_eq!(request.body, r#"{ "b" : [1, 2] }"#);
     }
 
     #[test]
     fn refuses_bad_requests() {
+        assert_eq!(VirtualRequest::parse(None), Err(ParseError::NotAnObject));
+        assert_eq!(parse("get", Value::Null), Err(ParseError::NotAnObject));
+        assert_eq!(parse("get", json!({})), Err(ParseError::MissingUrl));
         assert_eq!(
-            VirtualRequest::parse("get", None),
-            Err(ParseError::NotAnObject)
-        );
-        assert_eq!(
-            VirtualRequest::parse("get", Some(Value::Null)),
-            Err(ParseError::NotAnObject)
-        );
-        assert_eq!(
-            VirtualRequest::parse("get", Some(json!({}))),
-            Err(ParseError::MissingUrl)
-        );
-        assert_eq!(
-            VirtualRequest::parse("get", Some(json!({"url":7}))),
+            parse("get", json!({"url":7})),
             Err(ParseError::UrlNotString)
         );
-        assert_eq!(
-            VirtualRequest::parse("get", Some(json!({"url":""}))),
-            Err(ParseError::InvalidUrl)
-        );
+        assert_eq!(parse("get", json!({"url":""})), Err(ParseError::InvalidUrl));
     }
 
     #[test]
@@ -323,20 +447,17 @@ mod tests {
     #[test]
     fn socket_cookie_and_origin_fill_in_missing_headers() {
         let origin = HeaderValue::from_static("http://page.example");
-        let request = VirtualRequest::parse("get", Some(json!({"url":"/"}))).unwrap();
+        let cookie = HeaderValue::from_static("sails.sid=abc");
+        let request = parse("get", json!({"url":"/"})).unwrap();
         let http = request
-            .into_http(Some("sails.sid=abc"), Some(&origin))
+            .into_http(Some(&cookie), Some(&origin))
             .expect("routable");
         assert_eq!(http.headers()["cookie"], "sails.sid=abc");
         assert_eq!(http.headers()["origin"], "http://page.example");
         assert_eq!(http.headers()["content-type"], "application/json");
 
-        let request =
-            VirtualRequest::parse("get", Some(json!({"url":"/","headers":{"nosession":"1"}})))
-                .unwrap();
-        let http = request
-            .into_http(Some("sails.sid=abc"), None)
-            .expect("routable");
+        let request = parse("get", json!({"url":"/","headers":{"nosession":"1"}})).unwrap();
+        let http = request.into_http(Some(&cookie), None).expect("routable");
         assert!(http.headers().get("cookie").is_none());
     }
 }
