@@ -57,7 +57,7 @@ fn optimized_wasm(route: Route) -> Result<std::path::PathBuf, String> {
             .env("RUSTC_BOOTSTRAP", "1")
             .env(
                 "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
-                "-Zunstable-options -Cpanic=immediate-abort",
+                "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none",
             );
     } else {
         println!(
