@@ -40,7 +40,10 @@ fn blocks_keep_their_contents_while_others_come_and_go() {
         }
     }
     for block in &live {
-        assert!(block.iter().all(|&byte| byte == block[0]), "a block was overwritten");
+        assert!(
+            block.iter().all(|&byte| byte == block[0]),
+            "a block was overwritten"
+        );
     }
 }
 
