@@ -7,6 +7,7 @@ use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
+use socketioxide::socket::Sid;
 
 /// The socket a virtual request came from.
 ///
@@ -14,17 +15,17 @@ use axum::response::{IntoResponse, Response};
 /// `Option<SocketRequest>` to serve both.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SocketRequest {
-    id: String,
+    id: Sid,
 }
 
 impl SocketRequest {
-    pub(crate) fn new(id: String) -> Self {
+    pub(crate) fn new(id: Sid) -> Self {
         Self { id }
     }
 
     /// The requesting socket's id (Sails' `sails.sockets.getId(req)`); also a room name.
     pub fn id(&self) -> &str {
-        &self.id
+        self.id.as_str()
     }
 }
 

@@ -2,8 +2,9 @@
 //! travels back in the ack.
 
 use std::borrow::Cow;
+use std::pin::Pin;
 
-use axum::body::{Body, Bytes};
+use axum::body::{Body, Bytes, HttpBody};
 use axum::http::{HeaderMap, HeaderName, Response, StatusCode, header};
 use serde::Serialize;
 use serde::ser::SerializeMap;
@@ -140,9 +141,7 @@ impl Jwr {
         max_body: usize,
     ) -> Result<Self, JwrError> {
         let (parts, body) = response.into_parts();
-        let bytes = axum::body::to_bytes(body, max_body)
-            .await
-            .map_err(|_| JwrError::Body)?;
+        let bytes = read_body(body, max_body).await?;
         Ok(Self {
             body: body_of(&parts.headers, parts.status, bytes),
             headers: JwrHeaders(parts.headers),
@@ -163,6 +162,34 @@ impl Jwr {
     pub fn internal_error() -> Self {
         Self::plain(StatusCode::INTERNAL_SERVER_ERROR)
     }
+}
+
+/// The whole body, up to `max_body` bytes. A body sent in one piece (as
+/// most are) is kept as it is, without a copy.
+async fn read_body(mut body: Body, max_body: usize) -> Result<Bytes, JwrError> {
+    let mut first: Option<Bytes> = None;
+    let mut joined: Vec<u8> = Vec::new();
+    let mut length = 0usize;
+    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+        let Ok(data) = frame.map_err(|_| JwrError::Body)?.into_data() else {
+            // Trailers: not part of a JWR.
+            continue;
+        };
+        length = length.saturating_add(data.len());
+        if length > max_body {
+            return Err(JwrError::Body);
+        }
+        match &first {
+            None if joined.is_empty() => first = Some(data),
+            _ => {
+                if let Some(first) = first.take() {
+                    joined.extend_from_slice(&first);
+                }
+                joined.extend_from_slice(&data);
+            }
+        }
+    }
+    Ok(first.unwrap_or_else(|| Bytes::from(joined)))
 }
 
 fn reason_phrase(status: StatusCode) -> JwrBody {
@@ -321,6 +348,24 @@ mod tests {
             serde_json::to_string(&Jwr::plain(StatusCode::NOT_FOUND)).unwrap(),
             r#"{"body":"Not Found","headers":{},"statusCode":404}"#
         );
+    }
+
+    #[tokio::test]
+    async fn bodies_in_several_pieces_are_joined() {
+        let pieces = futures_util::stream::iter(
+            ["{\"a\":", "[1,", "2]}"].map(|piece| Ok::<_, std::io::Error>(piece.to_owned())),
+        );
+        let mut streamed = Response::new(Body::from_stream(pieces));
+        streamed.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        assert_eq!(to_jwr(streamed).await.body, json!({"a":[1,2]}));
+        let pieces = futures_util::stream::iter(
+            ["x".repeat(600), "y".repeat(600)].map(Ok::<_, std::io::Error>),
+        );
+        let streamed = Response::new(Body::from_stream(pieces));
+        assert!(Jwr::from_response(streamed, 1024).await.is_err());
     }
 
     #[tokio::test]

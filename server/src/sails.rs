@@ -1,5 +1,6 @@
 //! [`Sails`]: the realtime layer put over an application's axum router.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -19,7 +20,7 @@ use socketioxide::extract::{AckSender, SocketRef};
 use socketioxide::handler::ConnectHandler;
 use socketioxide::handler::FromMessageParts;
 use socketioxide::socket::{DisconnectReason, Socket};
-use tower::ServiceExt;
+use tower::{Layer, ServiceExt};
 use tower_sessions::{Session, SessionManagerLayer, SessionStore};
 
 use crate::config::SocketsConfig;
@@ -35,7 +36,35 @@ use crate::virtual_request::{
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 type BeforeConnectHook = Arc<dyn Fn(Handshake) -> BoxFuture<bool> + Send + Sync>;
 type AfterDisconnectHook = Arc<dyn Fn(Disconnected) -> BoxFuture<()> + Send + Sync>;
-type RouterLayer = Box<dyn FnOnce(Router) -> Router + Send>;
+
+/// A session layer, put over the HTTP router and, whole, over the router as
+/// the pipeline of virtual requests.
+struct SessionLayer {
+    over_http: Box<dyn FnOnce(Router) -> Router + Send>,
+    serve_sockets: ServeSockets,
+}
+
+type ServeSockets = Box<dyn FnOnce(&Sails, Router) + Send>;
+
+/// The service a socket's virtual requests go through: the application's
+/// router, with the session layer around it as a whole.
+trait Pipeline:
+    tower::Service<Request, Response = Response, Error = Infallible, Future: Send>
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<P> Pipeline for P where
+    P: tower::Service<Request, Response = Response, Error = Infallible, Future: Send>
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
 
 /// What a `before_connect` hook sees of a handshake.
 #[derive(Debug, Clone)]
@@ -171,7 +200,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Sockets {
 #[derive(Default)]
 pub struct SailsBuilder {
     config: SocketsConfig,
-    sessions: Option<(Sessions, RouterLayer)>,
+    sessions: Option<(Sessions, SessionLayer)>,
     before_connect: Option<BeforeConnectHook>,
     after_disconnect: Option<AfterDisconnectHook>,
 }
@@ -214,9 +243,15 @@ impl SailsBuilder {
             store: SharedStore(Arc::new(store)),
             cookie_name: cookie_name.to_owned(),
         };
+        let http_layer = layer.clone();
         self.sessions = Some((
             sessions,
-            Box::new(move |router: Router| router.layer(layer)),
+            SessionLayer {
+                over_http: Box::new(move |router: Router| router.layer(http_layer)),
+                serve_sockets: Box::new(move |sails: &Sails, router: Router| {
+                    serve_sockets(sails, layer.layer(router));
+                }),
+            },
         ));
         self
     }
@@ -266,26 +301,18 @@ impl SailsBuilder {
             }),
         };
 
-        let mut app = router
-            .route("/__getcookie", get(get_cookie))
-            .layer(axum::Extension(sails.clone()));
-        if let Some(layer) = session_layer {
-            app = layer(app);
+        let routes = router.route("/__getcookie", get(get_cookie));
+        let mut app = routes.clone().layer(axum::Extension(sails.clone()));
+        // Virtual requests take the same layers around the router as a whole
+        // (one service call each) rather than around each of its routes;
+        // they get `Sails` in their extensions from the request itself.
+        match session_layer {
+            Some(layer) => {
+                app = (layer.over_http)(app);
+                (layer.serve_sockets)(&sails, routes);
+            }
+            None => serve_sockets(&sails, routes),
         }
-
-        let handshake_sails = sails.clone();
-        let pipeline = app.clone();
-        // Everything happens in the handshake middleware, which socketioxide
-        // awaits before it sends the connect packet: the socket's handlers
-        // exist before the client can send its first request. (The connect
-        // handler itself runs on a task of its own, too late for a request
-        // sent right after the connect packet.)
-        io.ns(
-            "/",
-            (async |_: SocketRef| {}).with(move |socket: SocketRef| {
-                on_handshake(socket, handshake_sails.clone(), pipeline.clone())
-            }),
-        );
 
         let app = app.layer(io_layer).layer(middleware::from_fn_with_state(
             sails.clone(),
@@ -293,6 +320,23 @@ impl SailsBuilder {
         ));
         (app, sails)
     }
+}
+
+/// Registers the namespace whose sockets send their virtual requests
+/// through `pipeline`.
+fn serve_sockets(sails: &Sails, pipeline: impl Pipeline) {
+    let handshake_sails = sails.clone();
+    // Everything happens in the handshake middleware, which socketioxide
+    // awaits before it sends the connect packet: the socket's handlers
+    // exist before the client can send its first request. (The connect
+    // handler itself runs on a task of its own, too late for a request
+    // sent right after the connect packet.)
+    sails.io.ns(
+        "/",
+        (async |_: SocketRef| {}).with(move |socket: SocketRef| {
+            on_handshake(socket, handshake_sails.clone(), pipeline.clone())
+        }),
+    );
 }
 
 /// Guards the Socket.IO endpoint at the HTTP level, where Sails does it:
@@ -342,7 +386,7 @@ enum HandshakeError {
 async fn on_handshake(
     socket: SocketRef,
     sails: Sails,
-    pipeline: Router,
+    pipeline: impl Pipeline,
 ) -> Result<(), HandshakeError> {
     let parts = socket.req_parts();
     let headers = parts.headers.clone();
@@ -378,7 +422,7 @@ async fn on_handshake(
 }
 
 /// A socket being admitted: it joins its own id room and listens for virtual requests.
-fn listen(socket: &SocketRef, sails: Sails, pipeline: Router) {
+fn listen(socket: &SocketRef, sails: Sails, pipeline: impl Pipeline) {
     socket.join(socket.id);
     for verb in VERB_EVENTS {
         let pipeline = pipeline.clone();
@@ -432,7 +476,7 @@ async fn handle_virtual_request(
     ack: AckSender,
     wants_ack: bool,
     sails: Sails,
-    pipeline: Router,
+    pipeline: impl Pipeline,
 ) {
     let context = socket.extensions.get::<Arc<SocketContext>>();
     let parsed = match &context {
@@ -467,8 +511,8 @@ async fn handle_virtual_request(
         }
         return;
     };
-    http.extensions_mut()
-        .insert(SocketRequest::new(socket.id.to_string()));
+    http.extensions_mut().insert(sails.clone());
+    http.extensions_mut().insert(SocketRequest::new(socket.id));
     if let Some(peer) = context.peer {
         http.extensions_mut().insert(peer);
     }

@@ -215,13 +215,13 @@ impl VirtualRequest {
         cookie: Option<&HeaderValue>,
         origin: Option<&HeaderValue>,
     ) -> Option<Request<Body>> {
-        let uri = self.uri.clone()?;
         let has = |name: &HeaderName| self.has_header(name);
         let (content_type, cookie, origin) = (
             (!has(&header::CONTENT_TYPE)).then(|| HeaderValue::from_static("application/json")),
             cookie.filter(|_| !has(&header::COOKIE) && !self.skips_session()),
             origin.filter(|_| !has(&header::ORIGIN)),
         );
+        let uri = self.uri?;
         // The client's headers, and at most content-type, cookie and origin.
         let mut headers = HeaderMap::with_capacity(self.headers.len() + 3);
         if let Some(content_type) = content_type {
