@@ -608,6 +608,8 @@ const SOAK_PING_EVERY: u64 = 20;
 #[derive(Debug, Default)]
 struct SoakStats {
     latencies: Samples,
+    /// How long after its scheduled time each request went out.
+    send_delays: Samples,
     sent: u64,
     ok: u64,
     bad_status: u64,
@@ -644,10 +646,12 @@ async fn soak_socket(
     while sending || !pending.is_empty() {
         tokio::select! {
             tick = ticker.tick(), if sending => {
-                if tick.into_std() >= end {
+                let due = tick.into_std();
+                if due >= end {
                     sending = false;
                     continue;
                 }
+                stats.send_delays.push(due.elapsed().as_micros() as u64);
                 stats.sent += 1;
                 progress.sent.fetch_add(1, Ordering::Relaxed);
                 pending.push((stats.sent, Instant::now()));
@@ -778,6 +782,7 @@ pub async fn soak(options: &Options) -> Result<Report, String> {
             continue;
         };
         total.latencies.merge(stats.latencies);
+        total.send_delays.merge(stats.send_delays);
         total.sent += stats.sent;
         total.ok += stats.ok;
         total.bad_status += stats.bad_status;
@@ -809,6 +814,7 @@ pub async fn soak(options: &Options) -> Result<Report, String> {
         .num("cpu_busy", cpu_us.map(|us| us / window_us))
         .num("gen_busy", own_cpu_us.map(|us| us / window_us))
         .percentiles("lat", &mut total.latencies)
+        .percentiles("send_delay", &mut total.send_delays)
         .count("rss_idle_kib", rss_idle)
         .count("rss_first_kib", under_load)
         .count("rss_end_kib", rss_end)

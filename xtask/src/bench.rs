@@ -825,7 +825,7 @@ fn publish(text: &str, name: &str) {
 }
 
 /// The soak rows: label, the generator's key, unit.
-const SOAK_ROWS: [(&str, &str, Unit); 19] = [
+const SOAK_ROWS: [(&str, &str, Unit); 21] = [
     ("sockets held", "sockets", Unit::Rate),
     ("seconds of load", "seconds", Unit::Rate),
     (
@@ -842,6 +842,16 @@ const SOAK_ROWS: [(&str, &str, Unit); 19] = [
     ("p50 latency (ms)", "lat_p50_us", Unit::Millis),
     ("p99 latency (ms)", "lat_p99_us", Unit::Millis),
     ("max latency (ms)", "lat_max_us", Unit::Millis),
+    (
+        "requests sent behind schedule, p99 (ms)",
+        "send_delay_p99_us",
+        Unit::Millis,
+    ),
+    (
+        "requests sent behind schedule, max (ms)",
+        "send_delay_max_us",
+        Unit::Millis,
+    ),
     (
         "server RSS, sockets connected, before the load (MiB)",
         "rss_idle_kib",
