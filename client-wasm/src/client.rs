@@ -13,7 +13,7 @@ use std::{
 
 use js_sys::{Array, Error, Function, JSON, Math, Object, Promise, Uint8Array};
 use sails_protocol::engine::{EngineVersion, Handshake};
-use wasm_bindgen::{JsCast, JsValue, closure::Closure};
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
 use crate::{
@@ -59,7 +59,7 @@ enum Slot {
 /// Waiting for the cross-origin `/__getcookie` script to call back.
 struct CookieWait {
     script: Element,
-    _callback: Closure<dyn FnMut()>,
+    _callback: crate::Handler,
 }
 
 impl Drop for CookieWait {
@@ -480,16 +480,18 @@ impl Client {
             .create_element("script")
             .map_err(|_| ClientError::BadEndpoint)?;
         let me = self.me.clone();
-        let callback = Closure::<dyn FnMut()>::new(move || {
+        let callback = crate::Handler::new(move |_| {
             if let Some(client) = me.upgrade() {
                 let Some(wait) = client.cookie.borrow_mut().take() else {
-                    return;
+                    return Ok(());
                 };
                 drop(wait);
                 if let Err(err) = client.open_transport() {
                     client.emit("error", &[Error::new(&err.message()).into()]);
                 }
+                return client.take_thrown().map_or(Ok(()), Err);
             }
+            Ok(())
         });
         let function: &Function = callback.as_ref().unchecked_ref();
         set(&js_sys::global(), COOKIE_CALLBACK, function);
@@ -559,15 +561,18 @@ impl Client {
         Ok(())
     }
 
-    fn set_timer(&self, slot: Slot, ms: u32, action: impl FnOnce(&Client) + 'static) {
+    fn set_timer(&self, slot: Slot, ms: u32, action: fn(&Client)) {
         let me = self.me.clone();
-        let timeout = Timeout::new(ms, move || match me.upgrade() {
-            Some(client) => {
-                action(&client);
-                client.take_thrown().map_or(Ok(()), Err)
-            }
-            None => Ok(()),
-        });
+        let timeout = Timeout::new(
+            ms,
+            Box::new(move || match me.upgrade() {
+                Some(client) => {
+                    action(&client);
+                    client.take_thrown().map_or(Ok(()), Err)
+                }
+                None => Ok(()),
+            }),
+        );
         self.timers.borrow_mut()[slot as usize] = Some(timeout);
     }
 
@@ -685,8 +690,9 @@ impl Client {
         } = self.handshake.get();
         if self.session.borrow().version().client_pings() {
             self.clear_timer(Slot::Deadline);
-            self.set_timer(Slot::Ping, ping_interval, move |client| {
+            self.set_timer(Slot::Ping, ping_interval, |client| {
                 client.send("2");
+                let ping_timeout = client.handshake.get().ping_timeout;
                 client.set_timer(Slot::Deadline, ping_timeout, |client| {
                     client.lost("ping timeout", true);
                 });

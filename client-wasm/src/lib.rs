@@ -43,6 +43,11 @@ pub use jwr::Jwr;
 
 use wasm_bindgen::prelude::*;
 
+/// The one closure type behind browser callbacks (WebSocket events, timers,
+/// the cookie script's load): each closure type costs the module its own
+/// glue, so they share this one and ignore what they don't need.
+pub(crate) type Handler = wasm_bindgen::closure::Closure<dyn FnMut(JsValue) -> Result<(), JsValue>>;
+
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
 static HEAP: heap::SizeClasses = heap::SizeClasses::new();

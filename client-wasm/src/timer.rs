@@ -2,7 +2,9 @@
 //! frees its closure.
 
 use js_sys::Function;
-use wasm_bindgen::{JsCast, JsValue, closure::Closure, prelude::wasm_bindgen};
+use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
+
+use crate::Handler;
 
 #[wasm_bindgen]
 extern "C" {
@@ -15,17 +17,15 @@ extern "C" {
 /// A pending timer; cancelled when dropped.
 pub(crate) struct Timeout {
     id: JsValue,
-    _callback: Closure<dyn FnMut() -> Result<(), JsValue>>,
+    _callback: Handler,
 }
 
 impl Timeout {
     /// Calls `callback` once after `ms` milliseconds; an error it returns
     /// is thrown to the browser once the callback is done.
-    pub(crate) fn new(ms: u32, callback: impl FnOnce() -> Result<(), JsValue> + 'static) -> Self {
+    pub(crate) fn new(ms: u32, callback: Box<dyn FnOnce() -> Result<(), JsValue>>) -> Self {
         let mut callback = Some(callback);
-        let closure = Closure::<dyn FnMut() -> Result<(), JsValue>>::new(move || {
-            callback.take().map_or(Ok(()), |callback| callback())
-        });
+        let closure = Handler::new(move |_| callback.take().map_or(Ok(()), |callback| callback()));
         let id = set_timeout(closure.as_ref().unchecked_ref(), f64::from(ms));
         Self {
             id,

@@ -2,8 +2,10 @@
 //! [`Transport`] detaches them and closes the connection.
 
 use js_sys::{ArrayBuffer, Uint8Array};
-use wasm_bindgen::{JsCast, JsValue, closure::Closure};
-use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{BinaryType, MessageEvent, WebSocket};
+
+use crate::Handler;
 
 /// What arrives on the WebSocket.
 pub(crate) enum Frame {
@@ -16,8 +18,8 @@ pub(crate) enum Frame {
 /// An open or opening WebSocket.
 pub(crate) struct Transport {
     socket: WebSocket,
-    _on_message: Closure<dyn FnMut(MessageEvent) -> Result<(), JsValue>>,
-    _on_close: Closure<dyn FnMut(CloseEvent) -> Result<(), JsValue>>,
+    _on_message: Handler,
+    _on_close: Handler,
 }
 
 impl Transport {
@@ -31,22 +33,17 @@ impl Transport {
     ) -> Result<Self, JsValue> {
         let socket = WebSocket::new(url)?;
         socket.set_binary_type(BinaryType::Arraybuffer);
-        let on_message = Closure::<dyn FnMut(MessageEvent) -> Result<(), JsValue>>::new(
-            move |event: MessageEvent| {
-                let data = event.data();
-                if let Some(text) = data.as_string() {
-                    on_frame(Frame::Text(text))
-                } else if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
-                    on_frame(Frame::Binary(Uint8Array::new(buffer).to_vec()))
-                } else {
-                    Ok(())
-                }
-            },
-        );
-        let on_close =
-            Closure::<dyn FnMut(CloseEvent) -> Result<(), JsValue>>::new(move |_: CloseEvent| {
-                on_close()
-            });
+        let on_message = Handler::new(move |event: JsValue| {
+            let data = event.unchecked_into::<MessageEvent>().data();
+            if let Some(text) = data.as_string() {
+                on_frame(Frame::Text(text))
+            } else if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
+                on_frame(Frame::Binary(Uint8Array::new(buffer).to_vec()))
+            } else {
+                Ok(())
+            }
+        });
+        let on_close = Handler::new(move |_| on_close());
         socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         Ok(Self {
