@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, OriginalUri, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
@@ -342,7 +342,11 @@ fn serve_sockets(sails: &Sails, pipeline: impl Pipeline) {
 /// Guards the Socket.IO endpoint at the HTTP level, where Sails does it:
 /// a handshake from an origin not allowed by `only_allow_origins`, or one the
 /// `before_connect` hook refuses, gets 403 (a `connect_error` in the client).
-async fn guard_handshakes(State(sails): State<Sails>, request: Request, next: Next) -> Response {
+async fn guard_handshakes(
+    State(sails): State<Sails>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let config = &sails.shared.config;
     let path = request.uri().path();
     let endpoint = config.path.trim_end_matches('/');
@@ -362,6 +366,9 @@ async fn guard_handshakes(State(sails): State<Sails>, request: Request, next: Ne
     }
     // A new connection carries no Engine.IO `sid` yet (polling requests after the first do).
     let is_new_connection = query_value(request.uri(), "sid").is_none();
+    if is_new_connection {
+        detach_head(&mut request);
+    }
     if is_new_connection && let Some(hook) = &sails.shared.before_connect {
         let handshake = Handshake {
             headers: request.headers().clone(),
@@ -372,6 +379,26 @@ async fn guard_handshakes(State(sails): State<Sails>, request: Request, next: Ne
         }
     }
     next.run(request).await
+}
+
+/// Copies a handshake's URI and header values into memory of their own.
+///
+/// hyper parses them as slices of the connection's read buffer (8 to 16 KiB),
+/// and socketioxide keeps the handshake's request parts as long as the socket
+/// lives (with the router's `OriginalUri` copy of the URI): one slice would
+/// keep the whole buffer alive, about a quarter of an idle socket's memory.
+fn detach_head(request: &mut Request) {
+    for value in request.headers_mut().values_mut() {
+        if let Ok(owned) = HeaderValue::from_bytes(value.as_bytes()) {
+            *value = owned;
+        }
+    }
+    if let Ok(uri) = Uri::try_from(request.uri().to_string()) {
+        if request.extensions().get::<OriginalUri>().is_some() {
+            request.extensions_mut().insert(OriginalUri(uri.clone()));
+        }
+        *request.uri_mut() = uri;
+    }
 }
 
 /// Why a handshake was refused (sent to the client as the connect error message).
@@ -605,5 +632,37 @@ impl<A: Adapter> FromMessageParts<A> for AckRequested {
         ack_id: &Option<i64>,
     ) -> Result<Self, Self::Error> {
         Ok(Self(ack_id.is_some()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_detached_head_no_longer_pins_the_read_buffer() {
+        let path = "/socket.io/?EIO=3&transport=websocket";
+        let buffer = Bytes::from(format!("{path} origin{}", " ".repeat(16_000)));
+        let mut request = Request::new(axum::body::Body::empty());
+        *request.uri_mut() = Uri::from_maybe_shared(buffer.slice(..path.len())).expect("a URI");
+        let origin = buffer.slice(path.len() + 1..path.len() + 7);
+        request.headers_mut().insert(
+            header::ORIGIN,
+            HeaderValue::from_maybe_shared(origin).expect("a header value"),
+        );
+        let original = OriginalUri(request.uri().clone());
+        request.extensions_mut().insert(original);
+        assert!(!buffer.is_unique(), "the request shares the buffer");
+
+        detach_head(&mut request);
+
+        assert!(
+            buffer.is_unique(),
+            "the request no longer refers to the buffer"
+        );
+        assert_eq!(request.uri().to_string(), path);
+        assert_eq!(request.headers()[header::ORIGIN], "origin");
+        let original = request.extensions().get::<OriginalUri>().expect("kept");
+        assert_eq!(original.0.to_string(), path);
     }
 }
