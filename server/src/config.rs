@@ -57,6 +57,10 @@ pub struct SocketsConfig {
     /// How many packets may wait to be written to one socket (256); a socket
     /// that reads slower than the server sends loses the excess.
     pub send_buffer: usize,
+    /// How many bytes a WebSocket connection reads at a time (1 KiB). Every
+    /// connection holds a buffer this large; longer messages take several
+    /// reads, so a server that mostly receives large messages may raise it.
+    pub read_buffer: usize,
 }
 
 impl Default for SocketsConfig {
@@ -72,6 +76,7 @@ impl Default for SocketsConfig {
             max_response_body: 16 * 1024 * 1024,
             max_requests_in_flight: 64,
             send_buffer: 256,
+            read_buffer: 1024,
         }
     }
 }
@@ -115,6 +120,7 @@ impl SocketsConfig {
             .ws_max_message_size(max_message)
             .ws_max_frame_size(max_message)
             .max_buffer_size(self.send_buffer.max(1))
+            .ws_read_buffer_size(self.read_buffer.max(64))
     }
 }
 
