@@ -1021,10 +1021,13 @@ pub(crate) fn run(route: Route, args: &[String]) -> Result<(), String> {
     let startup = bench_startup(route, &release, request.quick);
 
     let mut text = header(route, args, &load_before, started);
-    text.push_str(&format!(
-        "Runs per figure: {runs} (median, then min–max when more than one)\n\
-         Pinning: servers on CPU 0, generator on CPU 1\n\n"
-    ));
+    if !scenarios.is_empty() {
+        text.push_str(&format!(
+            "Runs per figure: {runs} (median, then min–max when more than one)\n\
+             Pinning: servers on CPU 0, generator on CPU 1\n"
+        ));
+    }
+    text.push('\n');
     text.push_str(&report(&scenarios, &servers, &results, runs, &startup));
     publish(&text, "bench-report.md");
 
