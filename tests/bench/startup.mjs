@@ -1,5 +1,6 @@
-// Client start-up in headless Chromium: from navigation to the `connect`
-// event, and to the answer of the first `io.socket.get('/hello')`, for our
+// Client start-up in headless Chromium: from navigation to the client's files
+// downloaded, to the `connect` event, and to the answer of the first
+// `io.socket.get('/hello')`, for our
 // client (www/js/sails.io.js + sails.io_bg.wasm) and sails.io.js-dist 1.2.1,
 // both served by one interop server. Every page load gets a fresh browser
 // context (nothing cached); the two clients take turns, after one load each
@@ -84,6 +85,10 @@ async function loadOnce(browser, url) {
       { timeout: LOAD_TIMEOUT_MS },
     );
     const times = await handle.jsonValue();
+    // When the last of the client's files (script, wasm) had arrived.
+    times.downloaded = await tab.evaluate(() =>
+      Math.max(...performance.getEntriesByType("resource").filter((entry) => /\/sails\.io/.test(entry.name)).map((entry) => entry.responseEnd)),
+    );
     if (times.status !== 200) throw new Error(`GET /hello answered ${times.status}`);
     if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);
     return times;
@@ -148,7 +153,7 @@ async function main() {
     const fields = [`result scenario=startup runs=${runs}`];
     for (const client of CLIENTS) {
       const lines = [`${client.name}:`];
-      for (const figure of ["connect", "answered"]) {
+      for (const figure of ["downloaded", "connect", "answered"]) {
         const { median, min, max } = summary(times[client.key].map((t) => t[figure]));
         const key = `${client.key}_${figure}_ms`;
         fields.push(`${key}=${median.toFixed(3)}`, `${key}_min=${min.toFixed(3)}`, `${key}_max=${max.toFixed(3)}`);

@@ -549,7 +549,12 @@ enum Missing {
 }
 
 /// The start-up rows: label, the script's key (after `ours_` or `dist_`), unit.
-const STARTUP_ROWS: [(&str, &str, Unit); 4] = [
+const STARTUP_ROWS: [(&str, &str, Unit); 5] = [
+    (
+        "navigation to the client's files downloaded (ms)",
+        "downloaded_ms",
+        Unit::Ms,
+    ),
     ("navigation to `connect` (ms)", "connect_ms", Unit::Ms),
     (
         "navigation to the first answered `GET /hello` (ms)",
