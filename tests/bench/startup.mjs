@@ -1,10 +1,11 @@
 // Client start-up in headless Chromium: from navigation to the client's files
 // downloaded, to the `connect` event, and to the answer of the first
 // `io.socket.get('/hello')`, for our
-// client (www/js/sails.io.js + sails.io_bg.wasm) and sails.io.js-dist 1.2.1,
-// both served by one interop server. Every page load gets a fresh browser
-// context (nothing cached); the two clients take turns, after one load each
-// that is not counted (the browser's own first-page costs).
+// client (www/js/sails.io.js + sails.io_bg.wasm) on a page written for
+// sails.io.js and on one with a preload hint for the wasm, and for
+// sails.io.js-dist 1.2.1, all served by one interop server. Every page load
+// gets a fresh browser context (nothing cached); the pages take turns, after
+// one load each that is not counted (the browser's own first-page costs).
 //
 //   SAILS_INTEROP_BIN=… SAILS_WWW=www node tests/bench/startup.mjs [--runs 20]
 //
@@ -21,17 +22,29 @@ import { gzipSync } from "node:zlib";
 const NOT_AVAILABLE = 3;
 const LOAD_TIMEOUT_MS = 15_000;
 
-/** One client: its files (site path → source file) and the page that times it. */
+/**
+ * One client: its files (site path → source file) and the page that times it.
+ * `hinted` is our client on a page that also asks for the wasm module up
+ * front (`<link rel="preload">`), so that it downloads alongside the script
+ * rather than after it: the one line a page may add for our client.
+ */
 const CLIENTS = [
   { key: "ours", name: "ours", page: "/startup-ours.html", script: "/js/sails.io.js" },
+  {
+    key: "hinted",
+    name: "ours, page with the preload hint",
+    page: "/startup-hinted.html",
+    script: "/js/sails.io.js",
+    head: '<link rel="preload" href="/js/sails.io_bg.wasm" as="fetch" type="application/wasm" crossorigin>',
+  },
   { key: "dist", name: "sails.io.js-dist 1.2.1", page: "/startup-dist.html", script: "/dist/sails.io.js" },
 ];
 
-/** The page: the script tag, then a listener and a request made at once (both clients queue them). */
-function page(script) {
+/** The page: the script tag, then a listener and a request made at once (all clients queue them). */
+function page(script, head = "") {
   return `<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>start-up</title><link rel="icon" href="data:,"></head>
+<head><meta charset="utf-8"><title>start-up</title><link rel="icon" href="data:,">${head}</head>
 <body>
 <script src="${script}"></script>
 <script>
@@ -116,9 +129,9 @@ async function main() {
   } catch (error) {
     notAvailable(`the npm packages of tests/ are missing (npm ci in tests/): ${error.message}`);
   }
-  const files = { ours, dist };
+  const files = { ours, hinted: ours, dist };
 
-  // One site for both clients and their pages, served by the interop server.
+  // One site for the clients and their pages, served by the interop server.
   const site = await mkdtemp(join(tmpdir(), "sails-startup-"));
   let server;
   let browser;
@@ -136,17 +149,17 @@ async function main() {
         gzip += gzipSync(content, { level: 9 }).length;
       }
       bytes[client.key] = { raw, gzip };
-      await writeFile(join(site, client.page), page(client.script));
+      await writeFile(join(site, client.page), page(client.script, client.head));
     }
 
     server = await harness.startServer({ bin, www: site });
     browser = await harness.launchBrowser();
     for (const client of CLIENTS) await loadOnce(browser, server.url + client.page);
 
-    const times = { ours: [], dist: [] };
+    const times = Object.fromEntries(CLIENTS.map((client) => [client.key, []]));
     for (let run = 1; run <= runs; run++) {
-      // Alternate which client goes first, so that neither always follows the other.
-      const order = run % 2 ? CLIENTS : [...CLIENTS].reverse();
+      // Rotate which client goes first, so that none always follows another.
+      const order = CLIENTS.map((_, i) => CLIENTS[(i + run) % CLIENTS.length]);
       for (const client of order) times[client.key].push(await loadOnce(browser, server.url + client.page));
     }
 
