@@ -2,15 +2,17 @@
 //! generator against our interop server, a real Sails app and a bare
 //! socketioxide server, one after the other on free ports, then the client
 //! start-up in Chromium (our client against sails.io.js-dist), and one table
-//! with every figure. `cargo xtask bench --soak [--soak-seconds S]`: the soak
-//! of our server alone.
+//! with every figure, followed by the instructions per call of the
+//! per-request hot paths against their baseline (`instructions`).
+//! `cargo xtask bench --soak [--soak-seconds S]`: the soak of our server alone.
 //!
 //! Each server runs pinned to CPU 0 and the generator to CPU 1 (`taskset`),
 //! and a fresh server process serves each scenario run. The command fails
 //! only when a run against our server or the bare one, or the start-up
-//! script, could not complete, never on a figure; a Sails app that is
-//! missing or does not lift, or a start-up run without Chromium or the npm
-//! packages, is reported as "not available".
+//! script, could not complete, or when a hot path's instruction count went
+//! more than 20% above its baseline; never on a timing. A Sails app that is
+//! missing or does not lift, a start-up run without Chromium or the npm
+//! packages, or counts without valgrind, are reported as "not available".
 
 use std::{
     collections::BTreeMap,
@@ -23,6 +25,7 @@ use std::{
 };
 
 use crate::{
+    instructions,
     process::{self, Background},
     toolchain::{self, Route},
 };
@@ -40,6 +43,7 @@ const STARTUP_RUNS_QUICK: usize = 5;
 /// The start-up script's exit status when Chromium or the npm packages are missing.
 const NOT_AVAILABLE: i32 = 3;
 const USAGE: &str = "usage: cargo xtask bench [--quick] [--runs N] [--only startup] | \
+                     cargo xtask bench --only instructions [--save-baseline] | \
                      cargo xtask bench --soak [--soak-seconds S]";
 
 /// Counters a generator run reports when something could not be done.
@@ -286,7 +290,7 @@ struct Cell {
     failures: Vec<String>,
 }
 
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| toolchain::workspace_root().join("target"))
@@ -299,6 +303,9 @@ struct Request {
     runs: usize,
     /// Only the client start-up, no server scenario.
     startup_only: bool,
+    /// Only the instruction counts; with `save_baseline`, written as the new baseline.
+    instructions_only: bool,
+    save_baseline: bool,
     /// The soak alone, for this many seconds.
     soak_seconds: Option<u64>,
 }
@@ -316,6 +323,8 @@ fn parse_args(args: &[String]) -> Result<Request, String> {
     let mut quick = false;
     let mut runs = None;
     let mut startup_only = false;
+    let mut instructions_only = false;
+    let mut save_baseline = false;
     let mut soak = false;
     let mut soak_seconds = None;
     let mut rest = args.iter();
@@ -323,25 +332,33 @@ fn parse_args(args: &[String]) -> Result<Request, String> {
         match arg.as_str() {
             "--quick" => quick = true,
             "--runs" => runs = Some(positive(arg, rest.next())?),
-            "--only" if rest.next().is_some_and(|group| group == "startup") => {
-                startup_only = true;
-            }
+            "--only" => match rest.next().map(String::as_str) {
+                Some("startup") => startup_only = true,
+                Some("instructions") => instructions_only = true,
+                _ => return Err(USAGE.into()),
+            },
+            "--save-baseline" => save_baseline = true,
             "--soak" => soak = true,
             "--soak-seconds" => soak_seconds = Some(positive(arg, rest.next())? as u64),
             _ => return Err(USAGE.into()),
         }
     }
     let soak_seconds = match (soak, soak_seconds) {
-        (true, seconds) if !quick && runs.is_none() && !startup_only => {
+        (true, seconds) if !quick && runs.is_none() && !startup_only && !instructions_only => {
             Some(seconds.unwrap_or(SOAK_SECONDS))
         }
         (false, None) => None,
         _ => return Err(USAGE.into()),
     };
+    if (save_baseline && !instructions_only) || (startup_only && instructions_only) {
+        return Err(USAGE.into());
+    }
     Ok(Request {
         quick,
         runs: runs.unwrap_or(if quick { 1 } else { 3 }),
         startup_only,
+        instructions_only,
+        save_baseline,
         soak_seconds,
     })
 }
@@ -976,6 +993,17 @@ pub(crate) fn run(route: Route, args: &[String]) -> Result<(), String> {
     if let Some(seconds) = request.soak_seconds {
         return soak(route, args, &release, &loadgen, seconds);
     }
+    if request.instructions_only {
+        let counts = instructions::count(route, &release);
+        println!("{}", instructions::report(&counts));
+        let problems = instructions::problems(&counts);
+        return match (&counts, request.save_baseline) {
+            (Ok(counts), true) => instructions::save_baseline(counts),
+            (Err(instructions::NoCounts::NotAvailable(why)), _) => Err(why.clone()),
+            _ if problems.is_empty() => Ok(()),
+            _ => Err(format!("bench: {}", problems.join("; "))),
+        };
+    }
 
     let sails_app = root.join("tests/sails-app/app.js");
     let servers = [
@@ -1037,6 +1065,11 @@ pub(crate) fn run(route: Route, args: &[String]) -> Result<(), String> {
         }
     }
     let startup = bench_startup(route, &release, request.quick);
+    let counts = if request.startup_only {
+        Err(instructions::NoCounts::NotAvailable("not asked for".into()))
+    } else {
+        instructions::count(route, &release)
+    };
 
     let mut text = header(route, args, &load_before, started);
     if !scenarios.is_empty() {
@@ -1047,6 +1080,9 @@ pub(crate) fn run(route: Route, args: &[String]) -> Result<(), String> {
     }
     text.push('\n');
     text.push_str(&report(&scenarios, &servers, &results, runs, &startup));
+    if !request.startup_only {
+        text.push_str(&instructions::report(&counts));
+    }
     publish(&text, "bench-report.md");
 
     let mut incomplete = Vec::new();
@@ -1065,6 +1101,7 @@ pub(crate) fn run(route: Route, args: &[String]) -> Result<(), String> {
     if let Err(Missing::Failed(why)) = &startup {
         incomplete.push(format!("client start-up: {why}"));
     }
+    incomplete.extend(instructions::problems(&counts));
     if incomplete.is_empty() {
         Ok(())
     } else {
@@ -1100,7 +1137,11 @@ mod tests {
                 .soak_seconds,
             Some(60)
         );
+        let counting = parse(&["--only", "instructions", "--save-baseline"]).unwrap();
+        assert!(counting.instructions_only && counting.save_baseline);
         for wrong in [
+            &["--save-baseline"][..],
+            &["--only", "startup", "--only", "instructions"],
             &["--only", "fanout"][..],
             &["--soak-seconds", "60"],
             &["--soak", "--quick"],

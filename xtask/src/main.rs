@@ -10,6 +10,7 @@
 
 mod bench;
 mod build;
+mod instructions;
 mod process;
 mod serve;
 mod setup;

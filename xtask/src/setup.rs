@@ -22,7 +22,8 @@ struct Package {
     provides: &'static str,
 }
 
-/// Always needed: the wasm optimiser, the browser and its driver, Node for the browser tests.
+/// Always needed: the wasm optimiser, the browser and its driver, Node for the
+/// browser tests, valgrind for the benchmarks' instruction counts.
 const TOOL_PACKAGES: &[Package] = &[
     Package {
         name: "binaryen",
@@ -43,6 +44,10 @@ const TOOL_PACKAGES: &[Package] = &[
     Package {
         name: "npm",
         provides: "npm",
+    },
+    Package {
+        name: "valgrind",
+        provides: "valgrind",
     },
 ];
 
