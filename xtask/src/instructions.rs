@@ -2,8 +2,10 @@
 //! (`sails_bench::hot_paths`), counted by valgrind's cachegrind with no cache
 //! simulation. Unlike timings they hardly move with the machine's load, so
 //! they are compared with a committed baseline
-//! (`bench/instructions-baseline.txt`) and a count far above it fails the
-//! bench: a regression guard that holds on a noisy, shared machine.
+//! (`bench/instructions-baseline.txt`), and a count far above it fails
+//! `cargo xtask test` and `cargo xtask bench --only instructions` (the bench
+//! itself only reports it): a regression guard that holds on a noisy,
+//! shared machine.
 
 use std::{
     fs,
@@ -49,6 +51,32 @@ pub(crate) enum NoCounts {
     NotAvailable(String),
     /// A run failed.
     Failed(String),
+}
+
+/// Builds `sails-instructions`, counts every hot path and fails on a count
+/// more than [`TOLERANCE`] above its baseline (a test layer).
+pub(crate) fn check(route: Route) -> Result<(), String> {
+    let mut build = toolchain::command(route, "cargo");
+    build.args([
+        "build",
+        "--release",
+        "--package",
+        "sails-bench",
+        "--bin",
+        "sails-instructions",
+    ]);
+    process::run(&mut build, Duration::from_secs(30 * 60)).map_err(|err| err.to_string())?;
+    let counts = count(route, &crate::bench::target_dir().join("release"));
+    println!("{}", report(&counts));
+    if let Err(NoCounts::NotAvailable(why)) = &counts {
+        return Err(why.clone());
+    }
+    let problems = problems(&counts);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
 }
 
 /// Counts every hot path with the `sails-instructions` binary in `release`.
@@ -168,9 +196,17 @@ pub(crate) fn report(counts: &Result<Vec<Count>, NoCounts>) -> String {
                 let baseline = count
                     .baseline
                     .map_or_else(|| "–".into(), |baseline| format!("{baseline:.0}"));
-                let change = count
-                    .change()
-                    .map_or_else(|| "–".into(), |change| format!("{:+.1}%", change * 100.0));
+                let change = count.change().map_or_else(
+                    || "–".into(),
+                    |change| {
+                        let flag = if change > TOLERANCE {
+                            " (regression)"
+                        } else {
+                            ""
+                        };
+                        format!("{:+.1}%{flag}", change * 100.0)
+                    },
+                );
                 out.push_str(&format!(
                     "| {} | {:.0} | {baseline} | {change} |\n",
                     count.name, count.per_call

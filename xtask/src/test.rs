@@ -9,7 +9,7 @@ use std::{
 };
 
 use crate::{
-    build,
+    build, instructions,
     process::{self, Background},
     toolchain::{self, Route, WASM_TARGET},
 };
@@ -149,6 +149,10 @@ pub(crate) fn run(route: Route) -> Result<(), String> {
             ])),
         ),
         ("native tests", Box::new(check(&["test", "--workspace"]))),
+        (
+            "instruction counts of the hot paths (valgrind, against the baseline)",
+            Box::new(move || instructions::check(route)),
+        ),
         (
             "server binaries for the browser tests",
             Box::new(check(&[
