@@ -153,6 +153,47 @@ pub fn body_of(bytes: usize) -> String {
     format!(r#"{{"pad":"{}"}}"#, "x".repeat(bytes - OVERHEAD))
 }
 
+/// Per-socket figures that add up over sockets.
+trait Tally: Default {
+    fn add(&mut self, other: Self);
+}
+
+/// The sum of every socket task's figures; a task that panicked counts
+/// through `lost`.
+async fn sum_of<T: Tally>(handles: Vec<tokio::task::JoinHandle<T>>, lost: impl Fn(&mut T)) -> T {
+    let mut total = T::default();
+    for handle in handles {
+        match handle.await {
+            Ok(stats) => total.add(stats),
+            Err(_) => lost(&mut total),
+        }
+    }
+    total
+}
+
+impl Tally for RequestStats {
+    fn add(&mut self, other: Self) {
+        self.latencies.merge(other.latencies);
+        self.in_window += other.in_window;
+        self.ok += other.ok;
+        self.bad_status += other.bad_status;
+        self.missing += other.missing;
+        self.broken += other.broken;
+    }
+}
+
+impl Tally for SoakStats {
+    fn add(&mut self, other: Self) {
+        self.latencies.merge(other.latencies);
+        self.send_delays.merge(other.send_delays);
+        self.sent += other.sent;
+        self.ok += other.ok;
+        self.bad_status += other.bad_status;
+        self.missing += other.missing;
+        self.closed += other.closed;
+    }
+}
+
 /// What one socket saw while sending requests.
 #[derive(Debug, Default)]
 struct RequestStats {
@@ -280,19 +321,7 @@ pub async fn requests(options: &Options) -> Result<Report, String> {
     let cpu_us = cpu.elapsed_us(ticks);
     let own_cpu_us = own_cpu.elapsed_us(ticks);
     let window = started.elapsed().as_secs_f64();
-    let mut total = RequestStats::default();
-    for handle in handles {
-        let Ok(stats) = handle.await else {
-            total.broken += 1;
-            continue;
-        };
-        total.latencies.merge(stats.latencies);
-        total.in_window += stats.in_window;
-        total.ok += stats.ok;
-        total.bad_status += stats.bad_status;
-        total.missing += stats.missing;
-        total.broken += stats.broken;
-    }
+    let mut total = sum_of(handles, |total: &mut RequestStats| total.broken += 1).await;
     let rate = total.in_window as f64 / window;
     let report = Report::new("requests")
         .count("sockets", connected)
@@ -775,20 +804,7 @@ pub async fn soak(options: &Options) -> Result<Report, String> {
     let cpu_us = cpu.elapsed_us(ticks);
     let own_cpu_us = own_cpu.elapsed_us(ticks);
 
-    let mut total = SoakStats::default();
-    for handle in handles {
-        let Ok(stats) = handle.await else {
-            total.closed += 1;
-            continue;
-        };
-        total.latencies.merge(stats.latencies);
-        total.send_delays.merge(stats.send_delays);
-        total.sent += stats.sent;
-        total.ok += stats.ok;
-        total.bad_status += stats.bad_status;
-        total.missing += stats.missing;
-        total.closed += stats.closed;
-    }
+    let mut total = sum_of(handles, |total: &mut SoakStats| total.closed += 1).await;
     let intended = connected * seconds;
     let answered = total.ok + total.bad_status;
     let under_load = rss.first().copied().unwrap_or(rss_idle);
