@@ -58,6 +58,12 @@ pub struct Options {
 }
 
 impl Options {
+    /// Connects `sockets` sockets to the target, `concurrency` at a time,
+    /// over `sources`.
+    async fn connect_sockets(&self) -> (Vec<Ws>, Failures, Samples) {
+        connect_many(&self.target, self.sockets, self.concurrency, &self.sources).await
+    }
+
     fn check_files(&self, sockets: usize) -> Result<(), String> {
         let limit = procfs::open_files_limit().unwrap_or(u64::MAX);
         let needed = sockets as u64 + RESERVED_FILES;
@@ -291,13 +297,7 @@ async fn drive(mut ws: Ws, plan: Arc<Plan>, deadline: Instant) -> RequestStats {
 /// Virtual requests: `sockets` x `in_flight` requests in flight for `duration`.
 pub async fn requests(options: &Options) -> Result<Report, String> {
     options.check_files(options.sockets)?;
-    let (sockets, failures, _) = connect_many(
-        &options.target,
-        options.sockets,
-        options.concurrency,
-        &options.sources,
-    )
-    .await;
+    let (sockets, failures, _) = options.connect_sockets().await;
     if sockets.is_empty() {
         return Err(format!("no socket could connect ({failures:?})"));
     }
@@ -464,13 +464,7 @@ pub async fn fanout(options: &Options) -> Result<Report, String> {
         unacked: 0,
         bad: 0,
     };
-    let (sockets, failures, _) = connect_many(
-        &options.target,
-        options.sockets,
-        options.concurrency,
-        &options.sources,
-    )
-    .await;
+    let (sockets, failures, _) = options.connect_sockets().await;
     let shared = Arc::new(FanoutShared::default());
     let (stop, stopped) = watch::channel(false);
     let count = sockets.len() as u64;
@@ -549,13 +543,7 @@ pub async fn idle(options: &Options) -> Result<Report, String> {
         .server_pid
         .ok_or("idle needs --server-pid to read the server's memory")?;
     let before = procfs::rss_kib(pid).ok_or("cannot read the server's memory")?;
-    let (mut sockets, failures, _) = connect_many(
-        &options.target,
-        options.sockets,
-        options.concurrency,
-        &options.sources,
-    )
-    .await;
+    let (mut sockets, failures, _) = options.connect_sockets().await;
     // Let the server finish its per-connection work before reading.
     sleep(Duration::from_secs(1)).await;
     let after = procfs::rss_kib(pid).ok_or("cannot read the server's memory")?;
@@ -597,13 +585,7 @@ pub async fn handshakes(options: &Options) -> Result<Report, String> {
     let ticks = procfs::ticks_per_second();
     let cpu = CpuWindow::start(options.server_pid);
     let started = Instant::now();
-    let (sockets, failures, mut took) = connect_many(
-        &options.target,
-        options.sockets,
-        options.concurrency,
-        &options.sources,
-    )
-    .await;
+    let (sockets, failures, mut took) = options.connect_sockets().await;
     let elapsed = started.elapsed().as_secs_f64();
     let cpu_us = cpu.elapsed_us(ticks);
     let connected = sockets.len() as u64;
@@ -735,13 +717,7 @@ pub async fn soak(options: &Options) -> Result<Report, String> {
     let pid = options
         .server_pid
         .ok_or("soak needs --server-pid to read the server's memory")?;
-    let (sockets, failures, _) = connect_many(
-        &options.target,
-        options.sockets,
-        options.concurrency,
-        &options.sources,
-    )
-    .await;
+    let (sockets, failures, _) = options.connect_sockets().await;
     if sockets.is_empty() {
         return Err(format!("no socket could connect ({failures:?})"));
     }
