@@ -354,9 +354,10 @@ fn fingerprint(bytes: &[u8]) -> String {
     format!("{hash:016x}")
 }
 
-/// The npm projects the tests use, each installed from its own lock file:
-/// the browser and conformance tests, and the real Sails app they compare with.
-const NPM_PROJECTS: &[&str] = &["tests", "tests/sails-app"];
+/// The npm projects, each installed from its own lock file: the browser and
+/// conformance tests, the real Sails app they compare with, and the minifier
+/// of the script-tag bundle.
+const NPM_PROJECTS: &[&str] = &["tests", "tests/sails-app", "client-wasm/js"];
 
 fn npm_packages(route: Route) -> Result<Outcome, String> {
     let mut installed = Vec::new();
