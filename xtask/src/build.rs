@@ -4,7 +4,7 @@
 use std::{fs, path::Path, process::Command, time::Duration};
 
 use crate::{
-    process, short_imports,
+    process, short_names,
     toolchain::{self, Route, WASM_TARGET},
 };
 
@@ -100,7 +100,7 @@ pub(crate) fn script_bundle(route: Route) -> Result<(), String> {
     let wasm = out_dir.join(format!("{CLIENT_ARTIFACT}_bg.wasm"));
     let wasm = fs::read(&wasm).map_err(|err| format!("cannot read {}: {err}", wasm.display()))?;
     let glue = read(&out_dir.join(format!("{CLIENT_ARTIFACT}.js")))?;
-    let (wasm, glue) = short_imports::shorten(&wasm, &glue, &format!("./{CLIENT_ARTIFACT}_bg.js"))?;
+    let (wasm, glue) = short_names::shorten(&wasm, &glue, &format!("./{CLIENT_ARTIFACT}_bg.js"))?;
     let www_js = root.join("www/js");
     fs::create_dir_all(&www_js).map_err(|err| err.to_string())?;
     fs::write(www_js.join("sails.io_bg.wasm"), wasm).map_err(|err| err.to_string())?;

@@ -14,7 +14,7 @@ mod instructions;
 mod process;
 mod serve;
 mod setup;
-mod short_imports;
+mod short_names;
 mod test;
 mod toolchain;
 

@@ -1,17 +1,21 @@
-//! Shorter import names for the script bundle.
+//! Shorter names for the script bundle's module and glue.
 //!
 //! wasm-bindgen names each JS import of the module after the function and a
 //! 16-digit hash (`__wbg_addEventListener_5b9e…`), under the module name
-//! `./<crate>_bg.js`. Every name appears twice, in the wasm import section
-//! and in the glue's import object, and hashes do not compress. This renames
-//! them all (`a`, `b`, …, `ba`, …) in both files, with the module name.
+//! `./<crate>_bg.js`, and its own exports `__wbindgen_export3`,
+//! `__wasm_bindgen_func_elem_601`, …. Every such name appears twice, in the
+//! module and in the glue, and hashes do not compress. This renames them all
+//! (`a`, `b`, …, `ba`, …) in both files, with the import module's name. The
+//! module's custom sections (function names, producers, target features) go:
+//! nothing at run time reads them.
 
 use std::collections::BTreeMap;
 
-/// Renames the imports of `wasm` whose module is `module`, and every
-/// occurrence of the old names in `glue`. Returns both rewritten.
+/// Renames the generated imports of `wasm` whose module is `module` and its
+/// generated exports, and every occurrence of the old names in `glue`; drops
+/// custom sections. Returns both rewritten.
 pub(crate) fn shorten(wasm: &[u8], glue: &str, module: &str) -> Result<(Vec<u8>, String), String> {
-    let (wasm, renames) = rename_imports(wasm, module)?;
+    let (wasm, renames) = rewrite(wasm, module)?;
     let mut glue = replace_identifiers(glue, &renames);
     let quoted = format!("\"{module}\"");
     if !glue.contains(&quoted) {
@@ -23,12 +27,11 @@ pub(crate) fn shorten(wasm: &[u8], glue: &str, module: &str) -> Result<(Vec<u8>,
 
 /// The module name the imports get.
 const SHORT_MODULE: &str = "m";
+const CUSTOM_SECTION: u8 = 0;
 const IMPORT_SECTION: u8 = 2;
+const EXPORT_SECTION: u8 = 7;
 
-fn rename_imports(
-    wasm: &[u8],
-    module: &str,
-) -> Result<(Vec<u8>, BTreeMap<String, String>), String> {
+fn rewrite(wasm: &[u8], module: &str) -> Result<(Vec<u8>, BTreeMap<String, String>), String> {
     let header = wasm.get(..8).ok_or("not a wasm module")?;
     if &header[..4] != b"\0asm" {
         return Err("not a wasm module".into());
@@ -40,10 +43,11 @@ fn rename_imports(
         let id = reader.byte()?;
         let len = reader.leb()? as usize;
         let body = reader.take(len)?;
-        let body = if id == IMPORT_SECTION {
-            rename_in_section(body, module, &mut renames)?
-        } else {
-            body.to_vec()
+        let body = match id {
+            CUSTOM_SECTION => continue,
+            IMPORT_SECTION => rename_imports(body, module, &mut renames)?,
+            EXPORT_SECTION => rename_exports(body, &mut renames)?,
+            _ => body.to_vec(),
         };
         out.push(id);
         write_leb(&mut out, body.len() as u64);
@@ -52,12 +56,21 @@ fn rename_imports(
     Ok((out, renames))
 }
 
-/// Whether wasm-bindgen made up this import name.
+/// Whether wasm-bindgen made up this import or export name.
 fn is_generated(field: &str) -> bool {
-    field.starts_with("__wbg_") || field.starts_with("__wbindgen_")
+    ["__wbg_", "__wbindgen_", "__wasm_bindgen_"]
+        .iter()
+        .any(|prefix| field.starts_with(prefix))
 }
 
-fn rename_in_section(
+/// The next short name, recorded as the new name of `old`.
+fn rename(old: &str, renames: &mut BTreeMap<String, String>) -> String {
+    let short = short_name(renames.len());
+    renames.insert(old.to_owned(), short.clone());
+    short
+}
+
+fn rename_imports(
     body: &[u8],
     module: &str,
     renames: &mut BTreeMap<String, String>,
@@ -73,10 +86,8 @@ fn rename_in_section(
         reader.skip_import_desc()?;
         let desc = &body[desc_start..reader.at];
         if import_module == module && is_generated(field) {
-            let short = short_name(renames.len());
-            renames.insert(field.to_owned(), short.clone());
             write_name(&mut out, SHORT_MODULE);
-            write_name(&mut out, &short);
+            write_name(&mut out, &rename(field, renames));
         } else {
             write_name(&mut out, import_module);
             write_name(&mut out, field);
@@ -85,6 +96,29 @@ fn rename_in_section(
     }
     if reader.at != body.len() {
         return Err("trailing bytes in the import section".into());
+    }
+    Ok(out)
+}
+
+fn rename_exports(body: &[u8], renames: &mut BTreeMap<String, String>) -> Result<Vec<u8>, String> {
+    let mut reader = Reader { bytes: body, at: 0 };
+    let count = reader.leb()?;
+    let mut out = Vec::with_capacity(body.len());
+    write_leb(&mut out, count);
+    for _ in 0..count {
+        let field = reader.name()?;
+        let kind = reader.byte()?;
+        let index = reader.leb()?;
+        if is_generated(field) {
+            write_name(&mut out, &rename(field, renames));
+        } else {
+            write_name(&mut out, field);
+        }
+        out.push(kind);
+        write_leb(&mut out, index);
+    }
+    if reader.at != body.len() {
+        return Err("trailing bytes in the export section".into());
     }
     Ok(out)
 }
@@ -165,7 +199,7 @@ impl<'a> Reader<'a> {
 
     fn name(&mut self) -> Result<&'a str, String> {
         let len = self.leb()? as usize;
-        std::str::from_utf8(self.take(len)?).map_err(|_| "an import name is not UTF-8".into())
+        std::str::from_utf8(self.take(len)?).map_err(|_| "a name is not UTF-8".into())
     }
 
     fn limits(&mut self) -> Result<(), String> {
@@ -221,42 +255,60 @@ mod tests {
     use super::*;
 
     /// A module importing `env.f`, `./x_bg.js.__wbg_long_0123` (a function)
-    /// and `./x_bg.js.__wbindgen_mem` (a memory with a maximum).
+    /// and `./x_bg.js.__wbindgen_mem` (a memory with a maximum), exporting
+    /// `connect` and `__wbindgen_export3`, with a `name` custom section.
     fn module() -> Vec<u8> {
-        let mut section = Vec::new();
-        write_leb(&mut section, 3);
-        write_name(&mut section, "env");
-        write_name(&mut section, "f");
-        section.extend_from_slice(&[0, 0]);
-        write_name(&mut section, "./x_bg.js");
-        write_name(&mut section, "__wbg_long_0123");
-        section.extend_from_slice(&[0, 1]);
-        write_name(&mut section, "./x_bg.js");
-        write_name(&mut section, "__wbindgen_mem");
-        section.extend_from_slice(&[2, 1, 1, 2]);
+        let mut imports = Vec::new();
+        write_leb(&mut imports, 3);
+        write_name(&mut imports, "env");
+        write_name(&mut imports, "f");
+        imports.extend_from_slice(&[0, 0]);
+        write_name(&mut imports, "./x_bg.js");
+        write_name(&mut imports, "__wbg_long_0123");
+        imports.extend_from_slice(&[0, 1]);
+        write_name(&mut imports, "./x_bg.js");
+        write_name(&mut imports, "__wbindgen_mem");
+        imports.extend_from_slice(&[2, 1, 1, 2]);
+        let mut exports = Vec::new();
+        write_leb(&mut exports, 2);
+        write_name(&mut exports, "connect");
+        exports.extend_from_slice(&[0, 1]);
+        write_name(&mut exports, "__wbindgen_export3");
+        exports.extend_from_slice(&[0, 200, 1]);
+        let mut custom = Vec::new();
+        write_name(&mut custom, "name");
+        custom.extend_from_slice(b"function names");
         let mut wasm = b"\0asm\x01\0\0\0".to_vec();
         wasm.extend_from_slice(&[1, 4, 1, 0x60, 0, 0]);
-        wasm.push(IMPORT_SECTION);
-        write_leb(&mut wasm, section.len() as u64);
-        wasm.extend_from_slice(&section);
+        for (id, body) in [
+            (IMPORT_SECTION, imports),
+            (EXPORT_SECTION, exports),
+            (CUSTOM_SECTION, custom),
+        ] {
+            wasm.push(id);
+            write_leb(&mut wasm, body.len() as u64);
+            wasm.extend_from_slice(&body);
+        }
         wasm
     }
 
     #[test]
-    fn imports_of_the_module_are_renamed_in_both_files() {
-        let glue = "const i = {__wbg_long_0123: function() {}, __wbindgen_mem: m};\nreturn {\"./x_bg.js\": i};\nx.__wbg_long_01234;";
+    fn generated_names_are_shortened_in_both_files() {
+        let glue = "const i = {__wbg_long_0123: function() {}, __wbindgen_mem: m};\nreturn {\"./x_bg.js\": i};\nx.__wbg_long_01234;\nw.__wbindgen_export3(w.connect());";
         let (wasm, glue) = shorten(&module(), glue, "./x_bg.js").expect("rewrites");
         assert_eq!(
             glue,
-            "const i = {a: function() {}, b: m};\nreturn {\"m\": i};\nx.__wbg_long_01234;"
+            "const i = {a: function() {}, b: m};\nreturn {\"m\": i};\nx.__wbg_long_01234;\nw.c(w.connect());"
         );
-        let mut expected = module();
         let text = String::from_utf8_lossy(&wasm).into_owned();
-        assert!(text.contains("env") && !text.contains("__wbg_long") && !text.contains("x_bg"));
-        // Three names shorter: "./x_bg.js" twice by 8 bytes, the fields by 14 and 13.
-        expected.truncate(expected.len() - 8 * 2 - 14 - 13);
-        assert_eq!(wasm.len(), expected.len());
-        let (again, renames) = rename_imports(&wasm, "m").expect("reparses");
+        assert!(text.contains("env") && text.contains("connect"));
+        for gone in ["__wbg_long", "x_bg", "__wbindgen", "function names"] {
+            assert!(!text.contains(gone), "{gone} is still in the module");
+        }
+        // Shorter by: "./x_bg.js" twice (8 bytes each), the three generated
+        // names (14, 13, 17), and the custom section (21 bytes with its header).
+        assert_eq!(wasm.len(), module().len() - 8 * 2 - 14 - 13 - 17 - 21);
+        let (again, renames) = rewrite(&wasm, "m").expect("reparses");
         assert_eq!(again, wasm);
         assert!(renames.is_empty());
     }
