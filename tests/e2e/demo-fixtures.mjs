@@ -8,8 +8,12 @@ const require = createRequire(import.meta.url);
 
 export const ARTIFACTS = fileURLToPath(new URL("../artifacts/", import.meta.url));
 
-/** How long a change made in one page may take to show in another. */
-export const LIVE_MS = 1_000;
+/**
+ * The longest a change made in one page may take to reach another (pushed:
+ * the demo pages never poll). Generous on purpose: the tests check that it
+ * arrives; how fast is for `cargo xtask bench` to measure.
+ */
+export const PUSH_TIMEOUT_MS = 10_000;
 
 /** The real sails.io.js 1.2.1 browser bundle (socket.io-client 2.0.3 inside). */
 export const REAL_CLIENT = require.resolve("sails.io.js-dist/sails.io.js");

@@ -3,7 +3,7 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, launchBrowser } from "./harness.mjs";
-import { visit, screenshot, withScreenshotsOnFailure, eventually, LIVE_MS } from "./demo-fixtures.mjs";
+import { visit, screenshot, withScreenshotsOnFailure, eventually, PUSH_TIMEOUT_MS } from "./demo-fixtures.mjs";
 import { sailsAppMissing, startSailsApp } from "../conformance/servers.mjs";
 
 const targets = [
@@ -68,19 +68,19 @@ for (const target of targets) {
         await recordPetMessages(second.page);
 
         await addPet(first.page, "Rex", "dog");
-        await petRow(second.page, "Rex").waitFor({ timeout: LIVE_MS });
+        await petRow(second.page, "Rex").waitFor({ timeout: PUSH_TIMEOUT_MS });
         assert.equal(await petRow(second.page, "Rex").locator(".pet-species").textContent(), "dog");
 
         await addPet(second.page, "Tom", "cat");
-        await petRow(first.page, "Tom").waitFor({ timeout: LIVE_MS });
+        await petRow(first.page, "Tom").waitFor({ timeout: PUSH_TIMEOUT_MS });
         assert.deepEqual(await petNames(first.page), ["Rex", "Tom"]);
 
         await rename(second.page, "Rex", "Max");
-        await petRow(first.page, "Max").waitFor({ timeout: LIVE_MS });
+        await petRow(first.page, "Max").waitFor({ timeout: PUSH_TIMEOUT_MS });
         assert.deepEqual(await petNames(first.page), ["Max", "Tom"]);
 
         await first.page.locator("#pets .delete").first().click();
-        await eventually(() => petNames(second.page), ["Tom"], "the other page drops Max", LIVE_MS);
+        await eventually(() => petNames(second.page), ["Tom"], "the other page drops Max", PUSH_TIMEOUT_MS);
         await eventually(() => petNames(first.page), ["Tom"], "the deleting page drops Max");
 
         // Each page heard the others' changes with Sails' verbs, never its own.
@@ -95,10 +95,10 @@ for (const target of targets) {
         await eventually(() => petNames(late.page), ["Tom"], "the late page lists the pets");
         // The late page subscribed to Tom itself (it was not watching when Tom was created).
         await rename(first.page, "Tom", "Tommy");
-        await petRow(late.page, "Tommy").waitFor({ timeout: LIVE_MS });
+        await petRow(late.page, "Tommy").waitFor({ timeout: PUSH_TIMEOUT_MS });
         await petRow(late.page, "Tommy").locator(".delete").click();
-        await eventually(() => petNames(first.page), [], "the first page drops Tommy", LIVE_MS);
-        await eventually(() => petNames(second.page), [], "the second page drops Tommy", LIVE_MS);
+        await eventually(() => petNames(first.page), [], "the first page drops Tommy", PUSH_TIMEOUT_MS);
+        await eventually(() => petNames(second.page), [], "the second page drops Tommy", PUSH_TIMEOUT_MS);
         await late.page.locator("#no-pets").waitFor();
         for (const visitor of visitors()) assert.deepEqual(visitor.errors, []);
       }));
