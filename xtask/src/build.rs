@@ -4,8 +4,9 @@
 use std::{fs, path::Path, process::Command, time::Duration};
 
 use crate::{
-    process, short_names,
+    dead_shims, process, short_names,
     toolchain::{self, Route, WASM_TARGET},
+    wasm_binary,
 };
 
 const LIMIT: Duration = Duration::from_secs(30 * 60);
@@ -75,7 +76,8 @@ fn optimized_wasm(route: Route) -> Result<std::path::PathBuf, String> {
     let optimized = optimized_dir.join(format!("{CLIENT_ARTIFACT}.wasm"));
     let mut wasm_opt = toolchain::command(route, "wasm-opt");
     wasm_opt
-        .args(["-Oz", "--strip-debug", "--strip-producers"])
+        // `-g` keeps the function names, which `dead_shims` reads.
+        .args(["-Oz", "-g", "--strip-producers"])
         .args(WASM_OPT_FEATURES)
         .arg(&wasm)
         .arg("-o")
@@ -93,7 +95,8 @@ pub(crate) fn script_bundle(route: Route) -> Result<(), String> {
     let mut bindgen = toolchain::command(route, "wasm-bindgen");
     bindgen
         .arg(&optimized)
-        .args(["--target", "no-modules", "--no-typescript", "--out-dir"])
+        .args(["--target", "no-modules", "--no-typescript", "--keep-debug"])
+        .arg("--out-dir")
         .arg(&out_dir);
     process::run(&mut bindgen, LIMIT).map_err(|err| err.to_string())?;
 
@@ -123,23 +126,30 @@ pub(crate) fn script_bundle(route: Route) -> Result<(), String> {
 /// (`client-wasm/js/package.json`).
 const BINARYEN_WASM_OPT: &str = "client-wasm/js/node_modules/binaryen/bin/wasm-opt";
 
-/// A second `wasm-opt -Oz`, in place, on the module wasm-bindgen wrote, with
-/// binaryen's current release: it finds about 1 KB (gzip) more than
-/// Debian's. (Run *before* wasm-bindgen, current releases remove the
-/// closures' code, which wasm-bindgen's descriptors still need.)
-/// Without it the module stays as it is, with a note.
+/// Finishes the module wasm-bindgen wrote, in place: drops the closure shims
+/// it left unused (`dead_shims`), then runs a second `wasm-opt -Oz` with
+/// binaryen's current release, which finds about 1 KB (gzip) more than
+/// Debian's and strips the function names. (Run *before* wasm-bindgen,
+/// current releases remove the closures' code, which wasm-bindgen's
+/// descriptors still need.) Without it, the names are dropped here and the
+/// unused shims stay, with a note.
 fn optimize_bound(route: Route, wasm: &Path) -> Result<(), String> {
+    let module = fs::read(wasm).map_err(|err| format!("cannot read {}: {err}", wasm.display()))?;
+    let (module, nulled) = dead_shims::drop_dead_shims(&module)?;
+    println!("build: {nulled} unused closure shims dropped from the function table");
     let wasm_opt = toolchain::workspace_root().join(BINARYEN_WASM_OPT);
     if !wasm_opt.is_file() {
         println!(
             "build: {BINARYEN_WASM_OPT} is missing (cargo xtask setup installs it); \
              the module skips its second optimisation"
         );
-        return Ok(());
+        let module = wasm_binary::without_custom_sections(&module)?;
+        return fs::write(wasm, module).map_err(|err| err.to_string());
     }
+    fs::write(wasm, module).map_err(|err| err.to_string())?;
     let mut node = toolchain::command(route, "node");
     node.arg(&wasm_opt)
-        .args(["-Oz", "--converge"])
+        .args(["-Oz", "--converge", "--strip-debug", "--strip-producers"])
         .args(WASM_OPT_FEATURES)
         .arg(wasm)
         .arg("-o")
@@ -254,7 +264,7 @@ pub(crate) fn npm_package(route: Route) -> Result<(), String> {
     let mut bindgen = toolchain::command(route, "wasm-bindgen");
     bindgen
         .arg(&optimized)
-        .args(["--target", "bundler", "--out-dir"])
+        .args(["--target", "bundler", "--keep-debug", "--out-dir"])
         .arg(toolchain::workspace_root().join("client-wasm/pkg"));
     process::run(&mut bindgen, LIMIT).map_err(|err| err.to_string())?;
     optimize_bound(

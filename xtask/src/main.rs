@@ -10,6 +10,7 @@
 
 mod bench;
 mod build;
+mod dead_shims;
 mod instructions;
 mod process;
 mod serve;
@@ -17,6 +18,7 @@ mod setup;
 mod short_names;
 mod test;
 mod toolchain;
+mod wasm_binary;
 
 use std::process::ExitCode;
 

@@ -2,14 +2,18 @@
 //!
 //! wasm-bindgen names each JS import of the module after the function and a
 //! 16-digit hash (`__wbg_addEventListener_5b9e…`), under the module name
-//! `./<crate>_bg.js`, and its own exports `__wbindgen_export3`,
-//! `__wasm_bindgen_func_elem_601`, …. Every such name appears twice, in the
+//! `./<crate>_bg.js`, and its own exports `__wbindgen_malloc`, closure shims
+//! named after their whole Rust path, …. Every such name appears twice, in the
 //! module and in the glue, and hashes do not compress. This renames them all
 //! (`a`, `b`, …, `ba`, …) in both files, with the import module's name. The
 //! module's custom sections (function names, producers, target features) go:
 //! nothing at run time reads them.
 
 use std::collections::BTreeMap;
+
+use crate::wasm_binary::{
+    self, CUSTOM_SECTION, EXPORT_SECTION, IMPORT_SECTION, Reader, write_leb, write_name,
+};
 
 /// Renames the generated imports of `wasm` whose module is `module` and its
 /// generated exports, and every occurrence of the old names in `glue`; drops
@@ -27,40 +31,26 @@ pub(crate) fn shorten(wasm: &[u8], glue: &str, module: &str) -> Result<(Vec<u8>,
 
 /// The module name the imports get.
 const SHORT_MODULE: &str = "m";
-const CUSTOM_SECTION: u8 = 0;
-const IMPORT_SECTION: u8 = 2;
-const EXPORT_SECTION: u8 = 7;
-
 fn rewrite(wasm: &[u8], module: &str) -> Result<(Vec<u8>, BTreeMap<String, String>), String> {
-    let header = wasm.get(..8).ok_or("not a wasm module")?;
-    if &header[..4] != b"\0asm" {
-        return Err("not a wasm module".into());
-    }
-    let mut out = header.to_vec();
     let mut renames = BTreeMap::new();
-    let mut reader = Reader { bytes: wasm, at: 8 };
-    while reader.at < wasm.len() {
-        let id = reader.byte()?;
-        let len = reader.leb()? as usize;
-        let body = reader.take(len)?;
+    let mut sections = Vec::new();
+    for (id, body) in wasm_binary::sections(wasm)? {
         let body = match id {
             CUSTOM_SECTION => continue,
             IMPORT_SECTION => rename_imports(body, module, &mut renames)?,
             EXPORT_SECTION => rename_exports(body, &mut renames)?,
             _ => body.to_vec(),
         };
-        out.push(id);
-        write_leb(&mut out, body.len() as u64);
-        out.extend_from_slice(&body);
+        sections.push((id, body));
     }
-    Ok((out, renames))
+    Ok((wasm_binary::assemble(wasm, &sections), renames))
 }
 
-/// Whether wasm-bindgen made up this import or export name.
+/// Whether wasm-bindgen (or Rust's runtime) made up this import or export
+/// name: `__wbg_…`, `__wbindgen_…`, `__externref_…`, or a closure shim named
+/// after its Rust path (`wasm_bindgen_<hash>___convert__closures…`).
 fn is_generated(field: &str) -> bool {
-    ["__wbg_", "__wbindgen_", "__wasm_bindgen_"]
-        .iter()
-        .any(|prefix| field.starts_with(prefix))
+    field.starts_with("__") || field.starts_with("wasm_bindgen_")
 }
 
 /// The next short name, recorded as the new name of `old`.
@@ -75,16 +65,16 @@ fn rename_imports(
     module: &str,
     renames: &mut BTreeMap<String, String>,
 ) -> Result<Vec<u8>, String> {
-    let mut reader = Reader { bytes: body, at: 0 };
+    let mut reader = Reader::new(body);
     let count = reader.leb()?;
     let mut out = Vec::with_capacity(body.len());
     write_leb(&mut out, count);
     for _ in 0..count {
         let import_module = reader.name()?;
         let field = reader.name()?;
-        let desc_start = reader.at;
+        let desc_start = reader.position();
         reader.skip_import_desc()?;
-        let desc = &body[desc_start..reader.at];
+        let desc = &body[desc_start..reader.position()];
         if import_module == module && is_generated(field) {
             write_name(&mut out, SHORT_MODULE);
             write_name(&mut out, &rename(field, renames));
@@ -94,14 +84,14 @@ fn rename_imports(
         }
         out.extend_from_slice(desc);
     }
-    if reader.at != body.len() {
+    if !reader.is_done() {
         return Err("trailing bytes in the import section".into());
     }
     Ok(out)
 }
 
 fn rename_exports(body: &[u8], renames: &mut BTreeMap<String, String>) -> Result<Vec<u8>, String> {
-    let mut reader = Reader { bytes: body, at: 0 };
+    let mut reader = Reader::new(body);
     let count = reader.leb()?;
     let mut out = Vec::with_capacity(body.len());
     write_leb(&mut out, count);
@@ -117,7 +107,7 @@ fn rename_exports(body: &[u8], renames: &mut BTreeMap<String, String>) -> Result
         out.push(kind);
         write_leb(&mut out, index);
     }
-    if reader.at != body.len() {
+    if !reader.is_done() {
         return Err("trailing bytes in the export section".into());
     }
     Ok(out)
@@ -158,96 +148,6 @@ fn replace_identifiers(source: &str, renames: &BTreeMap<String, String>) -> Stri
     }
     out.push_str(rest);
     out
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn byte(&mut self) -> Result<u8, String> {
-        let byte = *self
-            .bytes
-            .get(self.at)
-            .ok_or("unexpected end of the module")?;
-        self.at += 1;
-        Ok(byte)
-    }
-
-    fn leb(&mut self) -> Result<u64, String> {
-        let mut value = 0u64;
-        for shift in (0..64).step_by(7) {
-            let byte = self.byte()?;
-            value |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Ok(value);
-            }
-        }
-        Err("LEB128 number too long".into())
-    }
-
-    fn take(&mut self, len: usize) -> Result<&'a [u8], String> {
-        let end = self.at.checked_add(len).ok_or("section too long")?;
-        let slice = self
-            .bytes
-            .get(self.at..end)
-            .ok_or("section runs past the end")?;
-        self.at = end;
-        Ok(slice)
-    }
-
-    fn name(&mut self) -> Result<&'a str, String> {
-        let len = self.leb()? as usize;
-        std::str::from_utf8(self.take(len)?).map_err(|_| "a name is not UTF-8".into())
-    }
-
-    fn limits(&mut self) -> Result<(), String> {
-        let flags = self.byte()?;
-        self.leb()?;
-        if flags & 1 != 0 {
-            self.leb()?;
-        }
-        Ok(())
-    }
-
-    /// Steps over an import's kind and type.
-    fn skip_import_desc(&mut self) -> Result<(), String> {
-        match self.byte()? {
-            0 => self.leb().map(drop),
-            1 => {
-                self.byte()?;
-                self.limits()
-            }
-            2 => self.limits(),
-            3 => {
-                self.byte()?;
-                self.byte().map(drop)
-            }
-            4 => {
-                self.byte()?;
-                self.leb().map(drop)
-            }
-            kind => Err(format!("unknown import kind {kind}")),
-        }
-    }
-}
-
-fn write_leb(out: &mut Vec<u8>, mut value: u64) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
-fn write_name(out: &mut Vec<u8>, name: &str) {
-    write_leb(out, name.len() as u64);
-    out.extend_from_slice(name.as_bytes());
 }
 
 #[cfg(test)]
