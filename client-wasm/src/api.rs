@@ -2,9 +2,9 @@
 //! (`connect`, `createSocket`, `sails`, `install`).
 //!
 //! A socket is a plain JS object whose methods and option properties are
-//! Rust closures owned here, so methods chain (`on()` returns the very same
-//! object), work detached from the object, and page code may add its own
-//! properties, as with sails.io.js.
+//! one Rust closure owned here, bound to an operation number each, so methods
+//! chain (`on()` returns the very same object), work detached from the
+//! object, and page code may add its own properties, as with sails.io.js.
 
 use std::{cell::RefCell, rc::Rc};
 
@@ -18,14 +18,19 @@ use crate::{
     jwr::{get, set},
 };
 
-type Method = Closure<dyn FnMut(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>;
+/// The one closure behind a socket's methods and option accessors: each is
+/// this closure bound to an operation number (`Function.prototype.bind`), so
+/// the module carries one closure and one function body for them all. It is
+/// an `Fn`, so page code it runs (a callback failed by `disconnect()`, a
+/// listener) may call the socket's methods again.
+type Dispatch = Closure<dyn Fn(JsValue, JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>;
 
 thread_local! {
-    /// Every socket made, with the closures behind its methods. Sockets live
+    /// Every socket made, with the closure behind its methods. Sockets live
     /// as long as the page, as with sails.io.js.
-    static SOCKETS: RefCell<Vec<(Rc<Client>, Vec<Method>)>> = const { RefCell::new(Vec::new()) };
+    static SOCKETS: RefCell<Vec<(Rc<Client>, Dispatch)>> = const { RefCell::new(Vec::new()) };
     /// `io.sails.connect`, installed once per page.
-    static CONNECT: RefCell<Option<Method>> = const { RefCell::new(None) };
+    static CONNECT: RefCell<Option<Dispatch>> = const { RefCell::new(None) };
 }
 
 #[wasm_bindgen]
@@ -45,151 +50,122 @@ fn js_error(err: ClientError) -> JsValue {
     js_sys::Error::new(&err.message()).into()
 }
 
-fn to_function(closure: &Method) -> &Function {
+fn to_function(closure: &Dispatch) -> &Function {
     closure.as_ref().unchecked_ref()
 }
 
-/// What a method does with the client and its (up to three) arguments.
-type Body = Box<dyn Fn(&Client, JsValue, JsValue, JsValue) -> Result<JsValue, ClientError>>;
+/// The socket methods, in operation-number order.
+const METHODS: [&str; 15] = [
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "request",
+    "on",
+    "off",
+    "removeAllListeners",
+    "isConnected",
+    "isConnecting",
+    "mightBeAboutToAutoConnect",
+    "disconnect",
+    "reconnect",
+    "_connect",
+];
 
-/// A closure calling `body` on the client, turning errors into JS `Error`s
-/// and rethrowing what page code threw meanwhile. (One closure type for every
-/// method keeps the wasm small.)
-fn method(client: &Rc<Client>, body: Body) -> Method {
-    let weak = Rc::downgrade(client);
-    Closure::new(move |a, b, c| {
-        let Some(client) = weak.upgrade() else {
-            return Ok(JsValue::UNDEFINED);
-        };
-        let result = body(&client, a, b, c).map_err(js_error);
-        match (client.take_thrown(), result) {
-            (Some(thrown), Ok(_)) => Err(thrown),
-            (_, result) => result,
-        }
-    })
-}
+/// Operation numbers after the methods: option `i`'s getter is
+/// `GET_OPTION + i`, its setter `SET_OPTION + i`.
+const GET_OPTION: usize = METHODS.len();
+const SET_OPTION: usize = GET_OPTION + OPTION_NAMES.len();
 
-/// `get/post/put/patch/delete(url, [data], [cb])`.
-fn verb(method_name: &'static str, data_key: &'static str) -> Body {
-    Box::new(move |client, url, data, cb| {
-        let (data, cb) = if data.is_function() {
-            (Object::new().into(), data)
-        } else {
-            (data, cb)
-        };
-        let options = Object::new();
-        set(&options, "method", &method_name.into());
-        set(&options, data_key, &data);
-        set(&options, "url", &url);
-        client.request(&options, &cb)
-    })
-}
+/// The verbs' operation numbers are their index in [`METHODS`]; `get` and
+/// `delete` send `params`, the others `data` (as sails.io.js names them).
+const VERB_DATA_KEYS: [&str; 5] = ["params", "data", "params", "params", "params"];
 
 fn event_name(value: &JsValue) -> String {
     value.as_string().unwrap_or_default()
+}
+
+/// Operation `op` of a socket's methods and accessors, with its arguments.
+fn operate(
+    client: &Client,
+    op: usize,
+    a: JsValue,
+    b: JsValue,
+    c: JsValue,
+) -> Result<JsValue, ClientError> {
+    let chain = || Ok(client.object.clone().into());
+    match op {
+        // get/post/put/patch/delete(url, [data], [cb])
+        0..5 => {
+            let (data, cb) = if b.is_function() {
+                (Object::new().into(), b)
+            } else {
+                (b, c)
+            };
+            let options = Object::new();
+            set(&options, "method", &METHODS[op].into());
+            set(&options, VERB_DATA_KEYS[op], &data);
+            set(&options, "url", &a);
+            client.request(&options, &cb)
+        }
+        5 => client.request(&a, &b),
+        6 => {
+            if let Ok(handler) = b.dyn_into::<Function>() {
+                client.on(&event_name(&a), handler);
+            }
+            chain()
+        }
+        7 => {
+            client.off(&event_name(&a), b.dyn_into::<Function>().ok());
+            chain()
+        }
+        8 => {
+            client.remove_all_listeners(a.as_string().as_deref());
+            chain()
+        }
+        9 => Ok(client.is_connected().into()),
+        10 => Ok(client.is_connecting().into()),
+        11 => Ok(client.might_be_about_to_autoconnect().into()),
+        12 => client.disconnect().and_then(|()| chain()),
+        13 => client.reconnect().and_then(|()| chain()),
+        14 => client.connect().and_then(|()| chain()),
+        op if op < SET_OPTION => Ok(client.own_option(op - GET_OPTION)),
+        op => client
+            .set_option(op - SET_OPTION, a)
+            .map(|()| JsValue::UNDEFINED),
+    }
 }
 
 /// Makes a socket object for a client with options `opts`.
 fn new_socket(opts: &JsValue) -> Rc<Client> {
     let object = Object::new();
     let client = Client::new(opts, object.clone());
-    fn chain(client: &Client) -> Result<JsValue, ClientError> {
-        Ok(client.object.clone().into())
-    }
-    let bodies: [(&str, Body); 15] = [
-        ("get", verb("get", "params")),
-        ("post", verb("post", "data")),
-        ("put", verb("put", "params")),
-        ("patch", verb("patch", "params")),
-        ("delete", verb("delete", "params")),
-        (
-            "request",
-            Box::new(|client, options, cb, _| client.request(&options, &cb)),
-        ),
-        (
-            "on",
-            Box::new(|client, event, handler, _| {
-                if let Ok(handler) = handler.dyn_into::<Function>() {
-                    client.on(&event_name(&event), handler);
-                }
-                chain(client)
-            }),
-        ),
-        (
-            "off",
-            Box::new(|client, event, handler, _| {
-                client.off(&event_name(&event), handler.dyn_into::<Function>().ok());
-                chain(client)
-            }),
-        ),
-        (
-            "removeAllListeners",
-            Box::new(|client, event, _, _| {
-                client.remove_all_listeners(event.as_string().as_deref());
-                chain(client)
-            }),
-        ),
-        (
-            "isConnected",
-            Box::new(|client, _, _, _| Ok(client.is_connected().into())),
-        ),
-        (
-            "isConnecting",
-            Box::new(|client, _, _, _| Ok(client.is_connecting().into())),
-        ),
-        (
-            "mightBeAboutToAutoConnect",
-            Box::new(|client, _, _, _| Ok(client.might_be_about_to_autoconnect().into())),
-        ),
-        (
-            "disconnect",
-            Box::new(|client, _, _, _| {
-                client.disconnect()?;
-                chain(client)
-            }),
-        ),
-        (
-            "reconnect",
-            Box::new(|client, _, _, _| {
-                client.reconnect()?;
-                chain(client)
-            }),
-        ),
-        (
-            "_connect",
-            Box::new(|client, _, _, _| {
-                client.connect()?;
-                chain(client)
-            }),
-        ),
-    ];
-    let mut owned = Vec::with_capacity(bodies.len() + 2 * OPTION_NAMES.len());
-    for (name, body) in bodies {
-        let closure = method(&client, body);
-        set(&object, name, to_function(&closure));
-        owned.push(closure);
+    let weak = Rc::downgrade(&client);
+    let dispatch: Dispatch = Closure::new(move |op: JsValue, a, b, c| {
+        let Some(client) = weak.upgrade() else {
+            return Ok(JsValue::UNDEFINED);
+        };
+        let op = op.as_f64().unwrap_or(0.0) as usize;
+        let result = operate(&client, op, a, b, c).map_err(js_error);
+        // Page code a listener or callback ran threw: rethrow it now.
+        match (client.take_thrown(), result) {
+            (Some(thrown), Ok(_)) => Err(thrown),
+            (_, result) => result,
+        }
+    });
+    let bound = |op: usize| to_function(&dispatch).bind1(&JsValue::NULL, &JsValue::from(op as u32));
+    for (op, name) in METHODS.iter().enumerate() {
+        set(&object, name, &bound(op));
     }
     for (index, name) in OPTION_NAMES.iter().enumerate() {
-        let getter = method(
-            &client,
-            Box::new(move |client, _, _, _| Ok(client.own_option(index))),
-        );
-        let setter = method(
-            &client,
-            Box::new(move |client, value, _, _| {
-                client.set_option(index, value)?;
-                Ok(JsValue::UNDEFINED)
-            }),
-        );
         let descriptor = Object::new();
-        set(&descriptor, "get", to_function(&getter));
-        set(&descriptor, "set", to_function(&setter));
+        set(&descriptor, "get", &bound(GET_OPTION + index));
+        set(&descriptor, "set", &bound(SET_OPTION + index));
         set(&descriptor, "enumerable", &JsValue::TRUE);
         Object::define_property(&object, &JsValue::from_str(name), &descriptor);
-        owned.push(getter);
-        owned.push(setter);
     }
-    SOCKETS.with(|sockets| sockets.borrow_mut().push((client.clone(), owned)));
+    SOCKETS.with(|sockets| sockets.borrow_mut().push((client.clone(), dispatch)));
     client
 }
 
@@ -267,7 +243,7 @@ pub fn install(io: SailsIo) -> Result<SailsIo, JsValue> {
     CONNECT.with(|connect| {
         let mut connect = connect.borrow_mut();
         let closure =
-            connect.get_or_insert_with(|| Closure::new(|url, opts, _| connect_value(url, opts)));
+            connect.get_or_insert_with(|| Closure::new(|url, opts, _, _| connect_value(url, opts)));
         set(&settings, "connect", to_function(closure));
     });
     Reflect::set(&io, &"sails".into(), &settings)?;
