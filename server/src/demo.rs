@@ -123,14 +123,16 @@ pub fn routes() -> Router {
 }
 
 /// The whole demo application: [`routes`] with realtime (Sails defaults),
-/// in-memory sessions, and `www` as static files.
+/// in-memory sessions, and `www` as static files (a file's `.gz` twin, when
+/// there is one, goes to clients that accept gzip).
 pub fn app(www: PathBuf) -> (Router, Sails) {
     app_with_config(www, SocketsConfig::default())
 }
 
 /// [`app`] with a given realtime configuration.
 pub fn app_with_config(www: PathBuf, config: SocketsConfig) -> (Router, Sails) {
-    let router = routes().fallback_service(ServeDir::new(www));
+    // `cargo xtask build` writes the client's files gzipped beside them.
+    let router = routes().fallback_service(ServeDir::new(www).precompressed_gzip());
     Sails::builder()
         .config(config)
         .sessions(MemoryStore::default())

@@ -1,6 +1,8 @@
 // The request console (index.html) and the one-script-tag client in Chromium.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { startServer, launchBrowser, openPage } from "./harness.mjs";
 import { visit, screenshot, withScreenshotsOnFailure } from "./demo-fixtures.mjs";
 
@@ -116,4 +118,22 @@ test("script-tag settings apply as with sails.io.js", async () => {
   });
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+test("the client's files go gzipped to clients that accept gzip, and as they are to others", async () => {
+  for (const [name, type] of [["sails.io.js", "text/javascript"], ["sails.io_bg.wasm", "application/wasm"]]) {
+    const onDisk = await readFile(join(process.env.SAILS_WWW, "js", name));
+    // Node's fetch asks for gzip and inflates the body itself.
+    const gzipped = await fetch(`${server.url}/js/${name}`, { signal: AbortSignal.timeout(10_000) });
+    assert.equal(gzipped.status, 200);
+    assert.equal(gzipped.headers.get("content-encoding"), "gzip", name);
+    assert.equal(gzipped.headers.get("content-type"), type, name);
+    assert.ok(Buffer.from(await gzipped.arrayBuffer()).equals(onDisk), `${name}: the same bytes once inflated`);
+    const plain = await fetch(`${server.url}/js/${name}`, {
+      headers: { "accept-encoding": "identity" },
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.equal(plain.headers.get("content-encoding"), null, name);
+    assert.ok(Buffer.from(await plain.arrayBuffer()).equals(onDisk), `${name}: as it is on disk`);
+  }
 });

@@ -118,7 +118,16 @@ pub(crate) fn script_bundle(route: Route) -> Result<(), String> {
     let bundle_path = www_js.join("sails.io.js");
     fs::write(&bundle_path, bundle).map_err(|err| err.to_string())?;
     minify(route, &bundle_path)?;
-    println!("build: www/js/sails.io.js and www/js/sails.io_bg.wasm");
+    for name in CLIENT_FILES {
+        let path = www_js.join(name);
+        let mut gz = path.clone().into_os_string();
+        gz.push(".gz");
+        fs::write(&gz, gzip(route, &path)?).map_err(|err| err.to_string())?;
+    }
+    println!(
+        "build: www/js/sails.io.js and www/js/sails.io_bg.wasm (and gzipped, .gz, \
+         for servers that send precompressed files)"
+    );
     size_report(route)
 }
 
@@ -181,6 +190,9 @@ fn minify(route: Route, bundle: &Path) -> Result<(), String> {
     process::run(&mut node, LIMIT).map_err(|err| err.to_string())
 }
 
+/// What a page downloads for the client, in `www/js/`.
+const CLIENT_FILES: [&str; 2] = ["sails.io.js", "sails.io_bg.wasm"];
+
 /// What sails.io.js-dist 1.2.1 (minified) weighs gzipped: the size to beat.
 const SAILS_IO_JS_DIST_GZIP: usize = 23_017;
 
@@ -190,7 +202,7 @@ pub(crate) fn size_report(route: Route) -> Result<(), String> {
     let www_js = toolchain::workspace_root().join("www/js");
     let mut total = (0, 0);
     println!("size: file                raw     gzip -9");
-    for name in ["sails.io.js", "sails.io_bg.wasm"] {
+    for name in CLIENT_FILES {
         let path = www_js.join(name);
         let raw = fs::metadata(&path)
             .map_err(|err| {
@@ -200,7 +212,7 @@ pub(crate) fn size_report(route: Route) -> Result<(), String> {
                 )
             })?
             .len() as usize;
-        let gzip = gzip_size(route, &path)?;
+        let gzip = gzip(route, &path)?.len();
         println!("size: {name:<18} {raw:>7} {gzip:>9}");
         total = (total.0 + raw, total.1 + gzip);
     }
@@ -217,15 +229,15 @@ pub(crate) fn size_report(route: Route) -> Result<(), String> {
     Ok(())
 }
 
-/// The length of `gzip -9` of a file.
-fn gzip_size(route: Route, path: &Path) -> Result<usize, String> {
+/// `gzip -9` of a file (without its name or time, so builds are reproducible).
+fn gzip(route: Route, path: &Path) -> Result<Vec<u8>, String> {
     let mut gzip: Command = toolchain::command(route, "gzip");
     gzip.args(["-9", "-c", "-n"]).arg(path);
     let out = gzip.output().map_err(|err| format!("gzip: {err}"))?;
     if !out.status.success() {
         return Err(format!("gzip failed on {}", path.display()));
     }
-    Ok(out.stdout.len())
+    Ok(out.stdout)
 }
 
 /// Drops comment lines and indentation from generated or hand-written JS
