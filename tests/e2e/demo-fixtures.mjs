@@ -59,7 +59,10 @@ export async function visit(browser, url, { client = "ours" } = {}) {
         connected: io.socket && io.socket.isConnected(),
       }))
       .catch((reason) => String(reason));
-    throw new Error(`${url} (${client} client) did not connect: ${JSON.stringify(state)}; console: ${JSON.stringify(consoleLines)}; frames: ${JSON.stringify(frames)}`, { cause: error });
+    throw new Error(
+      `${url} (${client} client) did not connect: ${JSON.stringify(state)}; page errors: ${JSON.stringify(errors)}; console: ${JSON.stringify(consoleLines)}; frames: ${JSON.stringify(frames)}`,
+      { cause: error },
+    );
   }
   return { page, errors, close: () => context.close() };
 }

@@ -16,6 +16,16 @@ var demo = {
     });
   },
 
+  /**
+   * Runs `handler` on every `connect`, and at once if the socket is already
+   * connected: the browser may run the client's autoconnect, and the whole
+   * connection, before a page script that comes after another script tag.
+   */
+  onConnect: function (handler) {
+    io.socket.on("connect", handler);
+    if (io.socket.isConnected()) handler();
+  },
+
   /** The connection line: `state` styles it (connected, reconnecting, …). */
   setStatus: function (state, text) {
     var status = document.getElementById("status");
