@@ -120,15 +120,13 @@ pub(crate) fn script_bundle(route: Route) -> Result<(), String> {
     minify(route, &bundle_path)?;
     for name in CLIENT_FILES {
         let path = www_js.join(name);
-        let mut gz = path.clone().into_os_string();
-        gz.push(".gz");
-        fs::write(&gz, gzip(route, &path)?).map_err(|err| err.to_string())?;
+        fs::write(gzipped(&path), gzip(route, &path)?).map_err(|err| err.to_string())?;
     }
     println!(
         "build: www/js/sails.io.js and www/js/sails.io_bg.wasm (and gzipped, .gz, \
          for servers that send precompressed files)"
     );
-    size_report(route)
+    size_report()
 }
 
 /// Where `cargo xtask setup` installs binaryen's current release
@@ -196,23 +194,34 @@ const CLIENT_FILES: [&str; 2] = ["sails.io.js", "sails.io_bg.wasm"];
 /// What sails.io.js-dist 1.2.1 (minified) weighs gzipped: the size to beat.
 const SAILS_IO_JS_DIST_GZIP: usize = 23_017;
 
+/// Where the build writes `path` gzipped: `path` + `.gz`.
+fn gzipped(path: &Path) -> std::path::PathBuf {
+    let mut gz = path.as_os_str().to_owned();
+    gz.push(".gz");
+    gz.into()
+}
+
 /// Prints what a page downloads for the client (`www/js/sails.io.js` and
-/// `www/js/sails.io_bg.wasm`), raw and `gzip -9`, against sails.io.js-dist.
-pub(crate) fn size_report(route: Route) -> Result<(), String> {
+/// `www/js/sails.io_bg.wasm`), raw and `gzip -9` (the `.gz` copies the build
+/// wrote), against sails.io.js-dist.
+pub(crate) fn size_report() -> Result<(), String> {
     let www_js = toolchain::workspace_root().join("www/js");
     let mut total = (0, 0);
     println!("size: file                raw     gzip -9");
     for name in CLIENT_FILES {
         let path = www_js.join(name);
-        let raw = fs::metadata(&path)
-            .map_err(|err| {
-                format!(
-                    "cannot read {}: {err} (run `cargo xtask build`)",
-                    path.display()
-                )
-            })?
-            .len() as usize;
-        let gzip = gzip(route, &path)?.len();
+        let size = |path: &Path| {
+            fs::metadata(path)
+                .map(|meta| meta.len() as usize)
+                .map_err(|err| {
+                    format!(
+                        "cannot read {}: {err} (run `cargo xtask build`)",
+                        path.display()
+                    )
+                })
+        };
+        let raw = size(&path)?;
+        let gzip = size(&gzipped(&path))?;
         println!("size: {name:<18} {raw:>7} {gzip:>9}");
         total = (total.0 + raw, total.1 + gzip);
     }
