@@ -12,23 +12,16 @@ use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::{
-    client::Client,
+    Dispatch,
+    client::{self, Client},
     config::{self, OPTION_NAMES},
     error::ClientError,
     jwr::{get, set},
 };
 
-/// The one closure behind a socket's methods and option accessors: each is
-/// this closure bound to an operation number (`Function.prototype.bind`), so
-/// the module carries one closure and one function body for them all. It is
-/// an `Fn`, so page code it runs (a callback failed by `disconnect()`, a
-/// listener) may call the socket's methods again.
-type Dispatch = Closure<dyn Fn(JsValue, JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>;
-
 thread_local! {
-    /// Every socket made, with the closure behind its methods. Sockets live
-    /// as long as the page, as with sails.io.js.
-    static SOCKETS: RefCell<Vec<(Rc<Client>, Dispatch)>> = const { RefCell::new(Vec::new()) };
+    /// Every socket made. Sockets live as long as the page, as with sails.io.js.
+    static SOCKETS: RefCell<Vec<Rc<Client>>> = const { RefCell::new(Vec::new()) };
     /// `io.sails.connect`, installed once per page.
     static CONNECT: RefCell<Option<Dispatch>> = const { RefCell::new(None) };
 }
@@ -50,11 +43,8 @@ fn js_error(err: ClientError) -> JsValue {
     js_sys::Error::new(&err.message()).into()
 }
 
-fn to_function(closure: &Dispatch) -> &Function {
-    closure.as_ref().unchecked_ref()
-}
-
-/// The socket methods, in operation-number order.
+/// The socket methods, in operation-number order (a socket's methods and
+/// option accessors are its client's closure bound to these numbers).
 const METHODS: [&str; 15] = [
     "get",
     "post",
@@ -86,8 +76,10 @@ fn event_name(value: &JsValue) -> String {
     value.as_string().unwrap_or_default()
 }
 
+const _: () = assert!(SET_OPTION + OPTION_NAMES.len() <= client::FIRST_EVENT);
+
 /// Operation `op` of a socket's methods and accessors, with its arguments.
-fn operate(
+pub(crate) fn operate(
     client: &Client,
     op: usize,
     a: JsValue,
@@ -141,20 +133,7 @@ fn operate(
 fn new_socket(opts: &JsValue) -> Rc<Client> {
     let object = Object::new();
     let client = Client::new(opts, object.clone());
-    let weak = Rc::downgrade(&client);
-    let dispatch: Dispatch = Closure::new(move |op: JsValue, a, b, c| {
-        let Some(client) = weak.upgrade() else {
-            return Ok(JsValue::UNDEFINED);
-        };
-        let op = op.as_f64().unwrap_or(0.0) as usize;
-        let result = operate(&client, op, a, b, c).map_err(js_error);
-        // Page code a listener or callback ran threw: rethrow it now.
-        match (client.take_thrown(), result) {
-            (Some(thrown), Ok(_)) => Err(thrown),
-            (_, result) => result,
-        }
-    });
-    let bound = |op: usize| to_function(&dispatch).bind1(&JsValue::NULL, &JsValue::from(op as u32));
+    let bound = |op: usize| client.bound(op);
     for (op, name) in METHODS.iter().enumerate() {
         set(&object, name, &bound(op));
     }
@@ -165,7 +144,7 @@ fn new_socket(opts: &JsValue) -> Rc<Client> {
         set(&descriptor, "enumerable", &JsValue::TRUE);
         Object::define_property(&object, &JsValue::from_str(name), &descriptor);
     }
-    SOCKETS.with(|sockets| sockets.borrow_mut().push((client.clone(), dispatch)));
+    SOCKETS.with(|sockets| sockets.borrow_mut().push(client.clone()));
     client
 }
 
@@ -244,7 +223,7 @@ pub fn install(io: SailsIo) -> Result<SailsIo, JsValue> {
         let mut connect = connect.borrow_mut();
         let closure =
             connect.get_or_insert_with(|| Closure::new(|url, opts, _, _| connect_value(url, opts)));
-        set(&settings, "connect", to_function(closure));
+        set(&settings, "connect", closure.as_ref());
     });
     Reflect::set(&io, &"sails".into(), &settings)?;
     Ok(io)

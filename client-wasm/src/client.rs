@@ -17,6 +17,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
 use crate::{
+    Dispatch,
     backoff::{Backoff, BackoffConfig},
     config::{self, OPTION_NAMES, Opt},
     endpoint::{Endpoint, strip_trailing_slash},
@@ -56,10 +57,13 @@ enum Slot {
     Reconnect = 2,
 }
 
+/// What a timer does when it fires.
+type TimerAction = fn(&Client);
+
 /// Waiting for the cross-origin `/__getcookie` script to call back.
 struct CookieWait {
     script: Element,
-    _callback: crate::Handler,
+    callback: Function,
 }
 
 impl Drop for CookieWait {
@@ -68,19 +72,29 @@ impl Drop for CookieWait {
         set(&self.script, "onerror", &JsValue::NULL);
         self.script.remove();
         let global = js_sys::global();
-        let ours: &JsValue = self._callback.as_ref();
-        if &get(&global, COOKIE_CALLBACK) == ours {
+        if get(&global, COOKIE_CALLBACK) == **self.callback {
             let _ = js_sys::Reflect::delete_property(&global, &COOKIE_CALLBACK.into());
         }
     }
 }
 
 const COOKIE_CALLBACK: &str = "_sailsIoJSConnect";
+
+/// Operation numbers of the browser's callbacks into a client (those below
+/// are the page's calls, see `api::operate`).
+pub(crate) const FIRST_EVENT: usize = 64;
+/// A WebSocket `message` event.
+const ON_MESSAGE: usize = FIRST_EVENT;
+/// The WebSocket closed (or failed to open).
+const ON_CLOSE: usize = FIRST_EVENT + 1;
+/// The cookie script loaded, failed, or called back.
+const ON_COOKIE: usize = FIRST_EVENT + 2;
+/// Timer slot `i` fired: `ON_TIMER + i`.
+const ON_TIMER: usize = FIRST_EVENT + 3;
 const DISCONNECTED: &str = "The socket disconnected before the request completed.";
 
 /// The state of one `SailsSocket`.
 pub(crate) struct Client {
-    me: Weak<Client>,
     session: RefCell<Session<Request>>,
     listeners: RefCell<Listeners<Function>>,
     options: RefCell<Vec<JsValue>>,
@@ -94,6 +108,10 @@ pub(crate) struct Client {
     reconnecting: Cell<bool>,
     lost_at: Cell<f64>,
     thrown: RefCell<Option<JsValue>>,
+    /// What each timer slot does when it fires.
+    timer_actions: [Cell<Option<TimerAction>>; 3],
+    /// The closure behind every callback into this client (see [`Client::bound`]).
+    dispatch: Dispatch,
     /// The JS object the page sees (for chaining).
     pub(crate) object: Object,
 }
@@ -114,8 +132,7 @@ impl Client {
     /// A disconnected client whose options come from `opts` (may be `undefined`).
     pub(crate) fn new(opts: &JsValue, object: Object) -> Rc<Self> {
         let options = OPTION_NAMES.iter().map(|name| get(opts, name)).collect();
-        Rc::new_cyclic(|me| Self {
-            me: me.clone(),
+        Rc::new_cyclic(|me: &Weak<Self>| Self {
             session: RefCell::new(Session::new(EngineVersion::V3)),
             listeners: RefCell::default(),
             options: RefCell::new(options),
@@ -129,8 +146,65 @@ impl Client {
             reconnecting: Cell::new(false),
             lost_at: Cell::new(0.0),
             thrown: RefCell::default(),
+            timer_actions: Default::default(),
+            dispatch: {
+                let me = me.clone();
+                Dispatch::new(move |op, a, b, c| match me.upgrade() {
+                    Some(client) => client.dispatch(op, a, b, c),
+                    None => Ok(JsValue::UNDEFINED),
+                })
+            },
             object,
         })
+    }
+
+    /// The client's closure bound to operation `op`: a page method or an
+    /// accessor (`api::operate`), or a browser callback (`FIRST_EVENT` on).
+    pub(crate) fn bound(&self, op: usize) -> Function {
+        let dispatch: &Function = self.dispatch.as_ref().unchecked_ref();
+        let bound: JsValue = dispatch
+            .bind1(&JsValue::NULL, &JsValue::from(op as u32))
+            .into();
+        bound.unchecked_into()
+    }
+
+    /// Runs operation `op`; rethrows what page code threw meanwhile.
+    fn dispatch(
+        &self,
+        op: JsValue,
+        a: JsValue,
+        b: JsValue,
+        c: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let op = op.as_f64().unwrap_or(0.0) as usize;
+        let result = match op {
+            ON_MESSAGE => {
+                if let Some(frame) = Frame::of(&a) {
+                    self.on_frame(frame);
+                }
+                Ok(JsValue::UNDEFINED)
+            }
+            ON_CLOSE => {
+                self.lost("transport close", true);
+                Ok(JsValue::UNDEFINED)
+            }
+            ON_COOKIE => {
+                self.cookie_arrived();
+                Ok(JsValue::UNDEFINED)
+            }
+            op if op >= ON_TIMER => {
+                if let Some(action) = self.timer_actions.get(op - ON_TIMER).and_then(Cell::get) {
+                    action(self);
+                }
+                Ok(JsValue::UNDEFINED)
+            }
+            op => crate::api::operate(self, op, a, b, c)
+                .map_err(|err| Error::new(&err.message()).into()),
+        };
+        match (self.take_thrown(), result) {
+            (Some(thrown), Ok(_)) => Err(thrown),
+            (_, result) => result,
+        }
     }
 
     // ---- page-facing state -------------------------------------------------
@@ -479,33 +553,27 @@ impl Client {
         let script = document
             .create_element("script")
             .map_err(|_| ClientError::BadEndpoint)?;
-        let me = self.me.clone();
-        let callback = crate::Handler::new(move |_| {
-            if let Some(client) = me.upgrade() {
-                let Some(wait) = client.cookie.borrow_mut().take() else {
-                    return Ok(());
-                };
-                drop(wait);
-                if let Err(err) = client.open_transport() {
-                    client.emit("error", &[Error::new(&err.message()).into()]);
-                }
-                return client.take_thrown().map_or(Ok(()), Err);
-            }
-            Ok(())
-        });
-        let function: &Function = callback.as_ref().unchecked_ref();
-        set(&js_sys::global(), COOKIE_CALLBACK, function);
-        set(&script, "onload", function);
-        set(&script, "onerror", function);
+        let callback = self.bound(ON_COOKIE);
+        set(&js_sys::global(), COOKIE_CALLBACK, &callback);
+        set(&script, "onload", &callback);
+        set(&script, "onerror", &callback);
         let _ = script.set_attribute("src", src);
         if let Some(head) = document.head() {
             let _ = head.append_child(&script);
         }
-        *self.cookie.borrow_mut() = Some(CookieWait {
-            script,
-            _callback: callback,
-        });
+        *self.cookie.borrow_mut() = Some(CookieWait { script, callback });
         Ok(())
+    }
+
+    /// The cookie script called back (or loaded, or failed): connect.
+    fn cookie_arrived(&self) {
+        let Some(wait) = self.cookie.borrow_mut().take() else {
+            return;
+        };
+        drop(wait);
+        if let Err(err) = self.open_transport() {
+            self.emit("error", &[Error::new(&err.message()).into()]);
+        }
     }
 
     fn open_transport(&self) -> Result<(), ClientError> {
@@ -522,28 +590,10 @@ impl Client {
             version,
         }
         .websocket_url();
-        let on_frame = {
-            let me = self.me.clone();
-            move |frame| match me.upgrade() {
-                Some(client) => {
-                    client.on_frame(frame);
-                    client.take_thrown().map_or(Ok(()), Err)
-                }
-                None => Ok(()),
-            }
-        };
-        let on_close = {
-            let me = self.me.clone();
-            move || match me.upgrade() {
-                Some(client) => {
-                    client.lost("transport close", true);
-                    client.take_thrown().map_or(Ok(()), Err)
-                }
-                None => Ok(()),
-            }
-        };
         let transport = websocket_url
-            .and_then(|url| Transport::open(&url, on_frame, on_close).ok())
+            .and_then(|url| {
+                Transport::open(&url, &self.bound(ON_MESSAGE), &self.bound(ON_CLOSE)).ok()
+            })
             .ok_or_else(|| {
                 self.session.borrow_mut().closed();
                 ClientError::BadEndpoint
@@ -561,18 +611,9 @@ impl Client {
         Ok(())
     }
 
-    fn set_timer(&self, slot: Slot, ms: u32, action: fn(&Client)) {
-        let me = self.me.clone();
-        let timeout = Timeout::new(
-            ms,
-            Box::new(move || match me.upgrade() {
-                Some(client) => {
-                    action(&client);
-                    client.take_thrown().map_or(Ok(()), Err)
-                }
-                None => Ok(()),
-            }),
-        );
+    fn set_timer(&self, slot: Slot, ms: u32, action: TimerAction) {
+        self.timer_actions[slot as usize].set(Some(action));
+        let timeout = Timeout::new(ms, &self.bound(ON_TIMER + slot as usize));
         self.timers.borrow_mut()[slot as usize] = Some(timeout);
     }
 

@@ -8,13 +8,15 @@
 //! - plain Rust, tested natively: [`session`] (what each frame means, the
 //!   request queue and the acks in flight), [`backoff`] (reconnection timing),
 //!   [`listeners`], [`endpoint`] (handshake URL, cross-origin check), [`error`];
-//! - browser glue: `transport` (the WebSocket, handlers owned), `timer`
-//!   (`setTimeout`, cancelled on drop), `client` (one socket's lifecycle),
+//! - browser glue: `transport` (the WebSocket, handlers detached on drop),
+//!   `timer` (`setTimeout`, cancelled on drop), `client` (one socket's
+//!   lifecycle, and the one closure every callback into it goes through),
 //!   `jwr` (responses), `config` (`io.sails`, console notices), `api` (the JS
 //!   objects and module exports);
 //! - `js/loader.js` (script-tag bundle only): `io` before the module is ready.
 //!
-//! Data flow: a page call (`socket.get`) goes through `api` to
+//! Data flow: a page call (`socket.get`, the client's closure bound to the
+//! operation number of `get`) goes through `api::operate` to
 //! `client::Client::request`, which validates it and either queues it in the
 //! [`session::Session`] or frames it (`42<id>["get",{…}]`) and sends it on the
 //! `transport`. Each WebSocket frame goes to `Session::text_frame` /
@@ -43,10 +45,15 @@ pub use jwr::Jwr;
 
 use wasm_bindgen::prelude::*;
 
-/// The one closure type behind browser callbacks (WebSocket events, timers,
-/// the cookie script's load): each closure type costs the module its own
-/// glue, so they share this one and ignore what they don't need.
-pub(crate) type Handler = wasm_bindgen::closure::Closure<dyn FnMut(JsValue) -> Result<(), JsValue>>;
+/// The one closure type of the module: each socket has one, and everything
+/// the browser or the page calls on it (its methods and option accessors,
+/// WebSocket events, timers, the cookie script's load) is that closure bound
+/// to an operation number (`Function.prototype.bind`). Each closure type
+/// costs the module its own glue. It is an `Fn`, so page code it runs may
+/// call the socket again.
+pub(crate) type Dispatch = wasm_bindgen::closure::Closure<
+    dyn Fn(JsValue, JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>,
+>;
 
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]

@@ -1,10 +1,7 @@
-//! `setTimeout` with an owned callback: dropping a [`Timeout`] cancels it and
-//! frees its closure.
+//! `setTimeout` owned: dropping a [`Timeout`] cancels it.
 
 use js_sys::Function;
-use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
-
-use crate::Handler;
+use wasm_bindgen::{JsValue, prelude::wasm_bindgen};
 
 #[wasm_bindgen]
 extern "C" {
@@ -17,19 +14,13 @@ extern "C" {
 /// A pending timer; cancelled when dropped.
 pub(crate) struct Timeout {
     id: JsValue,
-    _callback: Handler,
 }
 
 impl Timeout {
-    /// Calls `callback` once after `ms` milliseconds; an error it returns
-    /// is thrown to the browser once the callback is done.
-    pub(crate) fn new(ms: u32, callback: Box<dyn FnOnce() -> Result<(), JsValue>>) -> Self {
-        let mut callback = Some(callback);
-        let closure = Handler::new(move |_| callback.take().map_or(Ok(()), |callback| callback()));
-        let id = set_timeout(closure.as_ref().unchecked_ref(), f64::from(ms));
+    /// Calls `callback` once after `ms` milliseconds.
+    pub(crate) fn new(ms: u32, callback: &Function) -> Self {
         Self {
-            id,
-            _callback: closure,
+            id: set_timeout(callback, f64::from(ms)),
         }
     }
 }
