@@ -5,6 +5,20 @@ export interface JWRObject {
   statusCode: number;
 }
 
+/** The JWR a callback or Promise gets: the response, with `error` and methods. */
+export interface JWR extends JWRObject {
+  /** An `Error` when the status is below 200 or 400 and above. */
+  error?: Error;
+  /** `[ResponseFromSails]  -- Status: …  -- Headers: …  -- Body: …` */
+  toString(): string;
+  /** `{body, headers, statusCode}`. */
+  toPOJO(): JWRObject;
+  /** The same as `toPOJO()`, for `JSON.stringify`. */
+  toJSON(): JWRObject;
+  /** Streaming is not supported: returns an `Error`, as sails.io.js does. */
+  pipe(): Error;
+}
+
 /** Called with the response body and the JWR. */
 export type RequestCallback = (body: any, jwr: JWR | JWRObject) => void;
 

@@ -22,7 +22,7 @@ use crate::{
     config::{self, OPTION_NAMES, Opt},
     endpoint::{Endpoint, strip_trailing_slash},
     error::ClientError,
-    jwr::{Jwr, get, set},
+    jwr::{self, get, set},
     listeners::Listeners,
     session::{Session, Step},
     timer::Timeout,
@@ -91,6 +91,8 @@ const ON_CLOSE: usize = FIRST_EVENT + 1;
 const ON_COOKIE: usize = FIRST_EVENT + 2;
 /// Timer slot `i` fired: `ON_TIMER + i`.
 const ON_TIMER: usize = FIRST_EVENT + 3;
+/// JWR method `i` (`jwr::METHODS`) was called: `JWR_METHOD + i`.
+const JWR_METHOD: usize = ON_TIMER + 3;
 const DISCONNECTED: &str = "The socket disconnected before the request completed.";
 
 /// The state of one `SailsSocket`.
@@ -161,11 +163,24 @@ impl Client {
     /// The client's closure bound to operation `op`: a page method or an
     /// accessor (`api::operate`), or a browser callback (`FIRST_EVENT` on).
     pub(crate) fn bound(&self, op: usize) -> Function {
-        let dispatch: &Function = self.dispatch.as_ref().unchecked_ref();
-        let bound: JsValue = dispatch
+        let bound: JsValue = self
+            .dispatch_function()
             .bind1(&JsValue::NULL, &JsValue::from(op as u32))
             .into();
         bound.unchecked_into()
+    }
+
+    /// [`Client::bound`], with `arg` as the operation's first argument.
+    fn bound_with(&self, op: usize, arg: &JsValue) -> Function {
+        let bound: JsValue = self
+            .dispatch_function()
+            .bind2(&JsValue::NULL, &JsValue::from(op as u32), arg)
+            .into();
+        bound.unchecked_into()
+    }
+
+    fn dispatch_function(&self) -> &Function {
+        self.dispatch.as_ref().unchecked_ref()
     }
 
     /// Runs operation `op`; rethrows what page code threw meanwhile.
@@ -192,6 +207,7 @@ impl Client {
                 self.cookie_arrived();
                 Ok(JsValue::UNDEFINED)
             }
+            op if op >= JWR_METHOD => Ok(jwr::method(op - JWR_METHOD, &a)),
             op if op >= ON_TIMER => {
                 if let Some(action) = self.timer_actions.get(op - ON_TIMER).and_then(Cell::get) {
                     action(self);
@@ -441,25 +457,25 @@ impl Client {
     }
 
     fn respond(&self, request: Request, response: &JsValue) {
-        let jwr = Jwr::from_response(response);
-        let body = jwr.body();
+        let jwr = jwr::from_response(response, |index, jwr| {
+            self.bound_with(JWR_METHOD + index, jwr)
+        });
+        let body = get(&jwr, "body");
         match request.reply {
             Reply::Callback(cb) => {
-                self.keep_thrown(cb.call2(&JsValue::NULL, &body, &jwr.into()));
+                self.keep_thrown(cb.call2(&JsValue::NULL, &body, &jwr));
             }
-            Reply::Promise { resolve, reject } => match jwr.failure().cloned() {
-                Some(error) => {
-                    set(&error, "body", &body);
-                    set(&error, "jwr", &jwr.into());
-                    self.keep_thrown(reject.call1(&JsValue::NULL, &error));
-                }
-                None => {
-                    let result = Object::new();
-                    set(&result, "body", &body);
-                    set(&result, "jwr", &jwr.into());
-                    self.keep_thrown(resolve.call1(&JsValue::NULL, &result));
-                }
-            },
+            Reply::Promise { resolve, reject } => {
+                let error = get(&jwr, "error");
+                let (settle, outcome) = if error.is_undefined() {
+                    (resolve, Object::new().into())
+                } else {
+                    (reject, error)
+                };
+                set(&outcome, "body", &body);
+                set(&outcome, "jwr", &jwr);
+                self.keep_thrown(settle.call1(&JsValue::NULL, &outcome));
+            }
         }
     }
 

@@ -1,7 +1,7 @@
 //! The JWR ("JSON WebSocket Response"): what a Sails server answers to a
 //! virtual request, as sails.io.js hands it to callbacks.
 
-use js_sys::{Error, JSON, Object, Reflect};
+use js_sys::{Error, Function, JSON, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -11,15 +11,9 @@ extern "C" {
     pub(crate) fn js_string(value: &JsValue) -> String;
 }
 
-/// The response to a virtual request: `body`, `headers`, `statusCode`, and
-/// `error` when the status is below 200 or 400 and above.
-#[wasm_bindgen(js_name = JWR)]
-pub struct Jwr {
-    body: JsValue,
-    headers: JsValue,
-    status_code: JsValue,
-    error: JsValue,
-}
+/// A JWR's methods, in operation-number order: each is the socket's closure
+/// bound to its number and to the JWR (see [`method`]).
+pub(crate) const METHODS: [&str; 4] = ["toString", "toPOJO", "toJSON", "pipe"];
 
 /// Reads `object[key]`, `undefined` when `object` is not an object.
 pub(crate) fn get(object: &JsValue, key: &str) -> JsValue {
@@ -35,112 +29,82 @@ pub(crate) fn set(object: &JsValue, key: &str, value: &JsValue) {
     let _ = Reflect::set(object, &JsValue::from_str(key), value);
 }
 
-impl Jwr {
-    /// Reads the response object of an ack (`{body, headers, statusCode}`).
-    pub(crate) fn from_response(response: &JsValue) -> Self {
-        let body = get(response, "body");
-        let headers = match get(response, "headers") {
-            h if h.is_object() => h,
-            _ => Object::new().into(),
-        };
-        let status_code = match get(response, "statusCode") {
-            s if s.is_undefined() => JsValue::from_f64(200.0),
-            s => s,
-        };
-        let status = status_code.as_f64().unwrap_or(f64::NAN);
-        let error = if !status.is_nan() && !(200.0..400.0).contains(&status) {
-            let message = if status == 0.0 {
-                "The socket request failed.".to_owned()
-            } else {
-                let pretty = JSON::stringify_with_replacer_and_space(
-                    &body,
-                    &JsValue::NULL,
-                    &JsValue::from_f64(2.0),
-                )
-                .ok()
-                .and_then(|text| text.as_string())
-                .unwrap_or_else(|| "undefined".to_owned());
-                let mut message = String::from("Server responded with a ");
-                message.push_str(&js_string(&status_code));
-                message.push_str(" status code:\n```\n");
-                message.push_str(&pretty);
-                message.push_str("\n```");
-                message
-            };
-            Error::new(&message).into()
+/// The JWR of an ack's response object (`{body, headers, statusCode}`): an
+/// object with those as its own properties (`headers` `{}` and `statusCode`
+/// 200 when the server sent none), `error` when the status is below 200 or
+/// 400 and above, and the [`METHODS`] as non-enumerable properties, made by
+/// `bind_method(index, jwr)`.
+pub(crate) fn from_response(
+    response: &JsValue,
+    bind_method: impl Fn(usize, &Object) -> Function,
+) -> Object {
+    let body = get(response, "body");
+    let headers = match get(response, "headers") {
+        h if h.is_object() => h,
+        _ => Object::new().into(),
+    };
+    let status_code = match get(response, "statusCode") {
+        s if s.is_undefined() => JsValue::from_f64(200.0),
+        s => s,
+    };
+    let jwr = Object::new();
+    set(&jwr, "body", &body);
+    set(&jwr, "headers", &headers);
+    set(&jwr, "statusCode", &status_code);
+    let status = status_code.as_f64().unwrap_or(f64::NAN);
+    if !status.is_nan() && !(200.0..400.0).contains(&status) {
+        let message = if status == 0.0 {
+            "The socket request failed.".to_owned()
         } else {
-            JsValue::UNDEFINED
+            let pretty = JSON::stringify_with_replacer_and_space(
+                &body,
+                &JsValue::NULL,
+                &JsValue::from_f64(2.0),
+            )
+            .ok()
+            .and_then(|text| text.as_string())
+            .unwrap_or_else(|| "undefined".to_owned());
+            let mut message = String::from("Server responded with a ");
+            message.push_str(&js_string(&status_code));
+            message.push_str(" status code:\n```\n");
+            message.push_str(&pretty);
+            message.push_str("\n```");
+            message
         };
-        Self {
-            body,
-            headers,
-            status_code,
-            error,
-        }
+        set(&jwr, "error", &Error::new(&message));
     }
-
-    /// The error of a failed status, if any.
-    pub(crate) fn failure(&self) -> Option<&JsValue> {
-        (!self.error.is_undefined()).then_some(&self.error)
+    let descriptor = Object::new();
+    set(&descriptor, "writable", &JsValue::TRUE);
+    set(&descriptor, "configurable", &JsValue::TRUE);
+    for (index, name) in METHODS.iter().enumerate() {
+        set(&descriptor, "value", &bind_method(index, &jwr));
+        Object::define_property(&jwr, &JsValue::from_str(name), &descriptor);
     }
+    jwr
 }
 
-#[wasm_bindgen(js_class = JWR)]
-impl Jwr {
-    /// The response body.
-    #[wasm_bindgen(getter)]
-    pub fn body(&self) -> JsValue {
-        self.body.clone()
-    }
-
-    /// The response headers (`{}` when the server sent none).
-    #[wasm_bindgen(getter)]
-    pub fn headers(&self) -> JsValue {
-        self.headers.clone()
-    }
-
-    /// The status code (200 when the server sent none).
-    #[wasm_bindgen(getter, js_name = statusCode)]
-    pub fn status_code(&self) -> JsValue {
-        self.status_code.clone()
-    }
-
-    /// An `Error` when the status is below 200 or 400 and above, else `undefined`.
-    #[wasm_bindgen(getter)]
-    pub fn error(&self) -> JsValue {
-        self.error.clone()
-    }
-
-    /// `[ResponseFromSails]  -- Status: …  -- Headers: …  -- Body: …`
-    #[wasm_bindgen(js_name = toString)]
-    pub fn describe(&self) -> String {
-        let mut text = String::from("[ResponseFromSails]  -- Status: ");
-        text.push_str(&js_string(&self.status_code));
-        text.push_str("  -- Headers: ");
-        text.push_str(&js_string(&self.headers));
-        text.push_str("  -- Body: ");
-        text.push_str(&js_string(&self.body));
-        text
-    }
-
-    /// A plain object `{body, headers, statusCode}`.
-    #[wasm_bindgen(js_name = toPOJO)]
-    pub fn to_pojo(&self) -> Object {
-        let pojo = Object::new();
-        set(&pojo, "body", &self.body);
-        set(&pojo, "headers", &self.headers);
-        set(&pojo, "statusCode", &self.status_code);
-        pojo
-    }
-
-    /// What `JSON.stringify(jwr)` shows: the same as [`Jwr::to_pojo`].
-    #[wasm_bindgen(js_name = toJSON)]
-    pub fn to_json(&self) -> Object {
-        self.to_pojo()
-    }
-
-    /// Streaming is not supported: returns an `Error`, as sails.io.js does.
-    pub fn pipe(&self) -> Error {
-        Error::new("Client-side streaming support not implemented yet.")
+/// JWR method `index` of [`METHODS`] on `jwr`.
+pub(crate) fn method(index: usize, jwr: &JsValue) -> JsValue {
+    match index {
+        // `[ResponseFromSails]  -- Status: …  -- Headers: …  -- Body: …`
+        0 => {
+            let mut text = String::from("[ResponseFromSails]  -- Status: ");
+            text.push_str(&js_string(&get(jwr, "statusCode")));
+            text.push_str("  -- Headers: ");
+            text.push_str(&js_string(&get(jwr, "headers")));
+            text.push_str("  -- Body: ");
+            text.push_str(&js_string(&get(jwr, "body")));
+            text.into()
+        }
+        // `toPOJO()`, and `toJSON()` (what `JSON.stringify(jwr)` shows).
+        1 | 2 => {
+            let pojo = Object::new();
+            for key in ["body", "headers", "statusCode"] {
+                set(&pojo, key, &get(jwr, key));
+            }
+            pojo.into()
+        }
+        // Streaming is not supported: an `Error`, as sails.io.js returns.
+        _ => Error::new("Client-side streaming support not implemented yet.").into(),
     }
 }

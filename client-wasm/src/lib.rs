@@ -41,7 +41,6 @@ mod timer;
 mod transport;
 
 pub use api::{SailsConfig, SailsIo, SailsSocket, connect, create_socket, install, sails};
-pub use jwr::Jwr;
 
 use wasm_bindgen::prelude::*;
 

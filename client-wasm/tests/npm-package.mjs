@@ -13,7 +13,7 @@ if (typeof WebSocket === "undefined") {
 }
 const before = new Set(Object.keys(globalThis));
 const pkg = await import(`${root}client-wasm/pkg/sails_io_wasm.js`);
-assert.deepEqual(Object.keys(pkg).sort(), ["JWR", "connect", "createSocket", "install", "sails", "sdkVersionString"]);
+assert.deepEqual(Object.keys(pkg).sort(), ["connect", "createSocket", "install", "sails", "sdkVersionString"]);
 assert.deepEqual(Object.keys(globalThis).filter((key) => !before.has(key)), [], "no globals");
 
 pkg.sails().environment = "production"; // no console notices

@@ -98,6 +98,8 @@ export async function verbsAndJwr(api, url) {
   same(jwr.toPOJO(), { body: "ok!", headers: jwr.headers, statusCode: 200 }, "toPOJO");
   check(String(jwr).startsWith("[ResponseFromSails]  -- Status: 200"), "toString");
   check(jwr.pipe() instanceof Error, "pipe returns an Error");
+  same(Object.keys(jwr), ["body", "headers", "statusCode"], "the JWR's own properties, as sails.io.js's");
+  same(JSON.parse(JSON.stringify(jwr)), { body: "ok!", headers: jwr.headers, statusCode: 200 }, "JSON of the JWR");
   for (const verb of ["post", "put", "patch", "delete"]) {
     const [echo] = await ask(socket, verb, "/echo", { n: 1, verb });
     same([echo.method, echo.body, echo.isSocket], [verb.toUpperCase(), { n: 1, verb }, true], verb);
@@ -109,6 +111,7 @@ export async function verbsAndJwr(api, url) {
   const [bad, badJwr] = await ask(socket, "get", "/status/404");
   same([bad, badJwr.statusCode], [{ code: 404 }, 404], "404 JWR");
   check(badJwr.error instanceof Error, "error on 404");
+  same(Object.keys(badJwr), ["body", "headers", "statusCode", "error"], "a failed JWR's own properties");
   check(badJwr.error.message.startsWith("Server responded with a 404 status code:"), "404 message");
   const [, redirect] = await ask(socket, "get", "/redirect");
   same(redirect.statusCode, 302, "redirect status");

@@ -168,8 +168,7 @@ fn optimize_bound(route: Route, wasm: &Path) -> Result<(), String> {
 const TERSER: &str = "client-wasm/js/node_modules/terser/bin/terser";
 
 /// Minifies the bundle in place with terser (compress and mangle; property
-/// and class names stay, so the import object, the page-facing API and
-/// `jwr.constructor.name` are untouched).
+/// names stay, so the import object and the page-facing API are untouched).
 /// Without terser the bundle stays as it is, a few KB larger, with a note.
 fn minify(route: Route, bundle: &Path) -> Result<(), String> {
     let terser = toolchain::workspace_root().join(TERSER);
@@ -183,7 +182,7 @@ fn minify(route: Route, bundle: &Path) -> Result<(), String> {
     let mut node = toolchain::command(route, "node");
     node.arg(&terser)
         .arg(bundle)
-        .args(["--compress", "--mangle", "--keep-classnames", "--output"])
+        .args(["--compress", "--mangle", "--output"])
         .arg(bundle);
     process::run(&mut node, LIMIT).map_err(|err| err.to_string())
 }
