@@ -18,8 +18,8 @@ var demo = {
 
   /**
    * Runs `handler` on every `connect`, and at once if the socket is already
-   * connected: the browser may run the client's autoconnect, and the whole
-   * connection, before a page script that comes after another script tag.
+   * connected (if anything delays the page's script, the browser may run the
+   * client's autoconnect, and the whole connection, first).
    */
   onConnect: function (handler) {
     io.socket.on("connect", handler);
