@@ -291,12 +291,6 @@ struct Cell {
     failures: Vec<String>,
 }
 
-pub(crate) fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| toolchain::workspace_root().join("target"))
-}
-
 /// What `cargo xtask bench` was asked for.
 #[derive(Debug, PartialEq)]
 struct Request {
@@ -854,7 +848,7 @@ fn header(route: Route, args: &[String], load_before: &str, started: Instant) ->
 /// Prints a report and writes it to `target/<name>`.
 fn publish(text: &str, name: &str) {
     println!("\n== bench report\n\n{text}");
-    let saved = target_dir().join(name);
+    let saved = toolchain::target_dir().join(name);
     if fs::write(&saved, text).is_ok() {
         println!("(also written to {})", saved.display());
     }
@@ -989,7 +983,7 @@ pub(crate) fn run(route: Route, args: &[String]) -> Result<(), String> {
         "--bins",
     ]);
     process::run(&mut build, BUILD_LIMIT).map_err(|err| err.to_string())?;
-    let release = target_dir().join("release");
+    let release = toolchain::target_dir().join("release");
     let loadgen = release.join("sails-loadgen");
     if let Some(seconds) = request.soak_seconds {
         return soak(route, args, &release, &loadgen, seconds);

@@ -41,7 +41,6 @@ pub(crate) fn run(route: Route) -> Result<(), String> {
 /// message formatting is linked in (about a fifth of the module). Tests build
 /// without it, and keep their panic messages.
 fn optimized_wasm(route: Route) -> Result<std::path::PathBuf, String> {
-    let root = toolchain::workspace_root();
     let mut cargo = toolchain::command(route, "cargo");
     cargo.args([
         "build",
@@ -68,10 +67,9 @@ fn optimized_wasm(route: Route) -> Result<std::path::PathBuf, String> {
     }
     process::run(&mut cargo, LIMIT).map_err(|err| err.to_string())?;
 
-    let wasm = root.join(format!(
-        "target/{WASM_TARGET}/wasm-release/{CLIENT_ARTIFACT}.wasm"
-    ));
-    let optimized_dir = root.join("target/client-bundle/optimized");
+    let target = toolchain::target_dir();
+    let wasm = target.join(format!("{WASM_TARGET}/wasm-release/{CLIENT_ARTIFACT}.wasm"));
+    let optimized_dir = target.join("client-bundle/optimized");
     fs::create_dir_all(&optimized_dir).map_err(|err| err.to_string())?;
     let optimized = optimized_dir.join(format!("{CLIENT_ARTIFACT}.wasm"));
     let mut wasm_opt = toolchain::command(route, "wasm-opt");
@@ -91,7 +89,7 @@ fn optimized_wasm(route: Route) -> Result<std::path::PathBuf, String> {
 pub(crate) fn script_bundle(route: Route) -> Result<(), String> {
     let root = toolchain::workspace_root();
     let optimized = optimized_wasm(route)?;
-    let out_dir = root.join("target/client-bundle/script");
+    let out_dir = toolchain::target_dir().join("client-bundle/script");
     let mut bindgen = toolchain::command(route, "wasm-bindgen");
     bindgen
         .arg(&optimized)

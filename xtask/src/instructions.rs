@@ -66,7 +66,7 @@ pub(crate) fn check(route: Route) -> Result<(), String> {
         "sails-instructions",
     ]);
     process::run(&mut build, Duration::from_secs(30 * 60)).map_err(|err| err.to_string())?;
-    let counts = count(route, &crate::bench::target_dir().join("release"));
+    let counts = count(route, &crate::toolchain::target_dir().join("release"));
     println!("{}", report(&counts));
     if let Err(NoCounts::NotAvailable(why)) = &counts {
         return Err(why.clone());
@@ -92,7 +92,7 @@ pub(crate) fn count(route: Route, release: &Path) -> Result<Vec<Count>, NoCounts
     let listing =
         process::output(&mut list, RUN_LIMIT).map_err(|err| NoCounts::Failed(err.to_string()))?;
     let baseline = read_baseline();
-    let logs = crate::bench::target_dir().join("bench-instructions");
+    let logs = crate::toolchain::target_dir().join("bench-instructions");
     fs::create_dir_all(&logs).map_err(|err| NoCounts::Failed(err.to_string()))?;
     let mut counts = Vec::new();
     for line in listing.lines() {

@@ -23,15 +23,9 @@ fn cargo(route: Route, args: &[&str]) -> Command {
     cmd
 }
 
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| toolchain::workspace_root().join("target"))
-}
-
 /// The interop example app (built by the "server binaries" layer).
 fn interop_bin() -> PathBuf {
-    target_dir().join("debug/examples/interop")
+    toolchain::target_dir().join("debug/examples/interop")
 }
 
 /// Every `*.test.mjs` below `dir`, skipping `node_modules`.
@@ -59,7 +53,10 @@ fn node_tests(route: Route) -> Result<(), String> {
     let mut node = toolchain::command(route, "node");
     node.arg("--test")
         .args(files)
-        .env("SAILS_SERVER_BIN", target_dir().join("debug/sails-server"))
+        .env(
+            "SAILS_SERVER_BIN",
+            toolchain::target_dir().join("debug/sails-server"),
+        )
         .env("SAILS_WWW", root.join("www"))
         .env("SAILS_INTEROP_BIN", interop_bin());
     process::run(&mut node, LIMIT).map_err(|err| err.to_string())

@@ -53,6 +53,13 @@ pub(crate) fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Cargo's target directory: `$CARGO_TARGET_DIR`, else the workspace's `target/`.
+pub(crate) fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
 /// `$CARGO_HOME/bin`, where `cargo install` puts wasm-bindgen and wasm-pack.
 pub(crate) fn cargo_bin_dir() -> PathBuf {
     env::var_os("CARGO_HOME")
