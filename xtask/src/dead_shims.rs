@@ -44,8 +44,19 @@ pub(crate) fn drop_dead_shims(wasm: &[u8]) -> Result<(Vec<u8>, usize), String> {
     let mut shims = None;
     for &(id, body) in &sections {
         match id {
-            IMPORT_SECTION => imported_functions = count_imported_functions(body)?,
-            EXPORT_SECTION => exported = exported_functions(body)?,
+            IMPORT_SECTION => {
+                imported_functions = wasm_binary::imports(body)?
+                    .iter()
+                    .filter(|import| import.kind == FUNCTION_KIND)
+                    .count() as u64;
+            }
+            EXPORT_SECTION => {
+                exported = wasm_binary::exports(body)?
+                    .iter()
+                    .filter(|export| export.kind == FUNCTION_KIND)
+                    .map(|export| export.index)
+                    .collect();
+            }
             CUSTOM_SECTION => {
                 if let Some(found) = shim_functions(body)? {
                     shims = Some(found);
@@ -70,33 +81,6 @@ pub(crate) fn drop_dead_shims(wasm: &[u8]) -> Result<(Vec<u8>, usize), String> {
         rewritten.push((id, body));
     }
     Ok((wasm_binary::assemble(wasm, &rewritten), nulled))
-}
-
-fn count_imported_functions(body: &[u8]) -> Result<u64, String> {
-    let mut reader = Reader::new(body);
-    let mut functions = 0;
-    for _ in 0..reader.leb()? {
-        reader.name()?;
-        reader.name()?;
-        if reader.skip_import_desc()? == FUNCTION_KIND {
-            functions += 1;
-        }
-    }
-    Ok(functions)
-}
-
-fn exported_functions(body: &[u8]) -> Result<BTreeSet<u64>, String> {
-    let mut reader = Reader::new(body);
-    let mut functions = BTreeSet::new();
-    for _ in 0..reader.leb()? {
-        reader.name()?;
-        let kind = reader.byte()?;
-        let index = reader.leb()?;
-        if kind == FUNCTION_KIND {
-            functions.insert(index);
-        }
-    }
-    Ok(functions)
 }
 
 /// The indices of the closure shims named in a `name` custom section
@@ -169,9 +153,7 @@ fn null_entries(body: &[u8], dead: &BTreeSet<u64>, nulled: &mut usize) -> Result
             }
         }
     }
-    if !reader.is_done() {
-        return Err("trailing bytes in the element section".into());
-    }
+    reader.finish("element")?;
     Ok(out)
 }
 

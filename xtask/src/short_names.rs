@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use crate::wasm_binary::{
-    self, CUSTOM_SECTION, EXPORT_SECTION, IMPORT_SECTION, Reader, write_leb, write_name,
+    self, CUSTOM_SECTION, EXPORT_SECTION, IMPORT_SECTION, write_leb, write_name,
 };
 
 /// Renames the generated imports of `wasm` whose module is `module` and its
@@ -65,50 +65,34 @@ fn rename_imports(
     module: &str,
     renames: &mut BTreeMap<String, String>,
 ) -> Result<Vec<u8>, String> {
-    let mut reader = Reader::new(body);
-    let count = reader.leb()?;
+    let imports = wasm_binary::imports(body)?;
     let mut out = Vec::with_capacity(body.len());
-    write_leb(&mut out, count);
-    for _ in 0..count {
-        let import_module = reader.name()?;
-        let field = reader.name()?;
-        let desc_start = reader.position();
-        reader.skip_import_desc()?;
-        let desc = &body[desc_start..reader.position()];
-        if import_module == module && is_generated(field) {
+    write_leb(&mut out, imports.len() as u64);
+    for import in imports {
+        if import.module == module && is_generated(import.field) {
             write_name(&mut out, SHORT_MODULE);
-            write_name(&mut out, &rename(field, renames));
+            write_name(&mut out, &rename(import.field, renames));
         } else {
-            write_name(&mut out, import_module);
-            write_name(&mut out, field);
+            write_name(&mut out, import.module);
+            write_name(&mut out, import.field);
         }
-        out.extend_from_slice(desc);
-    }
-    if !reader.is_done() {
-        return Err("trailing bytes in the import section".into());
+        out.extend_from_slice(import.desc);
     }
     Ok(out)
 }
 
 fn rename_exports(body: &[u8], renames: &mut BTreeMap<String, String>) -> Result<Vec<u8>, String> {
-    let mut reader = Reader::new(body);
-    let count = reader.leb()?;
+    let exports = wasm_binary::exports(body)?;
     let mut out = Vec::with_capacity(body.len());
-    write_leb(&mut out, count);
-    for _ in 0..count {
-        let field = reader.name()?;
-        let kind = reader.byte()?;
-        let index = reader.leb()?;
-        if is_generated(field) {
-            write_name(&mut out, &rename(field, renames));
+    write_leb(&mut out, exports.len() as u64);
+    for export in exports {
+        if is_generated(export.name) {
+            write_name(&mut out, &rename(export.name, renames));
         } else {
-            write_name(&mut out, field);
+            write_name(&mut out, export.name);
         }
-        out.push(kind);
-        write_leb(&mut out, index);
-    }
-    if !reader.is_done() {
-        return Err("trailing bytes in the export section".into());
+        out.push(export.kind);
+        write_leb(&mut out, export.index);
     }
     Ok(out)
 }

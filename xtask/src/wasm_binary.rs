@@ -47,6 +47,60 @@ pub(crate) fn without_custom_sections(wasm: &[u8]) -> Result<Vec<u8>, String> {
     Ok(assemble(wasm, &kept))
 }
 
+/// One entry of the import section.
+pub(crate) struct Import<'a> {
+    pub(crate) module: &'a str,
+    pub(crate) field: &'a str,
+    /// The kind (function, table, memory, global, tag).
+    pub(crate) kind: u8,
+    /// The kind and type, as encoded.
+    pub(crate) desc: &'a [u8],
+}
+
+/// The entries of an import section.
+pub(crate) fn imports(body: &[u8]) -> Result<Vec<Import<'_>>, String> {
+    let mut reader = Reader::new(body);
+    let entries = (0..reader.leb()?)
+        .map(|_| {
+            let module = reader.name()?;
+            let field = reader.name()?;
+            let start = reader.position();
+            let kind = reader.skip_import_desc()?;
+            Ok(Import {
+                module,
+                field,
+                kind,
+                desc: &body[start..reader.position()],
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    reader.finish("import")?;
+    Ok(entries)
+}
+
+/// One entry of the export section.
+pub(crate) struct Export<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) kind: u8,
+    pub(crate) index: u64,
+}
+
+/// The entries of an export section.
+pub(crate) fn exports(body: &[u8]) -> Result<Vec<Export<'_>>, String> {
+    let mut reader = Reader::new(body);
+    let entries = (0..reader.leb()?)
+        .map(|_| {
+            Ok(Export {
+                name: reader.name()?,
+                kind: reader.byte()?,
+                index: reader.leb()?,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    reader.finish("export")?;
+    Ok(entries)
+}
+
 /// Reads a section's contents front to back.
 pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
@@ -65,6 +119,15 @@ impl<'a> Reader<'a> {
 
     pub(crate) fn is_done(&self) -> bool {
         self.at >= self.bytes.len()
+    }
+
+    /// An error unless everything in the `section` was read.
+    pub(crate) fn finish(&self, section: &str) -> Result<(), String> {
+        if self.is_done() {
+            Ok(())
+        } else {
+            Err(format!("trailing bytes in the {section} section"))
+        }
     }
 
     pub(crate) fn byte(&mut self) -> Result<u8, String> {
