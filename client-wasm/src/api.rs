@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::{
     Dispatch,
-    client::{self, Client},
+    client::{self, Client, js_error},
     config::{self, OPTION_NAMES},
     error::ClientError,
     jwr::{get, set},
@@ -37,10 +37,6 @@ extern "C" {
     /// The `io` global (or any object to install the client on).
     #[wasm_bindgen(typescript_type = "SailsIo")]
     pub type SailsIo;
-}
-
-fn js_error(err: ClientError) -> JsValue {
-    js_sys::Error::new(&err.message()).into()
 }
 
 /// The socket methods, in operation-number order (a socket's methods and
@@ -68,8 +64,8 @@ const METHODS: [&str; 15] = [
 const GET_OPTION: usize = METHODS.len();
 const SET_OPTION: usize = GET_OPTION + OPTION_NAMES.len();
 
-/// The verbs' operation numbers are their index in [`METHODS`]; `get` and
-/// `delete` send `params`, the others `data` (as sails.io.js names them).
+/// The verbs' operation numbers are their index in [`METHODS`]: `post` sends
+/// its data as `data`, the others as `params` (as sails.io.js names them).
 const VERB_DATA_KEYS: [&str; 5] = ["params", "data", "params", "params", "params"];
 
 fn event_name(value: &JsValue) -> String {

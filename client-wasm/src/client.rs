@@ -214,8 +214,7 @@ impl Client {
                 }
                 Ok(JsValue::UNDEFINED)
             }
-            op => crate::api::operate(self, op, a, b, c)
-                .map_err(|err| Error::new(&err.message()).into()),
+            op => crate::api::operate(self, op, a, b, c).map_err(js_error),
         };
         match (self.take_thrown(), result) {
             (Some(thrown), Ok(_)) => Err(thrown),
@@ -588,7 +587,7 @@ impl Client {
         };
         drop(wait);
         if let Err(err) = self.open_transport() {
-            self.emit("error", &[Error::new(&err.message()).into()]);
+            self.emit("error", &[js_error(err)]);
         }
     }
 
@@ -722,8 +721,7 @@ impl Client {
             }
             Step::ServerClosed => self.lost("io server disconnect", false),
             Step::Invalid(err) => {
-                let message = ClientError::Protocol(err).message();
-                self.emit("error", &[Error::new(&message).into()]);
+                self.emit("error", &[js_error(ClientError::Protocol(err))]);
             }
         }
     }
@@ -733,8 +731,7 @@ impl Client {
         match JSON::parse(payload) {
             Ok(value) if Array::is_array(&value) => Some(fill_placeholders(value, attachments)),
             _ => {
-                let message = ClientError::BadJson.message();
-                self.emit("error", &[Error::new(&message).into()]);
+                self.emit("error", &[js_error(ClientError::BadJson)]);
                 None
             }
         }
@@ -922,6 +919,11 @@ impl Client {
         self.backoff.borrow_mut().reset();
         self.connect()
     }
+}
+
+/// A client error as the JS `Error` the page gets.
+pub(crate) fn js_error(err: ClientError) -> JsValue {
+    Error::new(&err.message()).into()
 }
 
 /// Appends `value` in decimal (without `core::fmt`).
