@@ -51,12 +51,23 @@ pub struct SocketsConfig {
     /// The largest response body a virtual request may return, in bytes (16 MiB).
     pub max_response_body: usize,
     /// How many of one socket's virtual requests run at once (64); the
-    /// others wait their turn, so a flood of requests never overflows the
-    /// socket's send buffer with answers.
+    /// others wait their turn in the socket's queue.
     pub max_requests_in_flight: usize,
-    /// How many packets may wait to be written to one socket (256); a socket
-    /// that reads slower than the server sends loses the excess.
+    /// How many bytes of one socket's requests may wait for their turn
+    /// (16 MiB, counted as the frames' length plus 256 bytes each). A socket
+    /// that sends faster than its requests are answered, past this bound, is
+    /// disconnected with the reason "too many queued requests".
+    pub max_queued_request_bytes: usize,
+    /// How many packets may wait to be written to one socket (256). Past
+    /// that, what the server sends to the socket (answers, broadcasts) waits
+    /// in the socket's own backlog, in order, and whoever sends more to it
+    /// waits for room: nothing is dropped.
     pub send_buffer: usize,
+    /// How long a socket's backlog may go without any of it being written
+    /// (30 s) before the socket is disconnected as a slow consumer.
+    pub slow_consumer_timeout: Duration,
+    /// Limits on a virtual request's headers and URL, answered with 431 or 414.
+    pub request_limits: RequestLimits,
     /// How many bytes a WebSocket connection reads at a time (1 KiB). Every
     /// connection holds a buffer this large; longer messages take several
     /// reads, so a server that mostly receives large messages may raise it.
@@ -75,8 +86,32 @@ impl Default for SocketsConfig {
             missing_origin: MissingOrigin::Allow,
             max_response_body: 16 * 1024 * 1024,
             max_requests_in_flight: 64,
+            max_queued_request_bytes: 16 * 1024 * 1024,
             send_buffer: 256,
+            slow_consumer_timeout: Duration::from_secs(30),
+            request_limits: RequestLimits::default(),
             read_buffer: 1024,
+        }
+    }
+}
+
+/// Limits on one virtual request, checked before it reaches the router.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestLimits {
+    /// Headers the request object may carry (100); more: 431.
+    pub max_headers: usize,
+    /// Bytes of header names and values together (16 KiB, Node's default); more: 431.
+    pub max_header_bytes: usize,
+    /// Bytes of the URL (8 KiB); longer: 414.
+    pub max_url_bytes: usize,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        Self {
+            max_headers: 100,
+            max_header_bytes: 16 * 1024,
+            max_url_bytes: 8 * 1024,
         }
     }
 }

@@ -158,6 +158,15 @@ impl Jwr {
         }
     }
 
+    /// A JWR with `status` and `message` as its text body.
+    pub fn text(status: StatusCode, message: String) -> Self {
+        Self {
+            body: JwrBody::Text(Bytes::from(message)),
+            headers: JwrHeaders::default(),
+            status_code: status.as_u16(),
+        }
+    }
+
     /// A plain 500 JWR, for when the response itself could not be read.
     pub fn internal_error() -> Self {
         Self::plain(StatusCode::INTERNAL_SERVER_ERROR)

@@ -5,7 +5,9 @@ pub mod config;
 pub mod demo;
 pub mod extract;
 pub mod jwr;
+mod outbox;
 pub mod pubsub;
+mod request_queue;
 mod sails;
 pub mod session;
 pub mod sockets;
@@ -14,12 +16,14 @@ pub mod virtual_request;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-pub use config::{MissingOrigin, SocketsConfig, Transport};
+pub use config::{MissingOrigin, RequestLimits, SocketsConfig, Transport};
 pub use extract::{IsSocket, SocketRequest};
 pub use jwr::{Jwr, JwrBody, JwrHeaders};
+pub use outbox::CloseReason;
 pub use pubsub::PubSub;
-pub use sails::{Disconnected, Handshake, Sails, SailsBuilder, SailsMissing};
+pub use sails::{Disconnected, Handshake, Sails, SailsBuilder, SailsMissing, Stats};
 pub use sockets::{LeaveAllOptions, Sockets, SocketsError};
+pub use virtual_request::Refusal;
 
 /// Where the server listens and what it serves.
 #[derive(Debug, Clone)]

@@ -3,8 +3,9 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -14,23 +15,27 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use futures_util::FutureExt;
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use socketioxide::SocketIo;
-use socketioxide::adapter::Adapter;
-use socketioxide::extract::{AckSender, SocketRef};
-use socketioxide::handler::ConnectHandler;
-use socketioxide::handler::FromMessageParts;
-use socketioxide::socket::{DisconnectReason, Socket};
+use socketioxide::adapter::LocalAdapter;
+use socketioxide::extract::SocketRef;
+use socketioxide::handler::{ConnectHandler, FromConnectParts, MessageHandler};
+use socketioxide::socket::{DisconnectReason, Sid, Socket};
 use tower::{Layer, ServiceExt};
 use tower_sessions::{Session, SessionManagerLayer, SessionStore};
 
 use crate::config::SocketsConfig;
 use crate::extract::SocketRequest;
 use crate::jwr::Jwr;
+use crate::outbox::{CloseCounts, CloseReason, Outbox, Outgoing, Payload};
 use crate::pubsub::PubSub;
+use crate::request_queue::{Admission, Queued, RequestQueue};
 use crate::session::{DEFAULT_COOKIE_NAME, Sessions, SharedStore, get_cookie};
 use crate::sockets::Sockets;
 use crate::virtual_request::{
-    PARSE_ERROR_EVENT, ParseError, ParseErrorBody, VERB_EVENTS, VirtualRequest, check_sdk_version,
+    PARSE_ERROR_EVENT, ParseError, ParseErrorBody, Refusal, SocketHeaders, VERB_EVENTS,
+    VirtualRequest, check_sdk_version,
 };
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -100,26 +105,74 @@ pub struct Disconnected {
     pub reason: String,
 }
 
-/// What the realtime layer keeps about each socket (in its extensions, behind
-/// an `Arc`: each request takes it without copying).
-#[derive(Clone)]
+/// What the realtime layer keeps about each socket, in its extensions
+/// behind an `Arc`, for the socket's life.
 struct SocketContext {
-    /// The `cookie` header its virtual requests carry (the handshake's, or a pinned session).
-    cookie: Option<HeaderValue>,
-    /// The handshake's `Origin`.
+    /// The session its virtual requests carry.
+    session: Mutex<SocketSession>,
+    /// The handshake's `Origin`, carried by every request.
     origin: Option<HeaderValue>,
     /// Whether its SDK version allows virtual requests.
     sdk: Result<(), ParseError>,
     /// The peer address of the handshake connection, when the server records it.
     peer: Option<ConnectInfo<SocketAddr>>,
+    /// Its requests waiting for their turn.
+    requests: RequestQueue,
+    /// Its way out.
+    outbox: Arc<Outbox>,
+}
+
+/// A socket's session, as its virtual requests carry it.
+#[derive(Clone, Default)]
+struct SocketSession {
+    /// The `cookie` header (the handshake's, or a pinned session's).
+    cookie: Option<HeaderValue>,
     /// The session created for this socket at connect, deleted when it disconnects.
-    pinned_session: Option<tower_sessions::session::Id>,
-    /// Limits how many of its virtual requests run at once.
-    in_flight: Arc<tokio::sync::Semaphore>,
+    pinned: Option<tower_sessions::session::Id>,
+}
+
+impl SocketContext {
+    fn session(&self) -> SocketSession {
+        self.session
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn headers(&self) -> SocketHeaders {
+        SocketHeaders {
+            cookie: self.session().cookie,
+            origin: self.origin.clone(),
+        }
+    }
+}
+
+/// The context of a socket of this layer.
+fn context_of(socket: &Socket) -> Option<Arc<SocketContext>> {
+    socket.extensions.get::<Arc<SocketContext>>()
+}
+
+/// The outbox of a socket of this layer.
+pub(crate) fn outbox_of(socket: &Socket) -> Option<Arc<Outbox>> {
+    context_of(socket).map(|context| Arc::clone(&context.outbox))
+}
+
+/// What the realtime layer did to keep its promise that nothing sent is
+/// lost: the sockets it disconnected, by reason.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Sockets disconnected because what was sent to them was not written
+    /// for [`SocketsConfig::slow_consumer_timeout`].
+    pub slow_consumers: u64,
+    /// Sockets disconnected because they queued more requests than
+    /// [`SocketsConfig::max_queued_request_bytes`].
+    pub too_many_queued_requests: u64,
 }
 
 struct Shared {
     config: SocketsConfig,
+    closes: Arc<CloseCounts>,
     sessions: Option<Sessions>,
     before_connect: Option<BeforeConnectHook>,
     after_disconnect: Option<AfterDisconnectHook>,
@@ -161,6 +214,11 @@ impl Sails {
     /// The configuration in force.
     pub fn config(&self) -> &SocketsConfig {
         &self.shared.config
+    }
+
+    /// The sockets this layer disconnected itself so far, by reason.
+    pub fn stats(&self) -> Stats {
+        self.shared.closes.snapshot()
     }
 
     /// The underlying socketioxide server, for what this API does not cover.
@@ -295,6 +353,7 @@ impl SailsBuilder {
             io: io.clone(),
             shared: Arc::new(Shared {
                 config: self.config,
+                closes: Arc::default(),
                 sessions,
                 before_connect: self.before_connect,
                 after_disconnect: self.after_disconnect,
@@ -333,7 +392,7 @@ fn serve_sockets(sails: &Sails, pipeline: impl Pipeline) {
     // sent right after the connect packet.)
     sails.io.ns(
         "/",
-        (async |_: SocketRef| {}).with(move |socket: SocketRef| {
+        (async |_: SocketRef| {}).with(move |socket: Connecting| {
             on_handshake(socket, handshake_sails.clone(), pipeline.clone())
         }),
     );
@@ -408,23 +467,39 @@ enum HandshakeError {
     Session,
 }
 
+/// The socket being connected, as the shared pointer the layer keeps a weak
+/// reference to (its outbox sends through it).
+struct Connecting(Arc<Socket>);
+
+impl FromConnectParts<LocalAdapter> for Connecting {
+    type Error = Infallible;
+
+    fn from_connect_parts(
+        socket: &Arc<Socket>,
+        _: &Option<socketioxide::handler::Value>,
+    ) -> Result<Self, Infallible> {
+        Ok(Self(Arc::clone(socket)))
+    }
+}
+
 /// Runs before the socket joins the namespace: the SDK version check, the
 /// socket's session, then its handlers.
 async fn on_handshake(
-    socket: SocketRef,
+    Connecting(socket): Connecting,
     sails: Sails,
     pipeline: impl Pipeline,
 ) -> Result<(), HandshakeError> {
     let parts = socket.req_parts();
-    let headers = parts.headers.clone();
-    let uri = parts.uri.clone();
+    let headers = &parts.headers;
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().cloned();
     let sdk_version = headers
         .get(sails_protocol::sdk::VERSION_KEY)
         .and_then(|value| value.to_str().ok())
-        .or_else(|| query_value(&uri, sails_protocol::sdk::VERSION_KEY));
+        .or_else(|| query_value(&parts.uri, sails_protocol::sdk::VERSION_KEY));
+    let sdk = check_sdk_version(sdk_version);
+    let origin = headers.get(header::ORIGIN).cloned();
     let handshake_cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
-    let (cookie, pinned_session) = match &sails.shared.sessions {
+    let (cookie, pinned) = match &sails.shared.sessions {
         Some(sessions) => {
             let (cookie, pinned) = sessions
                 .socket_cookie(handshake_cookie)
@@ -434,14 +509,21 @@ async fn on_handshake(
         }
         None => (handshake_cookie.map(str::to_owned), None),
     };
+    let config = &sails.shared.config;
     socket.extensions.insert(Arc::new(SocketContext {
-        cookie: cookie.and_then(cookie_header),
-        origin: headers.get(header::ORIGIN).cloned(),
-        sdk: check_sdk_version(sdk_version),
+        session: Mutex::new(SocketSession {
+            cookie: cookie.and_then(cookie_header),
+            pinned,
+        }),
+        origin,
+        sdk,
         peer,
-        pinned_session,
-        in_flight: Arc::new(tokio::sync::Semaphore::new(
-            sails.shared.config.max_requests_in_flight.max(1),
+        requests: RequestQueue::default(),
+        outbox: Arc::new(Outbox::new(
+            Arc::downgrade(&socket),
+            config.send_buffer,
+            config.slow_consumer_timeout,
+            Arc::clone(&sails.shared.closes),
         )),
     }));
     listen(&socket, sails, pipeline);
@@ -449,18 +531,14 @@ async fn on_handshake(
 }
 
 /// A socket being admitted: it joins its own id room and listens for virtual requests.
-fn listen(socket: &SocketRef, sails: Sails, pipeline: impl Pipeline) {
+fn listen(socket: &Arc<Socket>, sails: Sails, pipeline: impl Pipeline) {
     socket.join(socket.id);
     for verb in VERB_EVENTS {
-        let pipeline = pipeline.clone();
-        let sails = sails.clone();
         socket.on(
             verb,
-            move |socket: SocketRef,
-                  RequestEvent(parsed): RequestEvent,
-                  ack: AckSender,
-                  AckRequested(wants_ack): AckRequested| {
-                handle_virtual_request(socket, parsed, ack, wants_ack, sails, pipeline)
+            AdmitRequest {
+                sails: sails.clone(),
+                pipeline: pipeline.clone(),
             },
         );
     }
@@ -470,123 +548,199 @@ fn listen(socket: &SocketRef, sails: Sails, pipeline: impl Pipeline) {
 }
 
 async fn on_disconnect(socket: SocketRef, reason: DisconnectReason, sails: Sails) {
-    let context = socket.extensions.get::<Arc<SocketContext>>();
+    let context = context_of(&socket);
+    if let Some(context) = &context {
+        context.requests.cancel();
+        context.outbox.discard();
+    }
     let socket_id = socket.id.to_string();
     // The hook runs on its own task: socketioxide cleans up the socket's
     // rooms only after this handler returns.
     tokio::spawn(async move {
         let sessions = sails.shared.sessions.as_ref();
+        let session = context.as_ref().map(|c| c.session()).unwrap_or_default();
         if let Some(hook) = &sails.shared.after_disconnect {
-            let cookie = context.as_ref().and_then(|c| c.cookie_str());
+            let cookie = session.cookie.as_ref().and_then(|c| c.to_str().ok());
+            let reason = context
+                .as_ref()
+                .and_then(|c| c.outbox.close_reason())
+                .map_or_else(|| reason.to_string(), |ours| ours.to_string());
             hook(Disconnected {
                 socket_id,
                 session: sessions.and_then(|sessions| sessions.session(cookie)),
-                reason: reason.to_string(),
+                reason,
             })
             .await;
         }
-        if let (Some(sessions), Some(pinned)) = (
-            sessions,
-            context.as_ref().and_then(|c| c.pinned_session.as_ref()),
-        ) {
+        if let (Some(sessions), Some(pinned)) = (sessions, &session.pinned) {
             // Nobody else knows this session's cookie; a store failure only leaves it to expire.
             let _ = sessions.forget(pinned).await;
         }
     });
 }
 
-/// One virtual request: parse it, send it through the application's router,
-/// and answer with the JWR (or the parse error).
-async fn handle_virtual_request(
-    socket: SocketRef,
-    parsed: Result<VirtualRequest, ParseError>,
-    ack: AckSender,
-    wants_ack: bool,
+/// The handler of the verb events. It runs where socketioxide reads the
+/// socket's frames, in arrival order, and only queues the request: the
+/// socket's worker answers it.
+struct AdmitRequest<P> {
+    sails: Sails,
+    pipeline: P,
+}
+
+/// Marks [`AdmitRequest`]'s implementation of socketioxide's handler trait.
+struct Admits;
+
+impl<P: Pipeline> MessageHandler<LocalAdapter, Admits> for AdmitRequest<P> {
+    fn call(&self, socket: Arc<Socket>, value: socketioxide::handler::Value, ack_id: Option<i64>) {
+        let Some(context) = context_of(&socket) else {
+            return;
+        };
+        // An event with binary attachments is not a request: a request
+        // object cannot hold them.
+        let (text, frame_len) = match &value {
+            socketioxide::handler::Value::Str(text, attachments)
+                if attachments.as_ref().is_none_or(|a| a.is_empty()) =>
+            {
+                (Some(text.as_str()), text.len())
+            }
+            socketioxide::handler::Value::Str(text, _) => (None, text.len()),
+            socketioxide::handler::Value::Bytes(bytes) => (None, bytes.len()),
+        };
+        let request = Queued::new(VirtualRequest::parse(text), ack_id, frame_len);
+        let config = &self.sails.shared.config;
+        match context
+            .requests
+            .push(request, config.max_queued_request_bytes)
+        {
+            Admission::Queued | Admission::Closed => {}
+            Admission::Full => context
+                .outbox
+                .close(socket, CloseReason::TooManyQueuedRequests),
+            Admission::StartWorker => {
+                let worker = tokio::spawn(serve_requests(
+                    socket,
+                    Arc::clone(&context),
+                    self.sails.clone(),
+                    self.pipeline.clone(),
+                ));
+                context.requests.set_worker(worker.abort_handle());
+            }
+        }
+    }
+}
+
+/// A socket's worker: answers its queued requests, at most
+/// `max_requests_in_flight` at a time, until the queue is empty.
+async fn serve_requests(
+    socket: Arc<Socket>,
+    context: Arc<SocketContext>,
     sails: Sails,
     pipeline: impl Pipeline,
 ) {
-    let context = socket.extensions.get::<Arc<SocketContext>>();
-    let parsed = match &context {
-        Some(context) => context.sdk.clone().and(parsed),
-        None => Err(ParseError::IncompatibleSdk("unknown".into())),
-    };
-    let request = match parsed {
-        Ok(request) => request,
-        Err(error) => {
-            let body = ParseErrorBody::from(&error);
-            // A client that went away cannot be told; nothing else to do.
-            let _ = if wants_ack {
-                ack.send(&body).map_err(drop)
-            } else {
-                socket.emit(PARSE_ERROR_EVENT, &body).map_err(drop)
+    let limit = sails.shared.config.max_requests_in_flight.max(1);
+    let mut running = FuturesUnordered::new();
+    loop {
+        while running.len() < limit {
+            let Some(next) = context.requests.pop() else {
+                break;
             };
-            return;
+            running.push(answer(socket.id, &context, &sails, pipeline.clone(), next));
+        }
+        if running.is_empty() {
+            if context.requests.worker_idle() {
+                return;
+            }
+            continue;
+        }
+        tokio::select! {
+            _ = running.next() => {}
+            () = context.requests.arrival(), if running.len() < limit => {}
+        }
+    }
+}
+
+/// Answers one request: its JWR (or parse error) as the ack, or a
+/// `sails:parseError` event when the client asked for no ack.
+async fn answer(
+    socket_id: Sid,
+    context: &SocketContext,
+    sails: &Sails,
+    pipeline: impl Pipeline,
+    queued: Queued,
+) {
+    let reply = match context.sdk.clone().and(queued.request) {
+        Err(error) => Payload::ParseError(ParseErrorBody::from(&error)),
+        Ok(request) => {
+            let respond = respond(socket_id, context, sails, pipeline, request);
+            let jwr = AssertUnwindSafe(respond)
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| {
+                    tracing::error!(socket = %socket_id, "a request handler panicked; answered 500");
+                    Jwr::internal_error()
+                });
+            if queued.ack.is_none() {
+                return;
+            }
+            Payload::Jwr(jwr)
         }
     };
-    let Some(context) = context else {
-        return;
+    let packet = match queued.ack {
+        Some(id) => Outgoing::Ack { id, payload: reply },
+        None => Outgoing::Event {
+            event: Arc::from(PARSE_ERROR_EVENT),
+            payload: reply,
+        },
     };
-    // Never fails: the semaphore is not closed while its socket lives.
-    let Ok(_turn) = context.in_flight.clone().acquire_owned().await else {
-        return;
-    };
+    // A socket that is gone gets no answer; nothing else to do.
+    context.outbox.send(packet).await;
+}
+
+/// A request through the application's router, answered as a JWR.
+async fn respond(
+    socket_id: Sid,
+    context: &SocketContext,
+    sails: &Sails,
+    pipeline: impl Pipeline,
+    request: VirtualRequest,
+) -> Jwr {
+    let config = &sails.shared.config;
     let uses_session = !request.skips_session();
-    let Some(mut http) = request.into_http(context.cookie.as_ref(), context.origin.as_ref()) else {
-        // A target without a leading `/` matches no route, as in Express.
-        if wants_ack {
-            let _ = ack.send(&Jwr::plain(StatusCode::NOT_FOUND));
-        }
-        return;
+    let mut http = match request.into_http(&context.headers(), &config.request_limits) {
+        Ok(http) => http,
+        Err(Refusal::NotRoutable) => return Jwr::plain(StatusCode::NOT_FOUND),
+        Err(refusal) => return Jwr::text(refusal.status(), refusal.to_string()),
     };
     http.extensions_mut().insert(sails.clone());
-    http.extensions_mut().insert(SocketRequest::new(socket.id));
+    http.extensions_mut().insert(SocketRequest::new(socket_id));
     if let Some(peer) = context.peer {
         http.extensions_mut().insert(peer);
     }
-    // On its own task, so that a panicking handler becomes a 500 for this
-    // request instead of a request that is never answered.
-    let jwr = match tokio::spawn(pipeline.oneshot(http)).await {
-        Ok(Ok(response)) => {
-            if uses_session {
-                follow_session_cookie(&socket, &sails, &context, response.headers());
-            }
-            Jwr::from_response(response, sails.shared.config.max_response_body)
-                .await
-                .unwrap_or_else(|_| Jwr::internal_error())
-        }
-        Ok(Err(infallible)) => match infallible {},
-        Err(_panicked) => Jwr::internal_error(),
-    };
-    if wants_ack {
-        // A client that disconnected meanwhile simply gets no answer.
-        let _ = ack.send(&jwr);
+    let Ok(response) = pipeline.oneshot(http).await;
+    if uses_session {
+        follow_session_cookie(sails, context, response.headers());
     }
+    Jwr::from_response(response, config.max_response_body)
+        .await
+        .unwrap_or_else(|_| Jwr::internal_error())
 }
 
 /// A response that gave the socket's session a new id (created again, or
 /// cycled at login): the socket's later requests carry the new one.
-fn follow_session_cookie(
-    socket: &SocketRef,
-    sails: &Sails,
-    context: &SocketContext,
-    headers: &HeaderMap,
-) {
+fn follow_session_cookie(sails: &Sails, context: &SocketContext, headers: &HeaderMap) {
     let Some(sessions) = &sails.shared.sessions else {
         return;
     };
-    if let Some((cookie, id)) = sessions.renewed_cookie(context.cookie_str(), headers) {
-        let mut renewed = context.clone();
-        renewed.cookie = cookie_header(cookie);
-        if renewed.pinned_session.is_some() {
-            renewed.pinned_session = Some(id);
+    let mut session = context
+        .session
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    let current = session.cookie.as_ref().and_then(|c| c.to_str().ok());
+    if let Some((cookie, id)) = sessions.renewed_cookie(current, headers) {
+        session.cookie = cookie_header(cookie);
+        if session.pinned.is_some() {
+            session.pinned = Some(id);
         }
-        socket.extensions.insert(Arc::new(renewed));
-    }
-}
-
-impl SocketContext {
-    fn cookie_str(&self) -> Option<&str> {
-        self.cookie.as_ref().and_then(|cookie| cookie.to_str().ok())
     }
 }
 
@@ -594,45 +748,6 @@ impl SocketContext {
 /// it is not a valid header value).
 fn cookie_header(cookie: String) -> Option<HeaderValue> {
     HeaderValue::from_maybe_shared(Bytes::from(cookie)).ok()
-}
-
-/// A verb event read as a virtual request (or why it is not one). An event
-/// with binary attachments is not one: a request object cannot hold them.
-struct RequestEvent(Result<VirtualRequest, ParseError>);
-
-impl<A: Adapter> FromMessageParts<A> for RequestEvent {
-    type Error = std::convert::Infallible;
-
-    fn from_message_parts(
-        _: &Arc<Socket<A>>,
-        value: &mut socketioxide::handler::Value,
-        _: &Option<i64>,
-    ) -> Result<Self, Self::Error> {
-        let text = match value {
-            socketioxide::handler::Value::Str(text, attachments)
-                if attachments.as_ref().is_none_or(|a| a.is_empty()) =>
-            {
-                Some(text.as_str())
-            }
-            _ => None,
-        };
-        Ok(Self(VirtualRequest::parse(text)))
-    }
-}
-
-/// Whether the client sent its event with an ack id (wants an answer).
-struct AckRequested(bool);
-
-impl<A: Adapter> FromMessageParts<A> for AckRequested {
-    type Error = std::convert::Infallible;
-
-    fn from_message_parts(
-        _: &Arc<Socket<A>>,
-        _: &mut socketioxide::handler::Value,
-        ack_id: &Option<i64>,
-    ) -> Result<Self, Self::Error> {
-        Ok(Self(ack_id.is_some()))
-    }
 }
 
 #[cfg(test)]

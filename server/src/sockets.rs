@@ -1,13 +1,19 @@
 //! `sails.sockets`: rooms, broadcasts and introspection, usable from handlers
 //! and from anywhere else (background tasks).
 //!
-//! Everything goes through socketioxide's rooms and adapter, addressed by
-//! socket id (every socket is in a room named after its id), so a
-//! multi-server adapter carries the same calls across servers.
+//! Room membership goes through socketioxide's rooms and adapter, addressed
+//! by socket id (every socket is in a room named after its id). Messages
+//! are serialised once and handed to each member's outbox, which delivers
+//! them in order without loss, or disconnects a member that cannot keep up.
+
+use std::sync::Arc;
 
 use serde::Serialize;
 use socketioxide::SocketIo;
 use socketioxide::operators::BroadcastOperators;
+
+use crate::outbox::{Outgoing, Payload, Pushed};
+use crate::sails::outbox_of;
 
 /// The event name used when none is given.
 pub const DEFAULT_EVENT: &str = "message";
@@ -15,9 +21,9 @@ pub const DEFAULT_EVENT: &str = "message";
 /// Why a `sails.sockets` call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SocketsError {
-    /// The message could not be sent (serialisation or adapter failure).
-    #[error("broadcast failed: {0}")]
-    Broadcast(#[from] socketioxide::BroadcastError),
+    /// The message could not be serialised as JSON.
+    #[error("the message is not JSON: {0}")]
+    Serialize(#[from] serde_json::Error),
     /// The adapter could not change or report room membership.
     #[error("the socket adapter failed: {0}")]
     Adapter(String),
@@ -103,8 +109,7 @@ impl Sockets {
         if let Some(omit) = omit {
             operators = operators.except(omit.to_owned());
         }
-        operators.emit(event.unwrap_or(DEFAULT_EVENT), data).await?;
-        Ok(())
+        deliver(operators, event, data).await
     }
 
     /// `blast(event, data, socketToOmit)`: sends `event` to every connected socket except `omit`.
@@ -118,8 +123,7 @@ impl Sockets {
         if let Some(omit) = omit {
             operators = operators.except(omit.to_owned());
         }
-        operators.emit(event.unwrap_or(DEFAULT_EVENT), data).await?;
-        Ok(())
+        deliver(operators, event, data).await
     }
 
     /// 0.12's `emit(id, event, data)`: sends `event` to one socket (its own room).
@@ -229,6 +233,35 @@ impl Sockets {
             .and_then(|sid| root.get_socket(sid))
             .is_some()
     }
+}
+
+/// Sends `event` with `data` (serialised once) to every socket `operators`
+/// address, through each one's outbox; returns once every member has it in
+/// its channel or a backlog no longer than its channel (or is gone).
+async fn deliver<T: Serialize + ?Sized>(
+    operators: BroadcastOperators,
+    event: Option<&str>,
+    data: &T,
+) -> Result<(), SocketsError> {
+    let payload: Arc<serde_json::value::RawValue> = serde_json::value::to_raw_value(data)?.into();
+    let event: Arc<str> = Arc::from(event.unwrap_or(DEFAULT_EVENT));
+    let mut backlogged = Vec::new();
+    for member in operators.sockets() {
+        let Some(outbox) = outbox_of(&member) else {
+            continue;
+        };
+        let packet = Outgoing::Event {
+            event: Arc::clone(&event),
+            payload: Payload::Json(Arc::clone(&payload)),
+        };
+        if outbox.push(packet) == Pushed::Queued {
+            backlogged.push(outbox);
+        }
+    }
+    for outbox in backlogged {
+        outbox.room().await;
+    }
+    Ok(())
 }
 
 /// Room names as owned strings, sorted.

@@ -4,11 +4,13 @@
 use std::borrow::Cow;
 
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri, header};
 use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+
+use crate::config::RequestLimits;
 
 /// The socket events that carry virtual requests; each name is the lower-case method.
 pub const VERB_EVENTS: [&str; 7] = ["get", "post", "put", "delete", "patch", "options", "head"];
@@ -203,45 +205,139 @@ impl VirtualRequest {
         self.headers.iter().any(|(name, _)| name == "nosession")
     }
 
-    fn has_header(&self, name: &HeaderName) -> bool {
-        self.headers.iter().any(|(have, _)| have == name)
-    }
-
-    /// The HTTP request the router sees: the client's headers, then the
-    /// socket's `cookie` and `origin` where the client set none, and the body
-    /// as JSON. `None` when the target cannot be routed (no leading `/`).
+    /// The HTTP request the router sees: the client's headers, except
+    /// `cookie` and `origin`, which are always the socket's own (from its
+    /// handshake, or its pinned session), as in Sails; `content-type` is
+    /// `application/json` unless the client set one; the body as JSON.
     pub(crate) fn into_http(
         self,
-        cookie: Option<&HeaderValue>,
-        origin: Option<&HeaderValue>,
-    ) -> Option<Request<Body>> {
-        let has = |name: &HeaderName| self.has_header(name);
-        let (content_type, cookie, origin) = (
-            (!has(&header::CONTENT_TYPE)).then(|| HeaderValue::from_static("application/json")),
-            cookie.filter(|_| !has(&header::COOKIE) && !self.skips_session()),
-            origin.filter(|_| !has(&header::ORIGIN)),
-        );
-        let uri = self.uri?;
-        // The client's headers, and at most content-type, cookie and origin.
-        let mut headers = HeaderMap::with_capacity(self.headers.len() + 3);
-        if let Some(content_type) = content_type {
-            headers.insert(header::CONTENT_TYPE, content_type);
+        socket: &SocketHeaders,
+        limits: &RequestLimits,
+    ) -> Result<Request<Body>, Refusal> {
+        let url_bytes = self.uri.as_ref().map_or(0, uri_len);
+        if url_bytes > limits.max_url_bytes {
+            return Err(Refusal::UrlTooLong {
+                limit: limits.max_url_bytes,
+            });
         }
-        if let Some(cookie) = cookie {
-            headers.insert(header::COOKIE, cookie.clone());
+        if self.headers.len() > limits.max_headers {
+            return Err(Refusal::TooManyHeaders {
+                limit: limits.max_headers,
+            });
         }
-        if let Some(origin) = origin {
-            headers.insert(header::ORIGIN, origin.clone());
+        let header_bytes: usize = self
+            .headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len())
+            .sum();
+        if header_bytes > limits.max_header_bytes {
+            return Err(Refusal::HeadersTooLarge {
+                limit: limits.max_header_bytes,
+            });
         }
+        let uri = self.uri.ok_or(Refusal::NotRoutable)?;
+        let skips_session = self.headers.iter().any(|(name, _)| name == "nosession");
+        let pinned = |name: &HeaderName| *name == header::COOKIE || *name == header::ORIGIN;
+        let mut headers = HeaderMap::try_with_capacity(self.headers.len() + 3).map_err(|_| {
+            Refusal::TooManyHeaders {
+                limit: limits.max_headers,
+            }
+        })?;
+        let mut has_content_type = false;
         for (name, value) in self.headers {
-            headers.append(name, value);
+            if pinned(&name) {
+                continue;
+            }
+            has_content_type |= name == header::CONTENT_TYPE;
+            headers
+                .try_append(name, value)
+                .map_err(|_| Refusal::TooManyHeaders {
+                    limit: limits.max_headers,
+                })?;
+        }
+        let own = [
+            (!has_content_type).then(|| {
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )
+            }),
+            socket
+                .cookie
+                .clone()
+                .filter(|_| !skips_session)
+                .map(|cookie| (header::COOKIE, cookie)),
+            socket.origin.clone().map(|origin| (header::ORIGIN, origin)),
+        ];
+        for (name, value) in own.into_iter().flatten() {
+            headers
+                .try_insert(name, value)
+                .map_err(|_| Refusal::TooManyHeaders {
+                    limit: limits.max_headers,
+                })?;
         }
         let mut request = Request::new(Body::from(self.body));
         *request.method_mut() = self.method;
         *request.uri_mut() = uri;
         *request.headers_mut() = headers;
-        Some(request)
+        Ok(request)
     }
+}
+
+/// The headers a socket's requests carry whatever the client says: its
+/// handshake's `cookie` (or its pinned session's) and `origin`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SocketHeaders {
+    pub(crate) cookie: Option<HeaderValue>,
+    pub(crate) origin: Option<HeaderValue>,
+}
+
+/// Why a parsed request is answered without reaching the router.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The target has no leading `/`: it matches no route, as in Express (404).
+    #[error("Not Found")]
+    NotRoutable,
+    /// More headers than [`RequestLimits::max_headers`] (431).
+    #[error("Too many request headers: at most {limit} are accepted.")]
+    TooManyHeaders {
+        /// The limit in force.
+        limit: usize,
+    },
+    /// Headers larger than [`RequestLimits::max_header_bytes`] (431).
+    #[error("The request headers are too large: at most {limit} bytes are accepted.")]
+    HeadersTooLarge {
+        /// The limit in force.
+        limit: usize,
+    },
+    /// A URL longer than [`RequestLimits::max_url_bytes`] (414).
+    #[error("The request URL is too long: at most {limit} bytes are accepted.")]
+    UrlTooLong {
+        /// The limit in force.
+        limit: usize,
+    },
+}
+
+impl Refusal {
+    /// The status the refusal is answered with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::NotRoutable => StatusCode::NOT_FOUND,
+            Self::TooManyHeaders { .. } | Self::HeadersTooLarge { .. } => {
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+            }
+            Self::UrlTooLong { .. } => StatusCode::URI_TOO_LONG,
+        }
+    }
+}
+
+/// The length of a URI as text.
+fn uri_len(uri: &Uri) -> usize {
+    uri.scheme_str().map_or(0, |scheme| scheme.len() + 3)
+        + uri
+            .authority()
+            .map_or(0, |authority| authority.as_str().len())
+        + uri.path_and_query().map_or(0, |pq| pq.as_str().len())
 }
 
 /// The method of a verb event, without allocating for the usual ones.
@@ -444,20 +540,72 @@ mod tests {
         ));
     }
 
-    #[test]
-    fn socket_cookie_and_origin_fill_in_missing_headers() {
-        let origin = HeaderValue::from_static("http://page.example");
-        let cookie = HeaderValue::from_static("sails.sid=abc");
-        let request = parse("get", json!({"url":"/"})).unwrap();
-        let http = request
-            .into_http(Some(&cookie), Some(&origin))
-            .expect("routable");
-        assert_eq!(http.headers()["cookie"], "sails.sid=abc");
-        assert_eq!(http.headers()["origin"], "http://page.example");
-        assert_eq!(http.headers()["content-type"], "application/json");
+    fn socket() -> SocketHeaders {
+        SocketHeaders {
+            cookie: Some(HeaderValue::from_static("sails.sid=abc")),
+            origin: Some(HeaderValue::from_static("http://page.example")),
+        }
+    }
 
-        let request = parse("get", json!({"url":"/","headers":{"nosession":"1"}})).unwrap();
-        let http = request.into_http(Some(&cookie), None).expect("routable");
-        assert!(http.headers().get("cookie").is_none());
+    fn http(request: Value) -> Result<Request<Body>, Refusal> {
+        parse("get", request)
+            .unwrap()
+            .into_http(&socket(), &RequestLimits::default())
+    }
+
+    #[test]
+    fn the_socket_cookie_and_origin_stand_for_every_request() {
+        let request = http(json!({"url":"/"})).unwrap();
+        assert_eq!(request.headers()["cookie"], "sails.sid=abc");
+        assert_eq!(request.headers()["origin"], "http://page.example");
+        assert_eq!(request.headers()["content-type"], "application/json");
+
+        let claims = json!({"url":"/","headers":{"Cookie":"sails.sid=other","origin":"http://evil.example","content-type":"text/plain"}});
+        let request = http(claims).unwrap();
+        let values = |name: &str| -> Vec<_> { request.headers().get_all(name).iter().collect() };
+        assert_eq!(values("cookie"), ["sails.sid=abc"]);
+        assert_eq!(values("origin"), ["http://page.example"]);
+        assert_eq!(values("content-type"), ["text/plain"]);
+
+        let request = http(json!({"url":"/","headers":{"nosession":"1","cookie":"a=b"}})).unwrap();
+        assert!(request.headers().get("cookie").is_none());
+    }
+
+    #[test]
+    fn oversized_requests_are_refused_with_the_limit_they_broke() {
+        let limits = RequestLimits::default();
+        let many: Map<String, Value> = (0..25_000)
+            .map(|n| (format!("x-{n}"), json!("v")))
+            .collect();
+        assert_eq!(
+            http(json!({"url":"/","headers":many})).unwrap_err(),
+            Refusal::TooManyHeaders {
+                limit: limits.max_headers
+            }
+        );
+        let big = "v".repeat(limits.max_header_bytes);
+        let refused = http(json!({"url":"/","headers":{"x-big":big}})).unwrap_err();
+        assert_eq!(
+            refused.status(),
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+        );
+        let long = format!("/{}", "a".repeat(limits.max_url_bytes));
+        let refused = http(json!({ "url": long })).unwrap_err();
+        assert_eq!(
+            refused,
+            Refusal::UrlTooLong {
+                limit: limits.max_url_bytes
+            }
+        );
+        assert_eq!(refused.status(), StatusCode::URI_TOO_LONG);
+        assert_eq!(
+            http(json!({"url":"hello"})).unwrap_err(),
+            Refusal::NotRoutable
+        );
+        // Within the limits, nothing is refused.
+        let fine: Map<String, Value> = (0..limits.max_headers)
+            .map(|n| (format!("x-{n}"), json!("v")))
+            .collect();
+        assert!(http(json!({"url":"/","headers":fine})).is_ok());
     }
 }
