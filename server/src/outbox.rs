@@ -36,6 +36,8 @@ use crate::virtual_request::ParseErrorBody;
 /// doubles while the channel stays full, up to [`LONGEST_PAUSE`].
 const FIRST_PAUSE: Duration = Duration::from_millis(1);
 const LONGEST_PAUSE: Duration = Duration::from_millis(16);
+/// The longest pause between two tries to queue a disconnect packet.
+const LONGEST_DISCONNECT_PAUSE: Duration = Duration::from_millis(250);
 
 /// What a packet carries.
 #[derive(Debug)]
@@ -338,8 +340,9 @@ impl Outbox {
 
     /// Disconnects the socket for `reason`: its backlog is dropped, the
     /// reason logged and counted, and the disconnect packet sent as soon as
-    /// its channel has room (a socket that never reads is closed by the
-    /// heartbeat).
+    /// its channel has room. (socketioxide cannot close a socket without
+    /// queueing that packet: one that never reads again is closed by the
+    /// heartbeat, after `ping_interval` + `ping_timeout`.)
     pub(crate) fn close(&self, socket: Arc<Socket>, reason: CloseReason) {
         if self.close_reason.set(reason).is_err() {
             return;
@@ -347,18 +350,15 @@ impl Outbox {
         self.discard();
         self.counts.count(reason);
         tracing::warn!(socket = %socket.id, %reason, "disconnecting a socket");
-        let retry_for = self.stall_limit;
+        let socket = Arc::downgrade(&socket);
         tokio::spawn(async move {
-            let deadline = Instant::now() + retry_for;
             let mut pause = FIRST_PAUSE;
-            loop {
-                match Arc::clone(&socket).disconnect() {
-                    Err(SocketError::InternalChannelFull) if Instant::now() < deadline => {
-                        tokio::time::sleep(pause).await;
-                        pause = (pause * 2).min(LONGEST_PAUSE);
-                    }
-                    _ => return,
-                }
+            while let Some(socket) = socket.upgrade() {
+                let Err(SocketError::InternalChannelFull) = socket.disconnect() else {
+                    return;
+                };
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(LONGEST_DISCONNECT_PAUSE);
             }
         });
     }
