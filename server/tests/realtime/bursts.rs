@@ -204,7 +204,7 @@ async fn a_socket_that_leaves_has_its_queued_and_running_requests_cancelled() {
         max_requests_in_flight: 1,
         ..SocketsConfig::default()
     };
-    let (app, sails) = Sails::builder().config(config).build(probe_routes(&probe));
+    let (app, _sails) = Sails::builder().config(config).build(probe_routes(&probe));
     let addr = serve(app).await;
     let mut client = Client::connect(addr).await;
     drop(client.start_request("get", "/block", json!({})));
@@ -268,7 +268,7 @@ async fn a_socket_that_stops_reading_is_disconnected_as_a_slow_consumer() {
     };
     let (app, sails) = demo::app_with_config(www(), config);
     let addr = serve(app).await;
-    let mut reader = Client::connect(addr).await;
+    let reader = Client::connect(addr).await;
     // A WebSocket that is opened, then never read again.
     let url =
         format!("ws://{addr}/socket.io/?EIO=3&transport=websocket&__sails_io_sdk_version=1.2.1");
