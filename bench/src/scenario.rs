@@ -55,6 +55,8 @@ pub struct Options {
     pub sources: Vec<IpAddr>,
     /// Idle: keep the sockets open until stdin closes (at most two minutes).
     pub hold: bool,
+    /// Flood: requests sent back to back by one socket.
+    pub requests: usize,
 }
 
 impl Options {
@@ -817,4 +819,62 @@ pub async fn soak(options: &Options) -> Result<Report, String> {
         .count("bad_status", total.bad_status)
         .count("broken", total.closed);
     Ok(failures.report(report))
+}
+
+/// A flood from one socket that then leaves: it sends `requests` requests
+/// back to back (`path`, e.g. `/slow?ms=1000`, so that they pile up), closes,
+/// and the server's memory is read before, when the last one is sent, and
+/// `settle` after the close, to see what the server keeps of a socket gone.
+pub async fn flood(options: &Options) -> Result<Report, String> {
+    const SETTLE: Duration = Duration::from_secs(3);
+    let pid = options
+        .server_pid
+        .ok_or("flood needs --server-pid to read the server's memory")?;
+    let rss = || procfs::rss_kib(pid).ok_or("cannot read the server's memory");
+    let before = rss()?;
+    let ws = conn::connect(&options.target, None)
+        .await
+        .map_err(|failure| format!("connect: {}", failure.key()))?;
+    let (mut sink, mut stream) = ws.split();
+    let reader = tokio::spawn(async move {
+        let (mut answered, mut closed_by_server) = (0u64, false);
+        while let Some(Ok(message)) = stream.next().await {
+            match Incoming::read(&message) {
+                Incoming::Ack { .. } => answered += 1,
+                Incoming::Closed => {
+                    closed_by_server = true;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        (answered, closed_by_server)
+    });
+    let body = body_of(options.body_bytes);
+    let mut sent = 0u64;
+    for ack in 1..=options.requests as u64 {
+        let frame = conn::request_frame(ack, &options.method, &options.path, &body);
+        if sink.feed(frame).await.is_err() {
+            break;
+        }
+        sent += 1;
+    }
+    let _ = sink.flush().await;
+    let peak = rss()?;
+    let _ = timeout(DRAIN, sink.send(Message::Close(None))).await;
+    drop(sink);
+    let (answered, closed_by_server) = timeout(DRAIN, reader)
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or((0, false));
+    sleep(SETTLE).await;
+    let after = rss()?;
+    Ok(Report::new("flood")
+        .count("sent", sent)
+        .count("answered", answered)
+        .count("closed_by_server", u64::from(closed_by_server))
+        .count("rss_before_kib", before)
+        .count("rss_peak_kib", peak)
+        .count("rss_after_kib", after))
 }

@@ -1,4 +1,4 @@
-//! Run: `sails-loadgen <requests|fanout|idle|handshakes|soak> --url http://127.0.0.1:PORT [options]`
+//! Run: `sails-loadgen <requests|fanout|idle|handshakes|soak|flood> --url http://127.0.0.1:PORT [options]`
 //!
 //! Drives one server with one scenario and prints one line
 //! `result scenario=… key=value …` on stdout (the bench reads it).
@@ -11,11 +11,13 @@ use sails_bench::conn::Target;
 use sails_bench::scenario::{self, Options};
 
 const USAGE: &str =
-    "usage: sails-loadgen <requests|fanout|idle|handshakes|soak> --url http://127.0.0.1:PORT
+    "usage: sails-loadgen <requests|fanout|idle|handshakes|soak|flood> --url http://127.0.0.1:PORT
   [--server-pid PID] [--sockets N] [--in-flight K] [--seconds S]
   [--method get|post] [--path /hello] [--body-bytes B]
   [--rounds R] [--broadcasts B] [--concurrency C] [--sources 127.0.0.1,127.0.0.2] [--hold]
-soak: every socket sends one request a second for --seconds (default 19000 sockets, 600 s)";
+  [--requests N]
+soak: every socket sends one request a second for --seconds (default 19000 sockets, 600 s)
+flood: one socket sends --requests requests (default 100000) back to back, then leaves";
 
 fn parse(args: &[String]) -> Result<(String, Options), String> {
     let (scenario, mut rest) = args.split_first().ok_or(USAGE)?;
@@ -35,6 +37,7 @@ fn parse(args: &[String]) -> Result<(String, Options), String> {
         concurrency: 64,
         sources: Vec::new(),
         hold: false,
+        requests: 100_000,
     };
     fn number<T: std::str::FromStr>(flag: &str, raw: &str) -> Result<T, String> {
         raw.parse()
@@ -62,6 +65,7 @@ fn parse(args: &[String]) -> Result<(String, Options), String> {
             "--rounds" => options.rounds = number(flag, value)?,
             "--broadcasts" => options.broadcasts = number(flag, value)?,
             "--concurrency" => options.concurrency = number(flag, value)?,
+            "--requests" => options.requests = number(flag, value)?,
             "--sources" => {
                 options.sources = value
                     .split(',')
@@ -105,6 +109,7 @@ fn main() -> ExitCode {
             "idle" => scenario::idle(&options).await,
             "handshakes" => scenario::handshakes(&options).await,
             "soak" => scenario::soak(&options).await,
+            "flood" => scenario::flood(&options).await,
             other => Err(format!("unknown scenario `{other}`\n{USAGE}")),
         }
     });
