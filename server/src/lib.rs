@@ -19,6 +19,7 @@ pub use extract::{IsSocket, SocketRequest};
 pub use jwr::{Jwr, JwrBody, JwrHeaders};
 pub use pubsub::PubSub;
 pub use sails::{Disconnected, Handshake, Sails, SailsBuilder, SailsMissing};
+pub use session::SessionCookie;
 pub use sockets::{LeaveAllOptions, Sockets, SocketsError};
 
 /// Where the server listens and what it serves.

@@ -27,7 +27,7 @@ use crate::config::SocketsConfig;
 use crate::extract::SocketRequest;
 use crate::jwr::Jwr;
 use crate::pubsub::PubSub;
-use crate::session::{DEFAULT_COOKIE_NAME, Sessions, SharedStore, get_cookie};
+use crate::session::{DEFAULT_COOKIE_NAME, SessionCookie, Sessions, SharedStore, get_cookie};
 use crate::sockets::Sockets;
 use crate::virtual_request::{
     PARSE_ERROR_EVENT, ParseError, ParseErrorBody, VERB_EVENTS, VirtualRequest, check_sdk_version,
@@ -224,10 +224,13 @@ impl SailsBuilder {
     /// Turns sessions on: a [`tower_sessions`] layer with this store and
     /// Sails' cookie name `sails.sid`, shared by HTTP and socket requests.
     pub fn sessions<S: SessionStore + Clone>(self, store: S) -> Self {
-        let layer = SessionManagerLayer::new(store.clone())
-            .with_name(DEFAULT_COOKIE_NAME)
-            .with_secure(false)
-            .with_same_site(tower_sessions::cookie::SameSite::Lax);
+        self.sessions_with(store, SessionCookie::default())
+    }
+
+    /// [`sessions`](Self::sessions) with the cookie's `Secure` flag and the
+    /// session lifetime of `cookie`.
+    pub fn sessions_with<S: SessionStore + Clone>(self, store: S, cookie: SessionCookie) -> Self {
+        let layer = cookie.layer(store.clone());
         self.session_layer(store, layer, DEFAULT_COOKIE_NAME)
     }
 
