@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use socketioxide::TransportType;
 
+use crate::origin::OriginPolicy;
+
 /// A transport a client may use to reach the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
@@ -13,8 +15,8 @@ pub enum Transport {
     Polling,
 }
 
-/// What to do with a handshake that carries no `Origin` header while
-/// [`SocketsConfig::only_allow_origins`] is set.
+/// What to do with a handshake that carries no `Origin` header, unless
+/// [`SocketsConfig::origins`] is [`OriginPolicy::AnyOrigin`].
 ///
 /// Browsers always send `Origin` on a WebSocket handshake, so a missing header
 /// means a non-browser client (a native app, a Node script, a test), which
@@ -43,10 +45,10 @@ pub struct SocketsConfig {
     /// The largest message a client may send, in bytes (`maxHttpBufferSize`, 10^8).
     /// A larger frame closes that client's connection.
     pub max_payload: u64,
-    /// When set, only handshakes whose `Origin` is in this list
-    /// (`http(s)://host[:port]`) are accepted; the others get 403.
-    pub only_allow_origins: Option<Vec<String>>,
-    /// What [`only_allow_origins`](Self::only_allow_origins) does when there is no `Origin` header.
+    /// Which pages may open a socket (Sails' `onlyAllowOrigins`): the
+    /// server's own origin only, by default; a handshake from another gets 403.
+    pub origins: OriginPolicy,
+    /// What [`origins`](Self::origins) does when there is no `Origin` header.
     pub missing_origin: MissingOrigin,
     /// The largest response body a virtual request may return, in bytes (16 MiB).
     pub max_response_body: usize,
@@ -82,7 +84,7 @@ impl Default for SocketsConfig {
             ping_interval: Duration::from_millis(25_000),
             ping_timeout: Duration::from_millis(60_000),
             max_payload: 100_000_000,
-            only_allow_origins: None,
+            origins: OriginPolicy::SameOrigin,
             missing_origin: MissingOrigin::Allow,
             max_response_body: 16 * 1024 * 1024,
             max_requests_in_flight: 64,
@@ -117,18 +119,14 @@ impl Default for RequestLimits {
 }
 
 impl SocketsConfig {
-    /// Whether a handshake with this `Origin` header (if any) may connect.
-    pub fn origin_allowed(&self, origin: Option<&str>) -> bool {
-        let Some(allowed) = &self.only_allow_origins else {
-            return true;
-        };
+    /// Whether a handshake with this `Origin` header (if any), sent to this
+    /// `Host`, may connect.
+    pub fn origin_allowed(&self, origin: Option<&str>, host: Option<&str>) -> bool {
         match origin {
-            None => self.missing_origin == MissingOrigin::Allow,
-            Some(origin) => {
-                let origin = origin.trim_end_matches('/');
-                allowed
-                    .iter()
-                    .any(|candidate| candidate.trim_end_matches('/').eq_ignore_ascii_case(origin))
+            Some(origin) => self.origins.allows(origin, host),
+            None => {
+                self.origins == OriginPolicy::AnyOrigin
+                    || self.missing_origin == MissingOrigin::Allow
             }
         }
     }
@@ -163,27 +161,42 @@ impl SocketsConfig {
 mod tests {
     use super::*;
 
+    const HOST: Option<&str> = Some("api.example:8080");
+
     #[test]
-    fn origins_are_unrestricted_by_default() {
+    fn only_the_own_origin_passes_by_default() {
         let config = SocketsConfig::default();
-        assert!(config.origin_allowed(None));
-        assert!(config.origin_allowed(Some("http://evil.example")));
+        assert!(config.origin_allowed(Some("http://api.example:8080"), HOST));
+        assert!(!config.origin_allowed(Some("http://evil.example"), HOST));
+        assert!(config.origin_allowed(None, HOST));
     }
 
     #[test]
-    fn only_listed_origins_pass() {
+    fn listed_origins_pass_too() {
         let config = SocketsConfig {
-            only_allow_origins: Some(vec!["http://good.example:8080".into()]),
+            origins: OriginPolicy::only_allow_origins(["http://good.example:8080"]).unwrap(),
             ..SocketsConfig::default()
         };
-        assert!(config.origin_allowed(Some("http://good.example:8080")));
-        assert!(config.origin_allowed(Some("HTTP://GOOD.example:8080/")));
-        assert!(!config.origin_allowed(Some("http://good.example")));
-        assert!(config.origin_allowed(None));
+        assert!(config.origin_allowed(Some("http://good.example:8080"), HOST));
+        assert!(config.origin_allowed(Some("HTTP://GOOD.example:8080/"), HOST));
+        assert!(config.origin_allowed(Some("http://api.example:8080"), HOST));
+        assert!(!config.origin_allowed(Some("http://good.example"), HOST));
+        assert!(config.origin_allowed(None, HOST));
         let strict = SocketsConfig {
             missing_origin: MissingOrigin::Refuse,
             ..config
         };
-        assert!(!strict.origin_allowed(None));
+        assert!(!strict.origin_allowed(None, HOST));
+    }
+
+    #[test]
+    fn any_origin_lets_everything_in() {
+        let config = SocketsConfig {
+            origins: OriginPolicy::AnyOrigin,
+            missing_origin: MissingOrigin::Refuse,
+            ..SocketsConfig::default()
+        };
+        assert!(config.origin_allowed(Some("http://evil.example"), HOST));
+        assert!(config.origin_allowed(None, None));
     }
 }

@@ -36,7 +36,7 @@ use tower_http::services::ServeDir;
 use tower_sessions::{MemoryStore, Session};
 
 use crate::pubsub::id_key;
-use crate::{IsSocket, Sails, SocketRequest, Sockets, SocketsConfig};
+use crate::{IsSocket, Sails, SessionCookie, SocketRequest, Sockets, SocketsConfig};
 
 /// The identity of the demo model.
 pub const PET: &str = "pet";
@@ -131,11 +131,16 @@ pub fn app(www: PathBuf) -> (Router, Sails) {
 
 /// [`app`] with a given realtime configuration.
 pub fn app_with_config(www: PathBuf, config: SocketsConfig) -> (Router, Sails) {
+    app_with(www, config, SessionCookie::default())
+}
+
+/// [`app`] with a given realtime configuration and session cookie.
+pub fn app_with(www: PathBuf, config: SocketsConfig, cookie: SessionCookie) -> (Router, Sails) {
     // `cargo xtask build` writes the client's files gzipped beside them.
     let router = routes().fallback_service(ServeDir::new(www).precompressed_gzip());
     Sails::builder()
         .config(config)
-        .sessions(MemoryStore::default())
+        .sessions_with(MemoryStore::default(), cookie)
         .build(router)
 }
 

@@ -5,6 +5,7 @@ pub mod config;
 pub mod demo;
 pub mod extract;
 pub mod jwr;
+pub mod origin;
 mod outbox;
 pub mod pubsub;
 mod request_queue;
@@ -19,19 +20,27 @@ use std::path::PathBuf;
 pub use config::{MissingOrigin, RequestLimits, SocketsConfig, Transport};
 pub use extract::{IsSocket, SocketRequest};
 pub use jwr::{Jwr, JwrBody, JwrHeaders};
+pub use origin::{InvalidOrigin, Origin, OriginPolicy};
 pub use outbox::CloseReason;
 pub use pubsub::PubSub;
 pub use sails::{Disconnected, Handshake, Sails, SailsBuilder, SailsMissing, Stats};
+pub use session::SessionCookie;
 pub use sockets::{LeaveAllOptions, Sockets, SocketsError};
 pub use virtual_request::Refusal;
 
-/// Where the server listens and what it serves.
+/// Where the server listens, what it serves, and to whom.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// Address to bind; port 0 picks a free port.
     pub addr: SocketAddr,
     /// Directory served as static files (the demo pages and the client bundle).
     pub www: PathBuf,
+    /// Which pages may open a socket.
+    pub origins: OriginPolicy,
+    /// The session cookie's `Secure` flag and the session lifetime.
+    pub session: SessionCookie,
+    /// Whether the server runs in production mode (it then needs an explicit origin policy).
+    pub production: bool,
 }
 
 /// The demo application: the interop routes, realtime on, sessions in memory,
@@ -59,9 +68,32 @@ fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
 
 /// Binds the configured address, prints the ready line
 /// `listening on http://<addr>` and serves the demo application until ctrl-c.
+/// Refuses production mode without an explicit origin policy
+/// ([`cli::check_production`]).
 pub async fn run(config: ServerConfig) -> std::io::Result<()> {
+    cli::check_production(&config)
+        .map_err(|message| std::io::Error::new(std::io::ErrorKind::InvalidInput, message))?;
+    if config.production {
+        tracing::info!("production mode");
+    }
+    tracing::info!(
+        "session cookie {}: Secure {}, {}",
+        session::DEFAULT_COOKIE_NAME,
+        if config.session.secure { "on" } else { "off" },
+        match config.session.lifetime {
+            Some(lifetime) => format!(
+                "a session lasts {} s after its last change",
+                lifetime.as_secs()
+            ),
+            None => "kept until the browser closes".to_owned(),
+        }
+    );
     let listener = listen(config.addr)?;
-    let router = app(config.www);
+    let sockets = SocketsConfig {
+        origins: config.origins,
+        ..SocketsConfig::default()
+    };
+    let router = demo::app_with(config.www, sockets, config.session).0;
     println!("listening on http://{}", listener.local_addr()?);
     axum::serve(
         listener,

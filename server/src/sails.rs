@@ -31,7 +31,7 @@ use crate::jwr::Jwr;
 use crate::outbox::{CloseCounts, CloseReason, Outbox, Outgoing, Payload};
 use crate::pubsub::PubSub;
 use crate::request_queue::{Admission, Queued, RequestQueue};
-use crate::session::{DEFAULT_COOKIE_NAME, Sessions, SharedStore, get_cookie};
+use crate::session::{DEFAULT_COOKIE_NAME, SessionCookie, Sessions, SharedStore, get_cookie};
 use crate::sockets::Sockets;
 use crate::virtual_request::{
     PARSE_ERROR_EVENT, ParseError, ParseErrorBody, Refusal, SocketHeaders, VERB_EVENTS,
@@ -282,10 +282,13 @@ impl SailsBuilder {
     /// Turns sessions on: a [`tower_sessions`] layer with this store and
     /// Sails' cookie name `sails.sid`, shared by HTTP and socket requests.
     pub fn sessions<S: SessionStore + Clone>(self, store: S) -> Self {
-        let layer = SessionManagerLayer::new(store.clone())
-            .with_name(DEFAULT_COOKIE_NAME)
-            .with_secure(false)
-            .with_same_site(tower_sessions::cookie::SameSite::Lax);
+        self.sessions_with(store, SessionCookie::default())
+    }
+
+    /// [`sessions`](Self::sessions) with the cookie's `Secure` flag and the
+    /// session lifetime of `cookie`.
+    pub fn sessions_with<S: SessionStore + Clone>(self, store: S, cookie: SessionCookie) -> Self {
+        let layer = cookie.layer(store.clone());
         self.session_layer(store, layer, DEFAULT_COOKIE_NAME)
     }
 
@@ -344,6 +347,7 @@ impl SailsBuilder {
     /// that socket requests carry the peer address too. `router` must not
     /// define `/__getcookie` itself (axum refuses overlapping routes).
     pub fn build(self, router: Router) -> (Router, Sails) {
+        self.config.origins.log_in_force(self.config.missing_origin);
         let (io_layer, io) = self.config.apply(SocketIo::builder()).build_layer();
         let (sessions, session_layer) = match self.sessions {
             Some((sessions, layer)) => (Some(sessions), Some(layer)),
@@ -399,7 +403,7 @@ fn serve_sockets(sails: &Sails, pipeline: impl Pipeline) {
 }
 
 /// Guards the Socket.IO endpoint at the HTTP level, where Sails does it:
-/// a handshake from an origin not allowed by `only_allow_origins`, or one the
+/// a handshake from an origin the origin policy does not allow, or one the
 /// `before_connect` hook refuses, gets 403 (a `connect_error` in the client).
 async fn guard_handshakes(
     State(sails): State<Sails>,
@@ -420,7 +424,18 @@ async fn guard_handshakes(
         .headers()
         .get(header::ORIGIN)
         .and_then(|origin| origin.to_str().ok());
-    if !config.origin_allowed(origin) {
+    // HTTP/1 names the host in `Host`, HTTP/2 in the URI's authority.
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .or_else(|| {
+            request
+                .uri()
+                .authority()
+                .map(|authority| authority.as_str())
+        });
+    if !config.origin_allowed(origin, host) {
         return (StatusCode::FORBIDDEN, "Origin not allowed").into_response();
     }
     // A new connection carries no Engine.IO `sid` yet (polling requests after the first do).

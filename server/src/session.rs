@@ -6,14 +6,54 @@
 //! at connect, pinned to the socket for its whole life, as Sails does.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use tower_sessions::cookie::SameSite;
 use tower_sessions::session::{Id, Record};
-use tower_sessions::{Session, SessionStore};
+use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
 
 /// The session cookie name Sails uses.
 pub const DEFAULT_COOKIE_NAME: &str = "sails.sid";
+
+/// The session cookie's settings (Sails' `sails.config.session.cookie`).
+///
+/// The cookie is always `sails.sid`, `HttpOnly` (out of the page's scripts'
+/// reach), `SameSite=Lax` (not sent with another site's subrequests or form
+/// posts) and `Path=/`; these set the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SessionCookie {
+    /// The `Secure` flag (Sails' `cookie.secure`): browsers then send the
+    /// cookie over HTTPS only. Off by default, as in Sails, so that sessions
+    /// work over plain HTTP in development; set it in production.
+    pub secure: bool,
+    /// How long a session lasts after its last change (Sails'
+    /// `cookie.maxAge`): the cookie's `Max-Age` and the stored session's
+    /// expiry. `None`, the default as in Sails: the cookie lasts until the
+    /// browser closes, and the store forgets a session two weeks after its
+    /// last change.
+    pub lifetime: Option<Duration>,
+}
+
+impl SessionCookie {
+    /// A session layer over `store` with these settings.
+    pub fn layer<S: SessionStore + Clone>(&self, store: S) -> SessionManagerLayer<S> {
+        let layer = SessionManagerLayer::new(store)
+            .with_name(DEFAULT_COOKIE_NAME)
+            .with_http_only(true)
+            .with_secure(self.secure)
+            .with_same_site(SameSite::Lax);
+        match self.lifetime {
+            Some(lifetime) => {
+                let lifetime = tower_sessions::cookie::time::Duration::try_from(lifetime)
+                    .unwrap_or(tower_sessions::cookie::time::Duration::MAX);
+                layer.with_expiry(Expiry::OnInactivity(lifetime))
+            }
+            None => layer,
+        }
+    }
+}
 
 /// A type-erased session store, so the realtime layer is not generic over it.
 #[derive(Debug, Clone)]

@@ -1,4 +1,6 @@
-//! The server binary starts on a free port, says so, and serves `www/` and `/health`.
+//! The server binary starts on a free port, says so, and serves `www/` and
+//! `/health`; its flags and config file reach the origin policy and the
+//! session cookie, and production mode needs an origin policy.
 
 use std::{
     io::{BufRead, BufReader, Read, Write},
@@ -13,6 +15,24 @@ use std::{
 struct Server {
     child: Child,
     base: String,
+    /// Its log lines (stderr), as they come.
+    log: mpsc::Receiver<String>,
+}
+
+impl Server {
+    /// Waits (at most 30 s) for a log line containing `text`, and returns it.
+    fn log_line(&self, text: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let mut seen = Vec::new();
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match self.log.recv_timeout(left) {
+                Ok(line) if line.contains(text) => return line,
+                Ok(line) => seen.push(line),
+                Err(_) => break,
+            }
+        }
+        panic!("no log line with {text:?} within 30 s; saw {seen:#?}");
+    }
 }
 
 impl Drop for Server {
@@ -26,13 +46,39 @@ fn www_dir() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../www"))
 }
 
+/// `sails-server` with these arguments, without a production environment.
+fn command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sails-server"));
+    command
+        .args(args)
+        .env_remove("NODE_ENV")
+        .env_remove("SAILS_ENV");
+    command
+}
+
 fn start_server() -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sails-server"))
-        .args(["--port", "0", "--www"])
+    start_server_with(&[])
+}
+
+/// Starts the server on a free port with `www/` and these extra arguments,
+/// and waits for its ready line.
+fn start_server_with(args: &[&str]) -> Server {
+    let mut child = command(&["--port", "0", "--www"])
         .arg(www_dir())
+        .args(args)
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("start sails-server");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let (log_tx, log) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if log_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
     let stdout = child.stdout.take().expect("stdout is piped");
     let (ready_tx, ready_rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -48,11 +94,11 @@ fn start_server() -> Server {
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("unexpected ready line {line:?}"))
         .to_owned();
-    Server { child, base }
+    Server { child, base, log }
 }
 
-/// A minimal HTTP/1.0 GET; returns (status, body).
-fn get(base: &str, path: &str) -> (u16, String) {
+/// A minimal HTTP/1.0 GET; returns (status, head, body).
+fn get_with_head(base: &str, path: &str) -> (u16, String, String) {
     let authority = base.strip_prefix("http://").expect("http url");
     let mut stream = TcpStream::connect(authority).expect("connect");
     stream
@@ -67,7 +113,75 @@ fn get(base: &str, path: &str) -> (u16, String) {
         .nth(1)
         .and_then(|code| code.parse().ok())
         .expect("status code");
-    (status, body.to_owned())
+    (status, head.to_owned(), body.to_owned())
+}
+
+/// A minimal HTTP/1.0 GET; returns (status, body).
+fn get(base: &str, path: &str) -> (u16, String) {
+    let (status, _, body) = get_with_head(base, path);
+    (status, body)
+}
+
+/// The session cookie's `set-cookie` line of a `GET /count`.
+fn session_cookie(base: &str) -> String {
+    let (status, head, _) = get_with_head(base, "/count");
+    assert_eq!(status, 200);
+    head.lines()
+        .find(|line| {
+            line.to_ascii_lowercase()
+                .starts_with("set-cookie: sails.sid=")
+        })
+        .unwrap_or_else(|| panic!("no session cookie in {head}"))
+        .to_owned()
+}
+
+/// A WebSocket handshake with this `Origin`: `Ok` when accepted, else the HTTP status.
+fn handshake_from(base: &str, origin: &str) -> Result<(), u16> {
+    use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest, http::HeaderValue};
+
+    let url = format!(
+        "{}/socket.io/?EIO=3&transport=websocket&{}",
+        base.replacen("http", "ws", 1),
+        sails_protocol::sdk::handshake_query("node")
+    );
+    let mut request = url.into_client_request().expect("a request");
+    request.headers_mut().insert(
+        "origin",
+        HeaderValue::from_str(origin).expect("a header value"),
+    );
+    match tungstenite::connect(request) {
+        Ok((mut ws, _)) => {
+            let _ = ws.close(None);
+            Ok(())
+        }
+        Err(tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
+        Err(error) => panic!("handshake failed otherwise: {error}"),
+    }
+}
+
+/// A config file with `text` in a folder of its own, removed when dropped.
+struct ConfigFile(std::path::PathBuf);
+
+impl ConfigFile {
+    fn new(name: &str, text: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("sails-binary-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("server.toml");
+        std::fs::write(&path, text).expect("write config");
+        Self(path)
+    }
+
+    fn arg(&self) -> &str {
+        self.0.to_str().expect("UTF-8 temp path")
+    }
+}
+
+impl Drop for ConfigFile {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
 }
 
 #[test]
@@ -82,8 +196,7 @@ fn serves_health_and_the_index_page() {
 
 #[test]
 fn refuses_bad_arguments_with_a_message() {
-    let output = Command::new(env!("CARGO_BIN_EXE_sails-server"))
-        .args(["--port", "not-a-port"])
+    let output = command(&["--port", "not-a-port"])
         .output()
         .expect("run sails-server");
     assert_eq!(output.status.code(), Some(2));
@@ -92,6 +205,118 @@ fn refuses_bad_arguments_with_a_message() {
         stderr.contains("`not-a-port` is not a port number"),
         "{stderr}"
     );
+
+    let file = ConfigFile::new("bad", "allow_origins = [\"app.example\"]\n");
+    let output = command(&["--port", "0", "--config", file.arg()])
+        .output()
+        .expect("run sails-server");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("`app.example` is not an origin"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn production_mode_without_origins_refuses_to_start() {
+    let www = www_dir().to_str().expect("UTF-8 path").to_owned();
+    let by_flag = command(&["--port", "0", "--www", &www, "--production"]);
+    let mut by_env = command(&["--port", "0", "--www", &www]);
+    by_env.env("NODE_ENV", "production");
+    let mut by_sails_env = command(&["--port", "0", "--www", &www]);
+    by_sails_env.env("SAILS_ENV", "production");
+    for mut refused in [by_flag, by_env, by_sails_env] {
+        let output = refused.output().expect("run sails-server");
+        assert_eq!(output.status.code(), Some(2), "{refused:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("refusing to start in production mode without an origin policy"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("--allow-origin"), "{stderr}");
+        assert!(output.stdout.is_empty(), "no ready line");
+    }
+}
+
+#[test]
+fn origins_by_flag_are_the_policy_in_force_and_logged() {
+    let server = start_server_with(&["--production", "--allow-origin", "https://app.example"]);
+    let line = server.log_line("socket handshakes accepted from");
+    assert!(
+        line.contains("the server's own origin and https://app.example"),
+        "{line}"
+    );
+    assert_eq!(handshake_from(&server.base, "https://app.example"), Ok(()));
+    assert_eq!(handshake_from(&server.base, &server.base), Ok(()));
+    assert_eq!(
+        handshake_from(&server.base, "https://evil.example"),
+        Err(403)
+    );
+    // Production: the session cookie is `Secure` unless told otherwise.
+    let cookie = session_cookie(&server.base);
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    assert!(!cookie.contains("Max-Age"), "{cookie}");
+}
+
+#[test]
+fn the_default_is_the_own_origin_and_any_origin_warns() {
+    let server = start_server();
+    let line = server.log_line("socket handshakes accepted from");
+    assert!(line.contains("the server's own origin only"), "{line}");
+    assert_eq!(handshake_from(&server.base, &server.base), Ok(()));
+    assert_eq!(
+        handshake_from(&server.base, "http://evil.example"),
+        Err(403)
+    );
+    let cookie = session_cookie(&server.base);
+    assert!(!cookie.contains("Secure"), "{cookie}");
+
+    let open = start_server_with(&["--any-origin"]);
+    let line = open.log_line("socket handshakes accepted from any origin");
+    assert!(line.contains("WARN"), "{line}");
+    assert_eq!(handshake_from(&open.base, "http://evil.example"), Ok(()));
+}
+
+#[test]
+fn a_config_file_sets_origins_and_the_session_cookie_and_flags_win() {
+    let file = ConfigFile::new(
+        "good",
+        "allow_origins = [\"https://app.example\"]\n\
+         cookie_secure = true\n\
+         session_lifetime = \"2h\"\n",
+    );
+    let server = start_server_with(&["--config", file.arg()]);
+    assert_eq!(handshake_from(&server.base, "https://app.example"), Ok(()));
+    assert_eq!(
+        handshake_from(&server.base, "https://evil.example"),
+        Err(403)
+    );
+    let cookie = session_cookie(&server.base);
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    assert!(cookie.contains("Max-Age=7200"), "{cookie}");
+
+    let server = start_server_with(&[
+        "--config",
+        file.arg(),
+        "--allow-origin",
+        "https://other.example",
+        "--cookie-secure",
+        "false",
+        "--session-lifetime",
+        "30m",
+    ]);
+    assert_eq!(
+        handshake_from(&server.base, "https://other.example"),
+        Ok(())
+    );
+    assert_eq!(
+        handshake_from(&server.base, "https://app.example"),
+        Err(403)
+    );
+    let cookie = session_cookie(&server.base);
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    assert!(cookie.contains("Max-Age=1800"), "{cookie}");
 }
 
 /// sails.io.js sends a queued request the moment the namespace connect (`40`)

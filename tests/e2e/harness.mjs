@@ -3,10 +3,13 @@
 import { chromium } from "playwright-core";
 import { startListening } from "../support/process.mjs";
 
-/** Starts the server binary (on a free port unless `port` is given), ready to serve. */
-export function startServer({ bin = process.env.SAILS_SERVER_BIN, www = process.env.SAILS_WWW, port = 0 } = {}) {
+/**
+ * Starts the server binary (on a free port unless `port` is given), ready to
+ * serve; `args` are more flags (`["--allow-origin", url]`).
+ */
+export function startServer({ bin = process.env.SAILS_SERVER_BIN, www = process.env.SAILS_WWW, port = 0, args = [] } = {}) {
   if (!bin || !www) throw new Error("SAILS_SERVER_BIN and SAILS_WWW must be set (cargo xtask test sets them)");
-  return startListening(bin, ["--port", String(port), "--www", www], "server");
+  return startListening(bin, ["--port", String(port), "--www", www, ...args], "server");
 }
 
 /** Launches Debian's Chromium headless (no browser download). */

@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use sails_server::{MissingOrigin, Sails, SocketsConfig, Transport, demo};
+use sails_server::{MissingOrigin, OriginPolicy, Sails, SocketsConfig, Transport, demo};
 use serde_json::json;
 use tokio::sync::mpsc;
 use tower_sessions::MemoryStore;
@@ -11,53 +11,170 @@ async fn with_config(config: SocketsConfig) -> std::net::SocketAddr {
     serve(demo::app_with_config(www(), config).0).await
 }
 
+/// Connects with these handshake headers; `Err(status)` when the handshake is refused over HTTP.
+async fn handshake(addr: std::net::SocketAddr, headers: &[(&str, &str)]) -> Result<Client, u16> {
+    let options = headers
+        .iter()
+        .fold(Options::default(), |options, (name, value)| {
+            options.header(name, value)
+        });
+    match Client::connect_with(addr, options).await {
+        Ok(client) => Ok(client),
+        Err(ConnectError::Http(status)) => Err(status),
+        Err(other) => panic!("handshake failed otherwise: {other:?}"),
+    }
+}
+
 #[tokio::test]
-async fn only_allowed_origins_may_connect() {
-    let config = SocketsConfig {
-        only_allow_origins: Some(vec!["http://good.example".into()]),
-        ..SocketsConfig::default()
-    };
-    let addr = with_config(config.clone()).await;
-    let mut good = Client::connect_with(
-        addr,
-        Options::default().header("origin", "http://good.example"),
-    )
-    .await
-    .unwrap();
-    assert_eq!(good.get_ok("/hello").await, "ok!");
+async fn by_default_only_pages_of_the_servers_own_origin_connect() {
+    let addr = with_config(SocketsConfig::default()).await;
+    let own = format!("http://{addr}");
+    let mut client = handshake(addr, &[("origin", &own)]).await.unwrap();
+    assert_eq!(client.get_ok("/hello").await, "ok!");
     // The socket's requests carry its handshake origin.
+    assert_eq!(client.get_ok("/echo").await["headers"]["origin"], own);
+
+    // Another site, and another port of the same host, are other origins.
+    let other_port = format!("http://127.0.0.1:{}", addr.port().wrapping_add(1).max(1));
+    for origin in ["http://evil.example", other_port.as_str(), "null"] {
+        assert_eq!(
+            handshake(addr, &[("origin", origin)]).await.err(),
+            Some(403),
+            "{origin}"
+        );
+    }
+
+    // The host is the one the handshake was sent to (as a reverse proxy
+    // forwards it): compared without case, default ports implied.
+    for (origin, host) in [
+        ("http://APP.example", "app.example:80"),
+        ("https://app.example", "App.Example"),
+        ("http://app.example:8080", "app.example:8080"),
+    ] {
+        assert!(
+            handshake(addr, &[("origin", origin), ("host", host)])
+                .await
+                .is_ok(),
+            "{origin} to {host}"
+        );
+    }
+    for (origin, host) in [
+        ("http://app.example:8080", "app.example"),
+        ("https://app.example", "app.example:80"),
+        ("http://app.example", "api.example"),
+    ] {
+        assert_eq!(
+            handshake(addr, &[("origin", origin), ("host", host)])
+                .await
+                .err(),
+            Some(403),
+            "{origin} to {host}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn listed_origins_may_connect_too() {
+    let addr = with_config(SocketsConfig {
+        origins: OriginPolicy::only_allow_origins(["http://good.example"]).unwrap(),
+        ..SocketsConfig::default()
+    })
+    .await;
+    let mut good = handshake(addr, &[("origin", "http://good.example")])
+        .await
+        .unwrap();
+    assert_eq!(good.get_ok("/hello").await, "ok!");
     assert_eq!(
         good.get_ok("/echo").await["headers"]["origin"],
         "http://good.example"
     );
-
-    let evil = Client::connect_with(
-        addr,
-        Options::default().header("origin", "http://evil.example"),
-    )
-    .await;
     assert!(
-        matches!(evil, Err(ConnectError::Http(403))),
-        "{:?}",
-        evil.err()
+        handshake(addr, &[("origin", &format!("http://{addr}"))])
+            .await
+            .is_ok()
     );
+    assert_eq!(
+        handshake(addr, &[("origin", "http://evil.example")])
+            .await
+            .err(),
+        Some(403)
+    );
+    assert_eq!(
+        handshake(addr, &[("origin", "https://good.example")])
+            .await
+            .err(),
+        Some(403)
+    );
+}
 
-    // No Origin header (not a browser): accepted by default…
-    assert!(Client::connect_with(addr, Options::default()).await.is_ok());
-    // …refused when configured like Sails.
-    let strict = with_config(SocketsConfig {
+#[tokio::test]
+async fn any_origin_lets_every_page_connect() {
+    let addr = with_config(SocketsConfig {
+        origins: OriginPolicy::AnyOrigin,
         missing_origin: MissingOrigin::Refuse,
-        ..config
+        ..SocketsConfig::default()
     })
     .await;
-    let refused = Client::connect_with(strict, Options::default()).await;
-    assert!(
-        matches!(refused, Err(ConnectError::Http(403))),
-        "{:?}",
-        refused.err()
-    );
-    // HTTP routes are not affected by the origin list.
-    assert_eq!(http(strict, "GET", "/hello", &[], "").await.0, 200);
+    let mut evil = handshake(addr, &[("origin", "http://evil.example")])
+        .await
+        .unwrap();
+    assert_eq!(evil.get_ok("/hello").await, "ok!");
+    assert!(handshake(addr, &[]).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_handshake_without_origin_follows_missing_origin() {
+    // No Origin header (not a browser): accepted by default…
+    let addr = with_config(SocketsConfig::default()).await;
+    assert!(handshake(addr, &[]).await.is_ok());
+    // …refused when configured like Sails, whatever the origin policy.
+    for origins in [
+        OriginPolicy::SameOrigin,
+        OriginPolicy::only_allow_origins(["http://good.example"]).unwrap(),
+    ] {
+        let strict = with_config(SocketsConfig {
+            origins,
+            missing_origin: MissingOrigin::Refuse,
+            ..SocketsConfig::default()
+        })
+        .await;
+        assert_eq!(handshake(strict, &[]).await.err(), Some(403));
+        assert!(
+            handshake(strict, &[("origin", &format!("http://{strict}"))])
+                .await
+                .is_ok()
+        );
+        // HTTP routes are not affected by the origin policy.
+        assert_eq!(http(strict, "GET", "/hello", &[], "").await.0, 200);
+        assert_eq!(
+            http(
+                strict,
+                "GET",
+                "/hello",
+                &[("origin", "http://evil.example")],
+                ""
+            )
+            .await
+            .0,
+            200
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_polling_handshake_is_guarded_too() {
+    let addr = with_config(SocketsConfig {
+        transports: vec![Transport::Polling],
+        ..SocketsConfig::default()
+    })
+    .await;
+    let path = "/socket.io/?EIO=4&transport=polling";
+    let (status, _, _) = http(addr, "GET", path, &[("origin", "http://evil.example")], "").await;
+    assert_eq!(status, 403);
+    let own = format!("http://{addr}");
+    let (status, _, body) = http(addr, "GET", path, &[("origin", &own)], "").await;
+    assert_eq!(status, 200);
+    assert!(body.starts_with("0{"), "{body}");
 }
 
 #[tokio::test]
