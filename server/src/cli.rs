@@ -287,13 +287,29 @@ pub fn parse_args(
     Ok(config)
 }
 
-/// Installs a log subscriber writing to stderr (the ready line alone goes to stdout).
+/// Installs a log subscriber writing to stderr (the ready line alone goes to
+/// stdout), and makes a panic one log line: a handler that panics is
+/// answered 500 by the realtime layer, and each such request should not
+/// print a report of its own.
 fn install_logging() {
     // Another subscriber already installed (by an embedding program) stays.
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_max_level(tracing::Level::INFO)
         .try_init();
+    std::panic::set_hook(Box::new(|panic| {
+        let location = panic
+            .location()
+            .map(|at| format!(" at {}:{}", at.file(), at.line()))
+            .unwrap_or_default();
+        let message = panic
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|text| (*text).to_owned())
+            .or_else(|| panic.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::error!("panic{location}: {message}");
+    }));
 }
 
 /// Parses the process arguments and serves the demo application until
