@@ -132,6 +132,9 @@ sails.ready = wasm_bindgen().then(function () {
   standIns = [];
   var socket = auto.adopt(wasm_bindgen.createSocket());
   if (io.socket === auto.socket) io.socket = socket;
+  // From now on only the page refers to `io.socket`: once it is disconnected
+  // and dropped (`delete io.socket`), the browser may free it.
+  auto = null;
   if (sails.autoConnect === false || sails.autoconnect === false) {
     if (io.socket === socket) delete io.socket;
   } else {

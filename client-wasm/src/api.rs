@@ -2,28 +2,58 @@
 //! (`connect`, `createSocket`, `sails`, `install`).
 //!
 //! A socket is a plain JS object whose methods and option properties are
-//! one Rust closure owned here, bound to an operation number each, so methods
-//! chain (`on()` returns the very same object), work detached from the
-//! object, and page code may add its own properties, as with sails.io.js.
+//! its closure, bound to an operation number each (and to the socket's JS
+//! values, see `held`), so methods chain (`on()` returns the very same
+//! object), work detached from the object, and page code may add its own
+//! properties, as with sails.io.js. The closure owns the socket's client:
+//! both live as long as the page or a connection under way refers to them.
 
-use std::{cell::RefCell, rc::Rc};
+use std::rc::Rc;
 
-use js_sys::{Function, Object, Reflect};
+use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::{
     Dispatch,
-    client::{self, Client, js_error},
+    client::{self, Client},
     config::{self, OPTION_NAMES},
     error::ClientError,
-    jwr::{get, set},
+    held::{self, DISPATCH, OBJECT},
+    jwr::{self, get, set},
 };
 
 thread_local! {
-    /// Every socket made. Sockets live as long as the page, as with sails.io.js.
-    static SOCKETS: RefCell<Vec<Rc<Client>>> = const { RefCell::new(Vec::new()) };
-    /// `io.sails.connect`, installed once per page.
-    static CONNECT: RefCell<Option<Dispatch>> = const { RefCell::new(None) };
+    /// The module's own closure, for what outlives any one socket: operation
+    /// 0 is `io.sails.connect(url, opts)`, `1 + i` JWR method `i` of
+    /// `jwr::METHODS` on its bound JWR.
+    static MODULE: Dispatch = Dispatch::new(module_operation);
+}
+
+fn module_operation(
+    op: JsValue,
+    a: JsValue,
+    b: JsValue,
+    _: JsValue,
+    _: JsValue,
+) -> Result<JsValue, JsValue> {
+    match op.as_f64().unwrap_or(0.0) as usize {
+        0 => connect_value(a, b),
+        op => Ok(jwr::method(op - 1, &a)),
+    }
+}
+
+/// The module's closure bound to operation `op` and to `arg`.
+fn module_bound(op: u32, arg: &JsValue) -> Function {
+    MODULE.with(|module| {
+        let module: &Function = module.as_ref().unchecked_ref();
+        let bound: JsValue = module.bind2(&JsValue::NULL, &op.into(), arg).into();
+        bound.unchecked_into()
+    })
+}
+
+/// JWR method `index` of `jwr::METHODS`, bound to `jwr`.
+pub(crate) fn jwr_method(index: usize, jwr: &Object) -> Function {
+    module_bound(1 + index as u32, jwr)
 }
 
 #[wasm_bindgen]
@@ -40,7 +70,7 @@ extern "C" {
 }
 
 /// The socket methods, in operation-number order (a socket's methods and
-/// option accessors are its client's closure bound to these numbers).
+/// option accessors are its closure bound to these numbers).
 const METHODS: [&str; 15] = [
     "get",
     "post",
@@ -64,6 +94,10 @@ const METHODS: [&str; 15] = [
 const GET_OPTION: usize = METHODS.len();
 const SET_OPTION: usize = GET_OPTION + OPTION_NAMES.len();
 
+/// The operation number of `_connect`.
+const CONNECT: u32 = 14;
+const _: () = assert!(matches!(METHODS[CONNECT as usize].as_bytes(), b"_connect"));
+
 /// The verbs' operation numbers are their index in [`METHODS`]: `post` sends
 /// its data as `data`, the others as `params` (as sails.io.js names them).
 const VERB_DATA_KEYS: [&str; 5] = ["params", "data", "params", "params", "params"];
@@ -82,7 +116,7 @@ pub(crate) fn operate(
     b: JsValue,
     c: JsValue,
 ) -> Result<JsValue, ClientError> {
-    let chain = || Ok(client.object.clone().into());
+    let chain = || Ok(client.object());
     match op {
         // get/post/put/patch/delete(url, [data], [cb])
         0..5 => {
@@ -99,13 +133,17 @@ pub(crate) fn operate(
         }
         5 => client.request(&a, &b),
         6 => {
-            if let Ok(handler) = b.dyn_into::<Function>() {
+            if let Some(handler) = b.dyn_ref::<Function>() {
                 client.on(&event_name(&a), handler);
             }
             chain()
         }
         7 => {
-            client.off(&event_name(&a), b.dyn_into::<Function>().ok());
+            if b.is_function() {
+                client.off(&event_name(&a), &b);
+            } else {
+                client.remove_all_listeners(Some(&event_name(&a)));
+            }
             chain()
         }
         8 => {
@@ -125,11 +163,22 @@ pub(crate) fn operate(
     }
 }
 
-/// Makes a socket object for a client with options `opts`.
-fn new_socket(opts: &JsValue) -> Rc<Client> {
+/// Makes a socket with options `opts`: its client, and its JS values (see
+/// `held`), which hold its object and its closure, the client's owner.
+fn new_socket(opts: &JsValue) -> (Rc<Client>, Array) {
+    let values = Array::new();
+    for (index, name) in OPTION_NAMES.iter().enumerate() {
+        values.set_ref(index as u32, &get(opts, name));
+    }
     let object = Object::new();
-    let client = Client::new(opts, object.clone());
-    let bound = |op: usize| client.bound(op);
+    values.set_ref(OBJECT, &object);
+    let client = Rc::new(Client::new());
+    let owner = client.clone();
+    let dispatch = Dispatch::new(move |op, held, a, b, c| owner.dispatch(op, held, a, b, c));
+    // From here on the JS function owns the closure: the browser frees it
+    // (and the client) once the function is garbage.
+    values.set(DISPATCH, dispatch.into_js_value());
+    let bound = |op: usize| held::bound(&values, op);
     for (op, name) in METHODS.iter().enumerate() {
         set(&object, name, &bound(op));
     }
@@ -140,8 +189,7 @@ fn new_socket(opts: &JsValue) -> Rc<Client> {
         set(&descriptor, "enumerable", &JsValue::TRUE);
         Object::define_property(&object, &JsValue::from_str(name), &descriptor);
     }
-    SOCKETS.with(|sockets| sockets.borrow_mut().push(client.clone()));
-    client
+    (client, values)
 }
 
 /// Connects a new socket: `connect([url], [opts])`, like `io.sails.connect()`.
@@ -179,9 +227,15 @@ pub fn connect(
             JsValue::UNDEFINED
         },
     );
-    let client = new_socket(&merged);
-    client.connect().map_err(js_error)?;
-    Ok(client.object.clone().unchecked_into())
+    let (client, values) = new_socket(&merged);
+    let object = client.dispatch(
+        CONNECT.into(),
+        values.into(),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    )?;
+    Ok(object.unchecked_into())
 }
 
 /// A socket that does not connect until its `_connect()` (the loader uses it
@@ -191,9 +245,9 @@ pub fn connect(
 pub fn create_socket(
     #[wasm_bindgen(unchecked_param_type = "SocketOptions")] opts: Option<JsValue>,
 ) -> SailsSocket {
-    let client = new_socket(&opts.unwrap_or(JsValue::UNDEFINED));
+    let (client, values) = new_socket(&opts.unwrap_or(JsValue::UNDEFINED));
     client.set_about_to_autoconnect(true);
-    client.object.clone().unchecked_into()
+    values.get(OBJECT).unchecked_into()
 }
 
 /// The settings every socket falls back to (`io.sails` once installed):
@@ -215,12 +269,7 @@ pub fn install(io: SailsIo) -> Result<SailsIo, JsValue> {
         Object::new()
     };
     config::adopt(&settings);
-    CONNECT.with(|connect| {
-        let mut connect = connect.borrow_mut();
-        let closure =
-            connect.get_or_insert_with(|| Closure::new(|url, opts, _, _| connect_value(url, opts)));
-        set(&settings, "connect", closure.as_ref());
-    });
+    set(&settings, "connect", &module_bound(0, &JsValue::UNDEFINED));
     Reflect::set(&io, &"sails".into(), &settings)?;
     Ok(io)
 }

@@ -5,11 +5,12 @@
 //! Page code (listeners, callbacks, `toJSON`) is only ever called while no
 //! `RefCell` of the client is borrowed, so it may use the socket freely. An
 //! exception it throws is kept and rethrown once the client is consistent.
+//!
+//! The client keeps no JS value of the page past a call (see `held`): the
+//! socket's closure owns the client, and the browser frees both once the
+//! page drops a socket that no connection keeps busy.
 
-use std::{
-    cell::{Cell, RefCell},
-    rc::{Rc, Weak},
-};
+use std::cell::{Cell, RefCell};
 
 use js_sys::{Array, Error, Function, JSON, Math, Object, Promise, Uint8Array};
 use sails_protocol::engine::{EngineVersion, Handshake};
@@ -17,11 +18,11 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
 use crate::{
-    Dispatch,
     backoff::{Backoff, BackoffConfig},
     config::{self, OPTION_NAMES, Opt},
     endpoint::{Endpoint, strip_trailing_slash},
     error::ClientError,
+    held::{Held, OBJECT},
     jwr::{self, get, set},
     listeners::Listeners,
     session::{Session, Step},
@@ -29,21 +30,21 @@ use crate::{
     transport::{Frame, Transport},
 };
 
+/// A virtual request waiting to be sent or answered: its method, and the
+/// key of its JS values among the socket's (`[url, data, headers, settle,
+/// reject]`: `settle` is the callback, or the Promise's `resolve` when
+/// `reject` is set).
+pub(crate) struct Request {
+    method: String,
+    key: u32,
+}
+
 /// How a request's answer reaches the page.
-pub(crate) enum Reply {
+enum Reply {
     /// `cb(body, jwr)`.
     Callback(Function),
     /// The Promise returned when no callback was given.
     Promise { resolve: Function, reject: Function },
-}
-
-/// A virtual request waiting to be sent or answered.
-pub(crate) struct Request {
-    method: String,
-    url: JsValue,
-    data: JsValue,
-    headers: JsValue,
-    reply: Reply,
 }
 
 /// Timer slots.
@@ -91,15 +92,15 @@ const ON_CLOSE: usize = FIRST_EVENT + 1;
 const ON_COOKIE: usize = FIRST_EVENT + 2;
 /// Timer slot `i` fired: `ON_TIMER + i`.
 const ON_TIMER: usize = FIRST_EVENT + 3;
-/// JWR method `i` (`jwr::METHODS`) was called: `JWR_METHOD + i`.
-const JWR_METHOD: usize = ON_TIMER + 3;
 const DISCONNECTED: &str = "The socket disconnected before the request completed.";
 
 /// The state of one `SailsSocket`.
 pub(crate) struct Client {
     session: RefCell<Session<Request>>,
-    listeners: RefCell<Listeners<Function>>,
-    options: RefCell<Vec<JsValue>>,
+    listeners: RefCell<Listeners<u32>>,
+    /// The socket's JS values: its object, closure, options, listeners and
+    /// requests.
+    held: Held,
     backoff: RefCell<Backoff>,
     transport: RefCell<Option<Transport>>,
     timers: RefCell<[Option<Timeout>; 3]>,
@@ -112,10 +113,6 @@ pub(crate) struct Client {
     thrown: RefCell<Option<JsValue>>,
     /// What each timer slot does when it fires.
     timer_actions: [Cell<Option<TimerAction>>; 3],
-    /// The closure behind every callback into this client (see [`Client::bound`]).
-    dispatch: Dispatch,
-    /// The JS object the page sees (for chaining).
-    pub(crate) object: Object,
 }
 
 fn is_function(value: &JsValue) -> bool {
@@ -131,13 +128,12 @@ fn number_or(value: &JsValue, default: f64) -> f64 {
 }
 
 impl Client {
-    /// A disconnected client whose options come from `opts` (may be `undefined`).
-    pub(crate) fn new(opts: &JsValue, object: Object) -> Rc<Self> {
-        let options = OPTION_NAMES.iter().map(|name| get(opts, name)).collect();
-        Rc::new_cyclic(|me: &Weak<Self>| Self {
+    /// A disconnected client (its options are among the socket's JS values).
+    pub(crate) fn new() -> Self {
+        Self {
             session: RefCell::new(Session::new(EngineVersion::V3)),
             listeners: RefCell::default(),
-            options: RefCell::new(options),
+            held: Held::default(),
             backoff: RefCell::new(Backoff::new(BackoffConfig::default())),
             transport: RefCell::default(),
             timers: RefCell::default(),
@@ -149,48 +145,31 @@ impl Client {
             lost_at: Cell::new(0.0),
             thrown: RefCell::default(),
             timer_actions: Default::default(),
-            dispatch: {
-                let me = me.clone();
-                Dispatch::new(move |op, a, b, c| match me.upgrade() {
-                    Some(client) => client.dispatch(op, a, b, c),
-                    None => Ok(JsValue::UNDEFINED),
-                })
-            },
-            object,
-        })
+        }
     }
 
-    /// The client's closure bound to operation `op`: a page method or an
-    /// accessor (`api::operate`), or a browser callback (`FIRST_EVENT` on).
-    pub(crate) fn bound(&self, op: usize) -> Function {
-        let bound: JsValue = self
-            .dispatch_function()
-            .bind1(&JsValue::NULL, &JsValue::from(op as u32))
-            .into();
-        bound.unchecked_into()
+    /// The socket's closure bound to operation `op`, for a browser callback.
+    fn bound(&self, op: usize) -> Function {
+        self.held.bound(op)
     }
 
-    /// [`Client::bound`], with `arg` as the operation's first argument.
-    fn bound_with(&self, op: usize, arg: &JsValue) -> Function {
-        let bound: JsValue = self
-            .dispatch_function()
-            .bind2(&JsValue::NULL, &JsValue::from(op as u32), arg)
-            .into();
-        bound.unchecked_into()
+    /// The JS object the page sees (for chaining, and `this` of listeners).
+    pub(crate) fn object(&self) -> JsValue {
+        self.held.get(OBJECT)
     }
 
-    fn dispatch_function(&self) -> &Function {
-        self.dispatch.as_ref().unchecked_ref()
-    }
-
-    /// Runs operation `op`; rethrows what page code threw meanwhile.
-    fn dispatch(
+    /// Runs operation `op` (a page method or accessor, see `api::operate`, or
+    /// a browser callback from `FIRST_EVENT` on) with the socket's JS values
+    /// `held`; rethrows what page code threw meanwhile.
+    pub(crate) fn dispatch(
         &self,
         op: JsValue,
+        held: JsValue,
         a: JsValue,
         b: JsValue,
         c: JsValue,
     ) -> Result<JsValue, JsValue> {
+        let outer = self.held.enter(held.unchecked_into());
         let op = op.as_f64().unwrap_or(0.0) as usize;
         let result = match op {
             ON_MESSAGE => {
@@ -207,7 +186,6 @@ impl Client {
                 self.cookie_arrived();
                 Ok(JsValue::UNDEFINED)
             }
-            op if op >= JWR_METHOD => Ok(jwr::method(op - JWR_METHOD, &a)),
             op if op >= ON_TIMER => {
                 if let Some(action) = self.timer_actions.get(op - ON_TIMER).and_then(Cell::get) {
                     action(self);
@@ -216,6 +194,7 @@ impl Client {
             }
             op => crate::api::operate(self, op, a, b, c).map_err(js_error),
         };
+        self.held.leave(outer);
         match (self.take_thrown(), result) {
             (Some(thrown), Ok(_)) => Err(thrown),
             (_, result) => result,
@@ -259,11 +238,7 @@ impl Client {
 
     /// The socket's own value of option `index`.
     pub(crate) fn own_option(&self, index: usize) -> JsValue {
-        self.options
-            .borrow()
-            .get(index)
-            .cloned()
-            .unwrap_or(JsValue::UNDEFINED)
+        self.held.get(index as u32)
     }
 
     /// Sets option `index`; refused while connected (unless `io.sails.strict`
@@ -289,8 +264,8 @@ impl Client {
                 "Stopping reconnect; use .reconnect() to connect socket after changing options.",
             );
         }
-        if let Some(slot) = self.options.borrow_mut().get_mut(index) {
-            *slot = value;
+        if index < OPTION_NAMES.len() {
+            self.held.set(index as u32, &value);
         }
         Ok(())
     }
@@ -308,36 +283,41 @@ impl Client {
     // ---- listeners ---------------------------------------------------------
 
     /// `on(event, fn)`.
-    pub(crate) fn on(&self, event: &str, handler: Function) {
-        self.listeners.borrow_mut().add(event, handler);
+    pub(crate) fn on(&self, event: &str, handler: &Function) {
+        let key = self.held.put(handler);
+        self.listeners.borrow_mut().add(event, key);
     }
 
-    /// `off(event, [fn])`.
-    pub(crate) fn off(&self, event: &str, handler: Option<Function>) {
-        let mut listeners = self.listeners.borrow_mut();
-        match handler {
-            Some(handler) => listeners.remove(event, &handler),
-            None => listeners.remove_event(event),
+    /// `off(event, fn)`.
+    pub(crate) fn off(&self, event: &str, handler: &JsValue) {
+        let removed = self
+            .listeners
+            .borrow_mut()
+            .remove(event, |&key| self.held.get(key) == *handler);
+        if let Some(key) = removed {
+            self.held.take(key);
         }
     }
 
-    /// `removeAllListeners([event])`: only the page's listeners.
+    /// `off(event)` and `removeAllListeners([event])`: only the page's listeners.
     pub(crate) fn remove_all_listeners(&self, event: Option<&str>) {
-        let mut listeners = self.listeners.borrow_mut();
-        match event {
-            Some(event) => listeners.remove_event(event),
-            None => listeners.clear(),
-        }
+        self.listeners.borrow_mut().remove_all(event, |&key| {
+            self.held.take(key);
+        });
     }
 
     fn emit(&self, event: &str, args: &[JsValue]) {
-        let handlers = self.listeners.borrow().handlers(event);
+        // All of them first: a listener may remove another, and add one.
+        let handlers = self.listeners.borrow().handlers(event, |&key| {
+            self.held.get(key).unchecked_into::<Function>()
+        });
         if handlers.is_empty() {
             return;
         }
         let args: Array = args.iter().collect();
+        let this = self.object();
         for handler in handlers {
-            self.keep_thrown(handler.apply(&self.object, &args));
+            self.keep_thrown(handler.apply(&this, &args));
         }
     }
 
@@ -385,26 +365,22 @@ impl Client {
             .ok()
             .filter(|m| m.length() > 0)
             .map_or_else(|| "get".to_owned(), |m| m.to_lower_case().into());
-        let (reply, promise) = match cb.dyn_ref::<Function>() {
-            Some(cb) => (Reply::Callback(cb.clone()), JsValue::UNDEFINED),
-            None => {
-                let mut reply = None;
-                let promise = Promise::new(&mut |resolve, reject| {
-                    reply = Some(Reply::Promise { resolve, reject });
-                });
-                let Some(reply) = reply else {
-                    return Ok(promise.into());
-                };
-                (reply, promise.into())
-            }
+        let (settle, reject, promise) = if is_function(cb) {
+            (cb.clone(), JsValue::UNDEFINED, JsValue::UNDEFINED)
+        } else {
+            let mut reply = None;
+            let promise = Promise::new(&mut |resolve, reject| {
+                reply = Some((resolve, reject));
+            });
+            let Some((resolve, reject)) = reply else {
+                return Ok(promise.into());
+            };
+            (resolve.into(), reject.into(), promise.into())
         };
-        self.submit(Request {
-            method,
-            url,
-            data,
-            headers,
-            reply,
-        });
+        let key = self
+            .held
+            .put(&Array::of5(&url, &data, &headers, &settle, &reject));
+        self.submit(Request { method, key });
         Ok(promise)
     }
 
@@ -434,20 +410,22 @@ impl Client {
     /// `42<id>["get",{"method":…,"headers":…,"data":…,"url":…}]`, with the
     /// socket's headers under the request's own.
     fn frame_of(&self, request: &Request, ack_id: u64) -> Result<String, JsValue> {
+        let parts: Array = self.held.get(request.key).unchecked_into();
         let headers = Object::new();
         let socket_headers = self.option(Opt::Headers);
         if socket_headers.is_object() {
             Object::assign(&headers, socket_headers.unchecked_ref());
         }
-        if request.headers.is_object() {
-            Object::assign(&headers, request.headers.unchecked_ref());
+        let request_headers = parts.get(2);
+        if request_headers.is_object() {
+            Object::assign(&headers, request_headers.unchecked_ref());
         }
         let context = Object::new();
         let method = JsValue::from_str(&request.method);
         set(&context, "method", &method);
         set(&context, "headers", &headers);
-        set(&context, "data", &request.data);
-        set(&context, "url", &request.url);
+        set(&context, "data", &parts.get(1));
+        set(&context, "url", &parts.get(0));
         let json = JSON::stringify(&Array::of2(&method, &context))?;
         let mut frame = String::from("42");
         push_decimal(&mut frame, ack_id);
@@ -455,12 +433,24 @@ impl Client {
         Ok(frame)
     }
 
+    /// How `request` is answered; its JS values are given back.
+    fn reply(&self, request: Request) -> Reply {
+        let parts: Array = self.held.take(request.key).unchecked_into();
+        let (settle, reject) = (parts.get(3).unchecked_into(), parts.get(4));
+        if reject.is_undefined() {
+            Reply::Callback(settle)
+        } else {
+            Reply::Promise {
+                resolve: settle,
+                reject: reject.unchecked_into(),
+            }
+        }
+    }
+
     fn respond(&self, request: Request, response: &JsValue) {
-        let jwr = jwr::from_response(response, |index, jwr| {
-            self.bound_with(JWR_METHOD + index, jwr)
-        });
+        let jwr = jwr::from_response(response, crate::api::jwr_method);
         let body = get(&jwr, "body");
-        match request.reply {
+        match self.reply(request) {
             Reply::Callback(cb) => {
                 self.keep_thrown(cb.call2(&JsValue::NULL, &body, &jwr));
             }
@@ -483,7 +473,7 @@ impl Client {
         set(&response, "body", &JsValue::NULL);
         set(&response, "statusCode", &JsValue::from_f64(0.0));
         set(&response, "headers", &Object::new());
-        match request.reply {
+        match self.reply(request) {
             Reply::Callback(cb) => {
                 self.keep_thrown(cb.call2(&JsValue::NULL, &error, &response));
             }
@@ -501,12 +491,9 @@ impl Client {
     pub(crate) fn connect(&self) -> Result<(), ClientError> {
         self.about_to_autoconnect.set(false);
         self.stopped.set(false);
-        {
-            let mut options = self.options.borrow_mut();
-            for (index, value) in options.iter_mut().enumerate() {
-                if value.is_undefined() && index != Opt::Headers as usize {
-                    *value = config::default_of(OPTION_NAMES[index]);
-                }
+        for (index, name) in OPTION_NAMES.iter().enumerate() {
+            if index != Opt::Headers as usize && self.own_option(index).is_undefined() {
+                self.held.set(index as u32, &config::default_of(name));
             }
         }
         let query = self.option(Opt::Query);

@@ -11,6 +11,7 @@
 //! - browser glue: `transport` (the WebSocket, handlers detached on drop),
 //!   `timer` (`setTimeout`, cancelled on drop), `client` (one socket's
 //!   lifecycle, and the one closure every callback into it goes through),
+//!   `held` (the socket's JS values, where the garbage collector sees them),
 //!   `jwr` (responses), `config` (`io.sails`, console notices), `api` (the JS
 //!   objects and module exports);
 //! - `js/loader.js` (script-tag bundle only): `io` before the module is ready.
@@ -36,6 +37,7 @@ mod client;
 mod config;
 #[cfg(target_arch = "wasm32")]
 mod heap;
+mod held;
 mod jwr;
 mod timer;
 mod transport;
@@ -47,11 +49,13 @@ use wasm_bindgen::prelude::*;
 /// The one closure type of the module: each socket has one, and everything
 /// the browser or the page calls on it (its methods and option accessors,
 /// WebSocket events, timers, the cookie script's load) is that closure bound
-/// to an operation number (`Function.prototype.bind`). Each closure type
-/// costs the module its own glue. It is an `Fn`, so page code it runs may
-/// call the socket again.
+/// to an operation number and to the socket's JS values
+/// (`Function.prototype.bind`); the module has one more for
+/// `io.sails.connect` and the JWR methods. Each closure type costs the
+/// module its own glue. It is an `Fn`, so page code it runs may call the
+/// socket again.
 pub(crate) type Dispatch = wasm_bindgen::closure::Closure<
-    dyn Fn(JsValue, JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>,
+    dyn Fn(JsValue, JsValue, JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>,
 >;
 
 #[cfg(target_arch = "wasm32")]

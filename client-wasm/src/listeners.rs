@@ -5,7 +5,8 @@
 //! `removeAllListeners()` only drops what the page added.
 
 /// Event listeners in the order they were added, generic over the handler
-/// type (a JS function in the browser, anything comparable in tests).
+/// type (in the browser, the key of the function among the socket's JS
+/// values: `held`).
 #[derive(Debug, Clone)]
 pub struct Listeners<H> {
     entries: Vec<(String, H)>,
@@ -19,40 +20,42 @@ impl<H> Default for Listeners<H> {
     }
 }
 
-impl<H: Clone + PartialEq> Listeners<H> {
+impl<H> Listeners<H> {
     /// Adds a listener for `event` (the same handler may be added twice).
     pub fn add(&mut self, event: &str, handler: H) {
         self.entries.push((event.to_owned(), handler));
     }
 
-    /// Removes the first registration of `handler` for `event`.
-    pub fn remove(&mut self, event: &str, handler: &H) {
-        if let Some(at) = self
+    /// Removes the first registration for `event` whose handler `is`, and
+    /// returns its handler.
+    pub fn remove(&mut self, event: &str, mut is: impl FnMut(&H) -> bool) -> Option<H> {
+        let at = self
             .entries
             .iter()
-            .position(|(name, h)| name == event && h == handler)
-        {
-            self.entries.remove(at);
-        }
+            .position(|(name, h)| name == event && is(h))?;
+        Some(self.entries.remove(at).1)
     }
 
-    /// Removes every listener of `event`.
-    pub fn remove_event(&mut self, event: &str) {
-        self.entries.retain(|(name, _)| name != event);
+    /// Removes every listener of `event`, or every listener, handing each
+    /// removed handler to `removed`.
+    pub fn remove_all(&mut self, event: Option<&str>, mut removed: impl FnMut(&H)) {
+        self.entries.retain(|(name, h)| {
+            let keep = event.is_some_and(|event| name != event);
+            if !keep {
+                removed(h);
+            }
+            keep
+        });
     }
 
-    /// Removes every listener.
-    pub fn clear(&mut self) {
-        self.entries.clear();
-    }
-
-    /// The handlers of `event`, copied so that they may add or remove
-    /// listeners while being called.
-    pub fn handlers(&self, event: &str) -> Vec<H> {
+    /// The handlers of `event`, each through `f`, gathered so that they may
+    /// add or remove listeners while being called.
+    pub fn handlers<T>(&self, event: &str, f: impl FnMut(&H) -> T) -> Vec<T> {
         self.entries
             .iter()
             .filter(|(name, _)| name == event)
-            .map(|(_, h)| h.clone())
+            .map(|(_, h)| h)
+            .map(f)
             .collect()
     }
 
@@ -83,9 +86,9 @@ mod tests {
         listeners.add("connect", 2);
         listeners.add("order", 3);
         listeners.add("order", 1);
-        assert_eq!(listeners.handlers("order"), [1, 3, 1]);
-        assert_eq!(listeners.handlers("connect"), [2]);
-        assert!(listeners.handlers("none").is_empty());
+        assert_eq!(listeners.handlers("order", |&h| h), [1, 3, 1]);
+        assert_eq!(listeners.handlers("connect", |&h| h), [2]);
+        assert!(listeners.handlers("none", |&h| h).is_empty());
     }
 
     #[test]
@@ -94,22 +97,26 @@ mod tests {
         listeners.add("a", 1);
         listeners.add("b", 1);
         listeners.add("a", 1);
-        listeners.remove("a", &1);
-        assert_eq!(listeners.handlers("a"), [1]);
-        assert_eq!(listeners.handlers("b"), [1]);
-        listeners.remove("a", &7);
+        assert_eq!(listeners.remove("a", |&h| h == 1), Some(1));
+        assert_eq!(listeners.handlers("a", |&h| h), [1]);
+        assert_eq!(listeners.handlers("b", |&h| h), [1]);
+        assert_eq!(listeners.remove("a", |&h| h == 7), None);
         assert_eq!(listeners.len(), 2);
     }
 
     #[test]
-    fn remove_event_and_clear() {
+    fn remove_all_of_an_event_or_all() {
         let mut listeners = Listeners::default();
         listeners.add("a", 1);
         listeners.add("b", 2);
-        listeners.remove_event("a");
+        listeners.add("a", 3);
+        let mut removed = Vec::new();
+        listeners.remove_all(Some("a"), |&h| removed.push(h));
+        assert_eq!(removed, [1, 3]);
         assert!(!listeners.has("a"));
         assert!(listeners.has("b"));
-        listeners.clear();
+        listeners.remove_all(None, |&h| removed.push(h));
+        assert_eq!(removed, [1, 3, 2]);
         assert!(listeners.is_empty());
     }
 }

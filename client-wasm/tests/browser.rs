@@ -9,9 +9,11 @@
 //! reconnection exactly.
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::{Object, Promise, Reflect};
+mod common;
+
+use common::{api, run};
+use js_sys::Promise;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -76,38 +78,6 @@ fn sails_app_server() -> &'static str {
              (`node tests/sails-app/app.js --port 0`) and build the tests with \
              SAILS_APP_TEST_URL=http://127.0.0.1:<PORT> (`cargo xtask test` does both)"
         ),
-    }
-}
-
-/// `{ connect, createSocket, sails }`, the module's exports as JS functions.
-fn api() -> JsValue {
-    let api = Object::new();
-    let connect =
-        Closure::<dyn Fn(JsValue, JsValue) -> Result<JsValue, JsValue>>::new(|url, opts| {
-            sails_io_wasm::connect(Some(url), Some(opts)).map(JsValue::from)
-        });
-    let create = Closure::<dyn Fn(JsValue) -> JsValue>::new(|opts| {
-        sails_io_wasm::create_socket(Some(opts)).into()
-    });
-    let sails = Closure::<dyn Fn() -> JsValue>::new(|| sails_io_wasm::sails().into());
-    for (name, function) in [
-        ("connect", connect.into_js_value()),
-        ("createSocket", create.into_js_value()),
-        ("sails", sails.into_js_value()),
-    ] {
-        Reflect::set(&api, &name.into(), &function).unwrap();
-    }
-    api.into()
-}
-
-/// Awaits a scenario and fails the test with its error message.
-async fn run(scenario: Promise) {
-    if let Err(error) = JsFuture::from(scenario).await {
-        let message = Reflect::get(&error, &"message".into())
-            .ok()
-            .and_then(|m| m.as_string())
-            .unwrap_or_else(|| format!("{error:?}"));
-        panic!("{message}");
     }
 }
 

@@ -345,9 +345,11 @@ async function runFakeServer(body) {
   const RealWebSocket = globalThis.WebSocket;
   const opened = [];
   const waiting = [];
+  let latest = null;
   class FakeWebSocket {
     constructor(url) {
       if (!url.startsWith("ws://fake.test")) return new RealWebSocket(url);
+      latest = this;
       this.url = url;
       this.readyState = 0;
       this.sent = [];
@@ -380,6 +382,8 @@ async function runFakeServer(body) {
   globalThis.WebSocket = FakeWebSocket;
   const server = {
     next: () => within(new Promise((resolve) => (opened.length ? resolve(opened.shift()) : waiting.push(resolve))), "a WebSocket"),
+    // The socket the client opened last, at once (it is still handed to `next()`).
+    latest: () => latest,
   };
   try {
     await body(server);
@@ -625,5 +629,156 @@ export async function optionChangeStopsReconnection(api) {
     socket.reconnect();
     await until(() => opened, "reconnect() to connect again");
     socket.disconnect();
+  });
+}
+
+// ---- memory ------------------------------------------------------------------
+
+// Runs a full garbage collection and waits until finalizers have had their
+// turn (a sentinel's has run). Needs `--js-flags=--expose-gc` (webdriver.json).
+async function collectGarbage() {
+  check(typeof globalThis.gc === "function", "gc() is exposed (--js-flags=--expose-gc in webdriver.json)");
+  let finalized = false;
+  const sentinel = new FinalizationRegistry(() => (finalized = true));
+  sentinel.register({}, null);
+  await until(() => {
+    globalThis.gc();
+    // (The registry must live until it calls back.)
+    return finalized && sentinel !== null;
+  }, "a garbage collection");
+}
+
+// Sockets made and disconnected over and over, as a single-page app does per
+// view, must not make the wasm memory grow: once disconnected and
+// unreferenced, a socket (its listeners and pending requests too) is freed.
+// `memory` is the module's `WebAssembly.Memory`; `report(text)` gets the figures.
+export async function disconnectedSocketsAreFreed(api, memory, report) {
+  const WARM_UP = 2000;
+  const CYCLES = 10000;
+  const BATCH = 250;
+  const BOUND = 128 * 1024;
+  const sails = api.sails();
+  const environment = sails.environment;
+  sails.environment = "production"; // no console notice per cycle
+  try {
+    await withFakeServer((server) => cyclesAgainst(server));
+  } finally {
+    sails.environment = environment;
+  }
+  async function cyclesAgainst(server) {
+    const finalized = new Set();
+    const registry = new FinalizationRegistry((n) => finalized.add(n));
+    let made = 0;
+    function cycle() {
+      const n = made++;
+      const opts = { useCORSRouteToGetCookie: false };
+      // In turn io.socket's way (createSocket, then _connect) and io.sails.connect()'s.
+      let socket;
+      if (n % 2) {
+        socket = api.connect("http://fake.test", opts);
+      } else {
+        socket = api.createSocket({ url: "http://fake.test", ...opts });
+        socket._connect();
+      }
+      const ws = server.latest();
+      ws.readyState = 1; // open at once
+      ws.serve(OPEN);
+      ws.serve("40");
+      check(socket.isConnected(), "connected");
+      // What a view leaves behind: a listener that refers to its socket, a
+      // request in flight (failed by the disconnect) and one queued after it.
+      let failed = null;
+      socket.on("disconnect", () => socket.isConnected());
+      socket.get("/in-flight", (error) => (failed = error));
+      socket.disconnect();
+      check(failed instanceof Error, "the in-flight request fails on disconnect");
+      socket.get("/queued", () => {
+        throw new Error("a request queued on a disconnected socket ran");
+      });
+      registry.register(socket, n);
+    }
+    async function cycles(count) {
+      for (let i = 0; i < count; i++) {
+        cycle();
+        if ((i + 1) % BATCH === 0) await collectGarbage();
+      }
+      await collectGarbage();
+      return memory.buffer.byteLength;
+    }
+    const before = await cycles(WARM_UP);
+    const after = await cycles(CYCLES);
+    report(`wasm memory after ${WARM_UP} warm-up cycles: ${before} B; after ${CYCLES} more: ${after} B`);
+    check(after - before <= BOUND, `the wasm memory grew by ${after - before} B over ${CYCLES} cycles (bound ${BOUND} B)`);
+    await until(() => {
+      globalThis.gc();
+      return finalized.size === made;
+    }, "every disconnected socket to be collected");
+  }
+}
+
+// Only disconnected sockets the page dropped are freed: one the page dropped
+// but that is connected keeps hearing the server and reconnects; one the page
+// keeps, disconnected, keeps its listeners and queued requests. Both are freed
+// once disconnected with nothing referring to them.
+export async function socketsInUseAreKept(api) {
+  await withFakeServer(async (server) => {
+    const finalized = new Set();
+    const registry = new FinalizationRegistry((name) => finalized.add(name));
+    const heard = [];
+    (() => {
+      const dropped = api.connect("http://fake.test", {
+        useCORSRouteToGetCookie: false,
+        reconnection: true,
+        reconnectionDelay: 10,
+        randomizationFactor: 0,
+      });
+      dropped.on("connect", () => heard.push("connect")).on("news", (data) => heard.push(data));
+      registry.register(dropped, "dropped");
+    })();
+    let ws = await server.next();
+    ws.serve(OPEN);
+    ws.serve("40");
+    await collectGarbage();
+    ws.serve('42["news","first"]');
+    ws.drop();
+    await collectGarbage(); // while the reconnection is pending
+    ws = await server.next();
+    ws.serve(OPEN);
+    ws.serve("40");
+    ws.serve('42["news","second"]');
+    same(heard, ["connect", "first", "connect", "second"], "a connected socket the page dropped");
+    check(!finalized.has("dropped"), "a connected socket is not collected");
+
+    let kept = api.connect("http://fake.test", { useCORSRouteToGetCookie: false });
+    let keptWs = await server.next();
+    keptWs.serve(OPEN);
+    keptWs.serve("40");
+    kept.on("news", function (data) {
+      heard.push(this === kept ? data : "wrong this");
+    });
+    kept.disconnect();
+    const queued = ask(kept, "get", "/queued");
+    registry.register(kept, "kept");
+    await collectGarbage();
+    kept.reconnect();
+    keptWs = await server.next();
+    keptWs.readyState = 1;
+    keptWs.serve(OPEN);
+    keptWs.serve("40");
+    const frame = keptWs.sent.find((f) => f.includes('"/queued"'));
+    check(frame, "the queued request goes out after reconnect(): " + keptWs.sent);
+    keptWs.serve(frame.replace(/^42(\d+).*$/, '43$1[{"body":"late","statusCode":200}]'));
+    same((await queued)[0], "late", "the queued request is answered");
+    keptWs.serve('42["news","third"]');
+    same(heard.slice(4), ["third"], "the kept socket's listener, with the socket as `this`");
+
+    // The server ends both connections; nothing refers to either any more.
+    ws.serve("41");
+    keptWs.serve("41");
+    kept = null;
+    await until(() => {
+      globalThis.gc();
+      return finalized.has("dropped") && finalized.has("kept");
+    }, "both sockets to be collected once disconnected and dropped");
   });
 }

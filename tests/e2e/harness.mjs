@@ -12,8 +12,8 @@ export function startServer({ bin = process.env.SAILS_SERVER_BIN, www = process.
   return startListening(bin, ["--port", String(port), "--www", www, ...args], "server");
 }
 
-/** Launches Debian's Chromium headless (no browser download). */
-export function launchBrowser() {
+/** Launches Debian's Chromium headless (no browser download), with `args` added. */
+export function launchBrowser({ args = [] } = {}) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_BIN || "/usr/bin/chromium",
     headless: true,
@@ -27,6 +27,7 @@ export function launchBrowser() {
       "--disable-sync",
       "--no-first-run",
       "--disable-quic",
+      ...args,
     ],
   });
 }

@@ -88,6 +88,9 @@ fn start_sails_app(route: Route) -> Result<Background, String> {
 fn wasm_tests(route: Route) -> Result<(), String> {
     let mut wasm_pack = toolchain::command(route, "wasm-pack");
     wasm_pack.args(["test", "--headless", "--chrome", "client-wasm"]);
+    // Each test file's time limit in the browser (20 s by default): the memory
+    // test's 12,000 connect/disconnect cycles take about 10 s on a quiet machine.
+    wasm_pack.env("WASM_BINDGEN_TEST_TIMEOUT", "90");
     let interop = start_interop(route)?;
     wasm_pack.env("SAILS_TEST_URL", &interop.url);
     let sails_app = start_sails_app(route)?;
