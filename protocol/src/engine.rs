@@ -259,8 +259,12 @@ pub fn decode_payload(
 }
 
 /// Writes packets as an HTTP long-polling payload in text form (see
-/// [`decode_payload`]). EIO4 cannot carry a text packet holding `\x1e`.
+/// [`decode_payload`]). EIO3 writes no packets as `0:` (an empty payload is
+/// an error); EIO4 cannot carry a text packet holding `\x1e`.
 pub fn encode_payload(version: EngineVersion, packets: &[PayloadPacket<'_>]) -> String {
+    if packets.is_empty() && version == EngineVersion::V3 {
+        return "0:".into();
+    }
     let mut payload = String::new();
     for (at, packet) in packets.iter().enumerate() {
         let text = match packet {
@@ -567,6 +571,10 @@ mod tests {
             encode_payload(EngineVersion::V3, &packets[..3]),
             "12:0{\"sid\":\"a\"}9:42[\"é😀\"]2:b4"
         );
+        // Found by fuzzing: `0:` holds no packet, and no packets were
+        // written as an empty payload, which is an error.
+        assert_eq!(decode_payload(EngineVersion::V3, "0:"), Ok(vec![]));
+        assert_eq!(encode_payload(EngineVersion::V3, &[]), "0:");
         assert_eq!(
             encode_payload(EngineVersion::V4, &packets[3..5]),
             "bAA==\u{1e}bAP8="
