@@ -1,9 +1,10 @@
 //! `cargo xtask fuzz [--seconds N] [TARGET]`: the libFuzzer targets of
-//! `fuzz/` (cargo-fuzz), each for N seconds, and their brief run as a test
-//! layer. Each target starts from its corpus in the repository
-//! (`fuzz/corpus/<target>`: real frames and every input that once crashed)
-//! and keeps what it finds under the target directory, never in the
-//! repository; crashes land in `<target dir>/fuzz/artifacts/<target>/`.
+//! `fuzz/` (cargo-fuzz), each for N seconds; `cargo xtask fuzz --quick`,
+//! their brief run, is also a test layer. Each target starts from its corpus
+//! in the repository (`fuzz/corpus/<target>`: real frames and every input
+//! that once crashed) and keeps what it finds under the target directory,
+//! never in the repository; crashes land in
+//! `<target dir>/fuzz/artifacts/<target>/`.
 
 use std::{
     fs,
@@ -34,7 +35,7 @@ const QUICK_SECONDS: u64 = 4;
 /// Time allowed on top of the fuzzing itself, for the build.
 const BUILD_LIMIT: Duration = Duration::from_secs(30 * 60);
 
-pub(crate) const USAGE: &str = "fuzz [--seconds N] [TARGET]";
+pub(crate) const USAGE: &str = "fuzz [--seconds N] [TARGET] | fuzz --quick";
 
 /// How the targets are built: the toolchain, and the sanitizer its sysroot has.
 #[derive(Clone, Copy)]
@@ -173,26 +174,35 @@ fn parse(args: &[String]) -> Result<(u64, Vec<&'static str>), String> {
     Ok((seconds, targets))
 }
 
-/// `cargo xtask fuzz`: installs cargo-fuzz when missing, then fuzzes.
+/// `cargo xtask fuzz`: installs cargo-fuzz when missing, then fuzzes
+/// (`--quick`: the test layer's run).
 pub(crate) fn run(route: Route, args: &[String]) -> Result<(), String> {
-    let (seconds, targets) = parse(args)?;
     setup::cargo_fuzz(route)?;
-    run_all(
-        Build::pick(route),
-        &targets,
-        seconds,
-        &fuzz_dir().join("corpus"),
-    )
+    if let [flag] = args
+        && flag == "--quick"
+    {
+        return quick(route);
+    }
+    let (seconds, targets) = parse(args)?;
+    let work = fuzz_dir().join("corpus");
+    run_all(Build::pick(route), &targets, seconds, &work)
 }
 
 /// The test layer: every target over its corpus and a few seconds of fresh
 /// inputs, from an empty working corpus.
 pub(crate) fn quick(route: Route) -> Result<(), String> {
+    let started = Instant::now();
     let work = fuzz_dir().join("quick");
     if work.exists() {
         fs::remove_dir_all(&work).map_err(|err| err.to_string())?;
     }
-    run_all(Build::pick(route), &TARGETS, QUICK_SECONDS, &work)
+    let result = run_all(Build::pick(route), &TARGETS, QUICK_SECONDS, &work);
+    println!(
+        "fuzz: {} targets, {QUICK_SECONDS}s of fresh inputs each, in {:.1}s",
+        TARGETS.len(),
+        started.elapsed().as_secs_f32()
+    );
+    result
 }
 
 #[cfg(test)]
