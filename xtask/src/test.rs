@@ -121,6 +121,15 @@ pub(crate) fn run(route: Route) -> Result<(), String> {
     let layers: Vec<Layer<'_>> = vec![
         ("format", Box::new(check(&["fmt", "--all", "--check"]))),
         (
+            "format (fuzz targets, a workspace of their own)",
+            Box::new(check(&[
+                "fmt",
+                "--manifest-path",
+                "fuzz/Cargo.toml",
+                "--check",
+            ])),
+        ),
+        (
             "clippy (native)",
             Box::new(check(&[
                 "clippy",
