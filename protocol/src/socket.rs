@@ -181,7 +181,9 @@ impl<'a> SocketPacket<'a> {
             out.push_str(&self.attachments.to_string());
             out.push('-');
         }
-        if self.namespace != DEFAULT_NAMESPACE {
+        // The default namespace is written too before a payload that would
+        // read as a namespace.
+        if self.namespace != DEFAULT_NAMESPACE || self.payload.starts_with('/') {
             out.push_str(self.namespace);
             out.push(',');
         }
@@ -280,5 +282,15 @@ mod tests {
         ] {
             assert_eq!(decode(message).encode(), message);
         }
+    }
+
+    #[test]
+    fn a_payload_that_looks_like_a_namespace_keeps_the_default_one() {
+        // Found by fuzzing: `1/,/E` was written back as `1/E`, which reads
+        // as a disconnect from namespace `/E`.
+        let packet = decode("1/,/E");
+        assert_eq!((packet.namespace, packet.payload), ("/", "/E"));
+        assert_eq!(packet.encode(), "1/,/E");
+        assert_eq!(decode(&packet.encode()), packet);
     }
 }

@@ -4,6 +4,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod extract;
+pub mod fuzzing;
 pub mod jwr;
 pub mod origin;
 mod outbox;

@@ -5,12 +5,15 @@
 //! - `size`             what a page downloads for the client, raw and gzip -9
 //! - `serve [--port P]` build the client and run the server (default port 1337)
 //! - `test`             every test layer
+//! - `fuzz [--seconds N] [TARGET]` every fuzz target (or one) for N seconds (default an hour);
+//!   `fuzz --quick` the test layer's few seconds each
 //! - `bench [--quick]`  the same load against our server, a Sails app and bare socketioxide,
 //!   and the client start-up in Chromium; `bench --soak` holds 19,000 busy sockets
 
 mod bench;
 mod build;
 mod dead_shims;
+mod fuzz;
 mod instructions;
 mod process;
 mod serve;
@@ -24,7 +27,7 @@ use std::process::ExitCode;
 
 use toolchain::Route;
 
-const USAGE: &str = "usage: cargo xtask <setup | build | size | serve [--port P] | test | bench [--quick] [--runs N] [--only startup] | bench --soak [--soak-seconds S]>";
+const USAGE: &str = "usage: cargo xtask <setup | build | size | serve [--port P] | test | fuzz [--seconds N] [TARGET] | fuzz --quick | bench [--quick] [--runs N] [--only startup] | bench --soak [--soak-seconds S]>";
 
 fn parse_port(args: &[String]) -> Result<u16, String> {
     match args {
@@ -50,6 +53,7 @@ fn run(args: &[String]) -> Result<(), String> {
             setup::run(route).and_then(|()| serve::run(route, port))
         }
         "test" if rest.is_empty() => setup::run(route).and_then(|()| test::run(route)),
+        "fuzz" => fuzz::run(route, rest),
         "bench" => bench::run(route, rest),
         _ => Err(USAGE.into()),
     }

@@ -92,12 +92,13 @@ enum Outcome {
 pub(crate) fn run(route: Route) -> Result<(), String> {
     let started = Instant::now();
     println!("setup: toolchain route: {route:?}");
-    let steps: [(&str, Step); 6] = [
+    let steps: [(&str, Step); 7] = [
         ("system packages", system_packages),
         ("rust-lld", rust_lld),
         ("wasm32 standard library", wasm32_std),
         ("wasm-bindgen-cli", wasm_bindgen_cli),
         ("wasm-pack", wasm_pack),
+        ("cargo-fuzz", cargo_fuzz_step),
         ("npm packages", npm_packages),
     ];
     let mut installed = 0;
@@ -344,6 +345,30 @@ fn wasm_pack(route: Route) -> Result<Outcome, String> {
     }
     cargo_install(route, &["wasm-pack", "--version", WASM_PACK_VERSION])?;
     Ok(Outcome::Installed(format!("wasm-pack {WASM_PACK_VERSION}")))
+}
+
+/// The cargo-fuzz version installed when none is present.
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
+
+fn cargo_fuzz_step(route: Route) -> Result<Outcome, String> {
+    if let Some(version) = installed_version(route, "cargo-fuzz") {
+        return Ok(Outcome::Present(format!("cargo-fuzz {version}")));
+    }
+    cargo_install(
+        route,
+        &["cargo-fuzz", "--version", CARGO_FUZZ_VERSION, "--locked"],
+    )?;
+    Ok(Outcome::Installed(format!(
+        "cargo-fuzz {CARGO_FUZZ_VERSION}"
+    )))
+}
+
+/// Installs cargo-fuzz when it is missing (`cargo xtask fuzz` needs nothing else).
+pub(crate) fn cargo_fuzz(route: Route) -> Result<(), String> {
+    if let Outcome::Installed(what) = cargo_fuzz_step(route)? {
+        println!("setup: cargo-fuzz: installed ({what})");
+    }
+    Ok(())
 }
 
 /// A stable fingerprint of `package-lock.json` (FNV-1a), to know when to reinstall.

@@ -9,7 +9,7 @@ use std::{
 };
 
 use crate::{
-    build, instructions,
+    build, fuzz, instructions,
     process::{self, Background},
     toolchain::{self, Route, WASM_TARGET},
 };
@@ -124,6 +124,15 @@ pub(crate) fn run(route: Route) -> Result<(), String> {
     let layers: Vec<Layer<'_>> = vec![
         ("format", Box::new(check(&["fmt", "--all", "--check"]))),
         (
+            "format (fuzz targets, a workspace of their own)",
+            Box::new(check(&[
+                "fmt",
+                "--manifest-path",
+                "fuzz/Cargo.toml",
+                "--check",
+            ])),
+        ),
+        (
             "clippy (native)",
             Box::new(check(&[
                 "clippy",
@@ -152,6 +161,10 @@ pub(crate) fn run(route: Route) -> Result<(), String> {
         (
             "instruction counts of the hot paths (valgrind, against the baseline)",
             Box::new(move || instructions::check(route)),
+        ),
+        (
+            "fuzz targets (the corpus, then a few seconds of fresh inputs each)",
+            Box::new(move || fuzz::quick(route)),
         ),
         (
             "server binaries for the browser tests",
