@@ -335,7 +335,12 @@ pub async fn main(program: &str, defaults: Defaults) -> ExitCode {
 }
 
 #[cfg(test)]
+#[path = "../tests/common/config_file.rs"]
+mod config_file;
+
+#[cfg(test)]
 mod tests {
+    use super::config_file::ConfigFile;
     use super::*;
 
     fn www() -> PathBuf {
@@ -361,40 +366,6 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<ServerConfig, String> {
         parse_in(args, &[])
-    }
-
-    /// A config file with `text`, removed when dropped.
-    struct ConfigFile(PathBuf);
-
-    impl ConfigFile {
-        fn new(name: &str, text: &str) -> Self {
-            let dir = std::env::temp_dir().join(format!("sails-cli-{}-{name}", std::process::id()));
-            std::fs::create_dir_all(&dir).expect("temp dir");
-            let path = dir.join("server.toml");
-            std::fs::write(&path, text).expect("write config");
-            Self(path)
-        }
-
-        fn arg(&self) -> &str {
-            self.0.to_str().expect("UTF-8 temp path")
-        }
-    }
-
-    impl Drop for ConfigFile {
-        fn drop(&mut self) {
-            if let Some(dir) = self.0.parent() {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-        }
-    }
-
-    #[test]
-    fn defaults_to_sails_port_on_loopback_and_the_own_origin() {
-        let config = parse(&[]).expect("defaults are valid");
-        assert_eq!(config.addr, "127.0.0.1:1337".parse().expect("address"));
-        assert_eq!(config.origins, OriginPolicy::SameOrigin);
-        assert_eq!(config.session, SessionCookie::default());
-        assert!(!config.production);
     }
 
     #[test]
@@ -478,7 +449,7 @@ mod tests {
         );
         let config = parse(&["--config", file.arg()]).expect("valid file");
         assert_eq!(config.addr.port(), 8080);
-        assert_eq!(config.www, file.0.parent().unwrap().join("."));
+        assert_eq!(config.www, file.dir().join("."));
         assert_eq!(
             config.origins,
             OriginPolicy::only_allow_origins(["https://app.example"]).unwrap()

@@ -191,6 +191,11 @@ fn attempt(socket: &Arc<Socket>, packet: &Outgoing) -> Attempt {
     }
 }
 
+/// The outbox of a socket of the realtime layer (in its extensions).
+pub(crate) fn outbox_of(socket: &Socket) -> Option<Arc<Outbox>> {
+    socket.extensions.get::<Arc<Outbox>>()
+}
+
 impl Outbox {
     pub(crate) fn new(
         socket: Weak<Socket>,

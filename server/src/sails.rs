@@ -152,11 +152,6 @@ fn context_of(socket: &Socket) -> Option<Arc<SocketContext>> {
     socket.extensions.get::<Arc<SocketContext>>()
 }
 
-/// The outbox of a socket of this layer.
-pub(crate) fn outbox_of(socket: &Socket) -> Option<Arc<Outbox>> {
-    context_of(socket).map(|context| Arc::clone(&context.outbox))
-}
-
 /// What the realtime layer did to keep its promise that nothing sent is
 /// lost: the sockets it disconnected, by reason.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -525,6 +520,13 @@ async fn on_handshake(
         None => (handshake_cookie.map(str::to_owned), None),
     };
     let config = &sails.shared.config;
+    let outbox = Arc::new(Outbox::new(
+        Arc::downgrade(&socket),
+        config.send_buffer,
+        config.slow_consumer_timeout,
+        Arc::clone(&sails.shared.closes),
+    ));
+    socket.extensions.insert(Arc::clone(&outbox));
     socket.extensions.insert(Arc::new(SocketContext {
         session: Mutex::new(SocketSession {
             cookie: cookie.and_then(cookie_header),
@@ -534,12 +536,7 @@ async fn on_handshake(
         sdk,
         peer,
         requests: RequestQueue::default(),
-        outbox: Arc::new(Outbox::new(
-            Arc::downgrade(&socket),
-            config.send_buffer,
-            config.slow_consumer_timeout,
-            Arc::clone(&sails.shared.closes),
-        )),
+        outbox,
     }));
     listen(&socket, sails, pipeline);
     Ok(())

@@ -12,8 +12,7 @@ use serde::Serialize;
 use socketioxide::SocketIo;
 use socketioxide::operators::BroadcastOperators;
 
-use crate::outbox::{Outgoing, Payload, Pushed};
-use crate::sails::outbox_of;
+use crate::outbox::{Outgoing, Payload, Pushed, outbox_of};
 
 /// The event name used when none is given.
 pub const DEFAULT_EVENT: &str = "message";

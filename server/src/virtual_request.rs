@@ -2,13 +2,14 @@
 //! [`axum::http::Request`] for the application's own router.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri, header};
 use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
 
 use crate::config::RequestLimits;
 
@@ -376,12 +377,19 @@ fn request_body(params: Option<&RawValue>, data: Option<&RawValue>) -> Bytes {
     let data = data.filter(|raw| raw.get() != "null");
     match (params, data) {
         (Some(params), Some(data)) if is_object(params) && is_object(data) => {
+            // Merged by their top-level members, each kept as its own text:
+            // no depth limit applies to what lies below them.
+            type Members<'a> = BTreeMap<String, &'a RawValue>;
             let merged =
-                serde_json::from_str::<Map<String, Value>>(params.get()).and_then(|mut merged| {
-                    merged.extend(serde_json::from_str::<Map<String, Value>>(data.get())?);
+                serde_json::from_str::<Members<'_>>(params.get()).and_then(|mut merged| {
+                    merged.extend(serde_json::from_str::<Members<'_>>(data.get())?);
                     serde_json::to_vec(&merged)
                 });
-            Bytes::from(merged.unwrap_or_default())
+            // Both were read as objects already; `data` alone if not.
+            merged.map_or_else(
+                |_| Bytes::copy_from_slice(data.get().as_bytes()),
+                Bytes::from,
+            )
         }
         (Some(raw), _) | (None, Some(raw)) => match json_str(raw.get()) {
             Some(text) => Bytes::from(text.into_owned()),
@@ -434,7 +442,7 @@ fn header_pair(name: &str, value: Value) -> Option<(HeaderName, HeaderValue)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Map, json};
 
     /// Parses `request` sent as the argument of a `verb` event.
     fn parse(verb: &str, request: Value) -> Result<VirtualRequest, ParseError> {
@@ -477,6 +485,15 @@ mod tests {
         assert_eq!(request.body, "p");
         let request = parse("post", json!({"url":"/","params":null,"data":"a \"b\""})).unwrap();
         assert_eq!(request.body, "a \"b\"");
+    }
+
+    #[test]
+    fn merges_deeply_nested_params_and_data() {
+        let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+        let event =
+            format!(r#"["post",{{"url":"/","params":{{"a":1,"b":1}},"data":{{"b":{deep}}}}}]"#);
+        let request = VirtualRequest::parse(Some(&event)).unwrap();
+        assert_eq!(request.body, format!(r#"{{"a":1,"b":{deep}}}"#));
     }
 
     #[test]

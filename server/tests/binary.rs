@@ -2,6 +2,10 @@
 //! `/health`; its flags and config file reach the origin policy and the
 //! session cookie, and production mode needs an origin policy.
 
+#[path = "common/config_file.rs"]
+mod config_file;
+
+use config_file::ConfigFile;
 use std::{
     io::{BufRead, BufReader, Read, Write},
     net::TcpStream,
@@ -156,31 +160,6 @@ fn handshake_from(base: &str, origin: &str) -> Result<(), u16> {
         }
         Err(tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
         Err(error) => panic!("handshake failed otherwise: {error}"),
-    }
-}
-
-/// A config file with `text` in a folder of its own, removed when dropped.
-struct ConfigFile(std::path::PathBuf);
-
-impl ConfigFile {
-    fn new(name: &str, text: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("sails-binary-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let path = dir.join("server.toml");
-        std::fs::write(&path, text).expect("write config");
-        Self(path)
-    }
-
-    fn arg(&self) -> &str {
-        self.0.to_str().expect("UTF-8 temp path")
-    }
-}
-
-impl Drop for ConfigFile {
-    fn drop(&mut self) {
-        if let Some(dir) = self.0.parent() {
-            let _ = std::fs::remove_dir_all(dir);
-        }
     }
 }
 

@@ -2,9 +2,9 @@
 // a flood of requests is answered in full, a flood of broadcasts reaches the
 // other member whole and in order, and a request's own `cookie` and `origin`
 // headers do not replace the socket's.
-import { describe, test, before, after } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { sailsIo, connect, request, close, within } from "./harness.mjs";
+import { sailsIo, request, within, serverWithSockets } from "./harness.mjs";
 import { interopServers } from "./servers.mjs";
 
 const io = sailsIo();
@@ -25,23 +25,7 @@ function flood(socket, count, options) {
 
 for (const target of interopServers()) {
   describe(`bursts: ${target.name}`, { skip: target.skip }, () => {
-    let server;
-    const sockets = [];
-
-    async function open() {
-      const socket = await connect(io, server.url);
-      sockets.push(socket);
-      return socket;
-    }
-
-    before(async () => {
-      server = await target.start();
-    });
-
-    after(async () => {
-      sockets.forEach(close);
-      await server?.stop();
-    });
+    const { open } = serverWithSockets(io, target.start);
 
     test(`${FLOOD} requests sent at once are all answered`, async () => {
       const socket = await open();

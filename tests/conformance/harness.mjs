@@ -2,6 +2,7 @@
 // the real sails.io.js 1.2.1 client (in Node, over socket.io-client 2.0.3),
 // and promise helpers with a time limit on every wait.
 import { createRequire } from "node:module";
+import { before, after } from "node:test";
 import { startListening } from "../support/process.mjs";
 
 const require = createRequire(import.meta.url);
@@ -83,4 +84,29 @@ export function connected(socket) {
 /** Disconnects a socket if it is still connected. */
 export function close(socket) {
   if (socket?.isConnected()) socket.disconnect();
+}
+
+/**
+ * For the current suite: starts a server with `start()` before its tests and stops it
+ * after them. `open()` connects a sails.io.js socket of `io` to it; every socket opened
+ * is closed after the tests.
+ */
+export function serverWithSockets(io, start) {
+  const sockets = [];
+  const fixture = {
+    server: undefined,
+    async open() {
+      const socket = await connect(io, fixture.server.url);
+      sockets.push(socket);
+      return socket;
+    },
+  };
+  before(async () => {
+    fixture.server = await start();
+  });
+  after(async () => {
+    sockets.forEach(close);
+    await fixture.server?.stop();
+  });
+  return fixture;
 }
