@@ -124,7 +124,7 @@ pub(crate) fn script_bundle(route: Route) -> Result<(), String> {
         "build: www/js/sails.io.js and www/js/sails.io_bg.wasm (and gzipped, .gz, \
          for servers that send precompressed files)"
     );
-    size_report()
+    size_report().map(drop)
 }
 
 /// Where `cargo xtask setup` installs binaryen's current release
@@ -141,6 +141,13 @@ const BINARYEN_WASM_OPT: &str = "client-wasm/js/node_modules/binaryen/bin/wasm-o
 fn optimize_bound(route: Route, wasm: &Path) -> Result<(), String> {
     let module = fs::read(wasm).map_err(|err| format!("cannot read {}: {err}", wasm.display()))?;
     let (module, nulled) = dead_shims::drop_dead_shims(&module)?;
+    if nulled == 0 {
+        return Err(format!(
+            "dead_shims found no unused closure shims: wasm-bindgen {}'s output is not what \
+             xtask/src/dead_shims.rs expects",
+            crate::setup::locked_wasm_bindgen_version()?
+        ));
+    }
     println!("build: {nulled} unused closure shims dropped from the function table");
     let wasm_opt = toolchain::workspace_root().join(BINARYEN_WASM_OPT);
     if !wasm_opt.is_file() {
@@ -198,10 +205,49 @@ fn gzipped(path: &Path) -> std::path::PathBuf {
     gz.into()
 }
 
+/// The committed budget of the client's size (the gzipped script and wasm together).
+const SIZE_BUDGET: &str = "client-wasm/size-budget.txt";
+/// How far over its budget the client may grow before the size check fails.
+const SIZE_SLACK_PERCENT: usize = 2;
+
+/// The budget in `SIZE_BUDGET`: its first number (digits, `,` or `_` allowed).
+fn parse_budget(text: &str) -> Result<usize, String> {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty() && !line.starts_with('#'))
+        .ok_or_else(|| format!("{SIZE_BUDGET} holds no budget"))?;
+    let digits: String = line.chars().filter(|c| !matches!(c, ',' | '_')).collect();
+    digits
+        .parse()
+        .map_err(|_| format!("{SIZE_BUDGET}: `{line}` is not a number of bytes"))
+}
+
+/// Whether `total` gzipped bytes keep within `budget` and its slack.
+fn within_budget(total: usize, budget: usize) -> Result<(), String> {
+    let limit = budget + budget * SIZE_SLACK_PERCENT / 100;
+    if total > limit {
+        return Err(format!(
+            "the client is {total} bytes gzipped, over its budget of {budget} \
+             (+{SIZE_SLACK_PERCENT}%: {limit}) in {SIZE_BUDGET}"
+        ));
+    }
+    Ok(())
+}
+
+/// The size check of `cargo xtask test`: the built client against its budget.
+pub(crate) fn check_size_budget() -> Result<(), String> {
+    let budget = parse_budget(&read(&toolchain::workspace_root().join(SIZE_BUDGET))?)?;
+    let total = size_report()?;
+    within_budget(total, budget)?;
+    println!("size: within the budget of {budget} bytes (+{SIZE_SLACK_PERCENT}%)");
+    Ok(())
+}
+
 /// Prints what a page downloads for the client (`www/js/sails.io.js` and
 /// `www/js/sails.io_bg.wasm`), raw and `gzip -9` (the `.gz` copies the build
-/// wrote), against sails.io.js-dist.
-pub(crate) fn size_report() -> Result<(), String> {
+/// wrote), against sails.io.js-dist; returns the gzipped total.
+pub(crate) fn size_report() -> Result<usize, String> {
     let www_js = toolchain::workspace_root().join("www/js");
     let mut total = (0, 0);
     println!("size: file                raw     gzip -9");
@@ -232,7 +278,7 @@ pub(crate) fn size_report() -> Result<(), String> {
             "LARGER"
         }
     );
-    Ok(())
+    Ok(total.1)
 }
 
 /// `gzip -9` of a file (without its name or time, so builds are reproducible).
@@ -299,7 +345,23 @@ fn read(path: &Path) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::compact_js;
+    use super::{compact_js, parse_budget, within_budget};
+
+    #[test]
+    fn the_budget_is_the_first_number_of_its_file() {
+        assert_eq!(parse_budget("# gzip bytes\n26,537\n"), Ok(26_537));
+        assert_eq!(parse_budget("26537"), Ok(26_537));
+        assert!(parse_budget("# nothing\n").is_err());
+        assert!(parse_budget("about 26 KB").is_err());
+    }
+
+    #[test]
+    fn the_client_may_grow_two_percent_over_its_budget() {
+        assert!(within_budget(26_537, 26_537).is_ok());
+        assert!(within_budget(27_067, 26_537).is_ok());
+        let over = within_budget(27_068, 26_537).unwrap_err();
+        assert!(over.contains("27068") && over.contains("26537"), "{over}");
+    }
 
     #[test]
     fn compact_js_keeps_code_and_drops_comments() {

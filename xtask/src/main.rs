@@ -47,7 +47,7 @@ fn run(args: &[String]) -> Result<(), String> {
     match command.as_str() {
         "setup" if rest.is_empty() => setup::run(route),
         "build" if rest.is_empty() => setup::run(route).and_then(|()| build::run(route)),
-        "size" if rest.is_empty() => build::size_report(),
+        "size" if rest.is_empty() => build::size_report().map(drop),
         "serve" => {
             let port = parse_port(rest)?;
             setup::run(route).and_then(|()| serve::run(route, port))

@@ -20,6 +20,12 @@ use crate::wasm_binary::{
 /// custom sections. Returns both rewritten.
 pub(crate) fn shorten(wasm: &[u8], glue: &str, module: &str) -> Result<(Vec<u8>, String), String> {
     let (wasm, renames) = rewrite(wasm, module)?;
+    if renames.is_empty() {
+        return Err(format!(
+            "no generated import or export names of module {module} to shorten: wasm-bindgen's \
+             output is not what xtask/src/short_names.rs expects"
+        ));
+    }
     let mut glue = replace_identifiers(glue, &renames);
     let quoted = format!("\"{module}\"");
     if !glue.contains(&quoted) {

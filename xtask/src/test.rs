@@ -181,6 +181,10 @@ pub(crate) fn run(route: Route) -> Result<(), String> {
             Box::new(move || build::script_bundle(route)),
         ),
         (
+            "client size (against its committed budget)",
+            Box::new(build::check_size_budget),
+        ),
+        (
             "wasm tests (headless Chromium)",
             Box::new(move || wasm_tests(route)),
         ),
