@@ -120,7 +120,19 @@ sails.connect = function (url, opts) {
 var auto = standIn(true);
 io.socket = auto.socket;
 
-sails.ready = wasm_bindgen().then(function () {
+// As sails.io.js, `io.sails.autoConnect` is read on the tick after this script ran (so
+// the page's next script may still turn it off); turned off, `io.socket` goes then.
+var settled = new Promise(function (resolve) {
+  setTimeout(function () {
+    if (sails.autoConnect === false || sails.autoconnect === false) {
+      if (io.socket === auto.socket) delete io.socket;
+      auto = null;
+    }
+    resolve();
+  }, 0);
+});
+
+sails.ready = Promise.all([wasm_bindgen(), settled]).then(function () {
   wasm_bindgen.install(io);
   standIns.forEach(function (entry) {
     try {
@@ -130,14 +142,12 @@ sails.ready = wasm_bindgen().then(function () {
     }
   });
   standIns = [];
-  var socket = auto.adopt(wasm_bindgen.createSocket());
-  if (io.socket === auto.socket) io.socket = socket;
-  // From now on only the page refers to `io.socket`: once it is disconnected
-  // and dropped (`delete io.socket`), the browser may free it.
-  auto = null;
-  if (sails.autoConnect === false || sails.autoconnect === false) {
-    if (io.socket === socket) delete io.socket;
-  } else {
+  if (auto) {
+    var socket = auto.adopt(wasm_bindgen.createSocket());
+    if (io.socket === auto.socket) io.socket = socket;
+    // From now on only the page refers to `io.socket`: once it is disconnected
+    // and dropped (`delete io.socket`), the browser may free it.
+    auto = null;
     try {
       socket._connect();
     } catch (error) {

@@ -820,12 +820,12 @@ impl Client {
                 "====================================\nThe socket was unable to connect.\nThe server may be offline, or the\nsocket may have failed authorization\nbased on its origin or other factors.\nYou may want to check the values of\n`sails.config.sockets.onlyAllowOrigins`\nor (more rarely) `sails.config.sockets.beforeConnect`\nin your app.\nMore info: https://sailsjs.com/config/sockets\n====================================\nTechnical details:",
                 &error,
             );
-            let event = if self.reconnecting.get() {
-                "reconnect_error"
-            } else {
-                "connect_error"
-            };
-            self.emit(event, &[error]);
+            // As socket.io-client: every failed attempt is a `connect_error`, and
+            // a failed reconnection attempt a `reconnect_error` too.
+            self.emit("connect_error", std::slice::from_ref(&error));
+            if self.reconnecting.get() {
+                self.emit("reconnect_error", &[error]);
+            }
         }
         if may_reconnect && !self.stopped.get() && self.option(Opt::Reconnection).is_truthy() {
             self.schedule_reconnect();

@@ -495,7 +495,7 @@ export async function refusedAndReconnection(api) {
       reconnectionDelay: 10,
       reconnectionDelayMax: 20,
     });
-    for (const name of ["connect", "disconnect", "reconnect", "reconnect_attempt", "reconnecting", "reconnect_error", "reconnect_failed"]) {
+    for (const name of ["connect", "connect_error", "disconnect", "reconnect", "reconnect_attempt", "reconnecting", "reconnect_error", "reconnect_failed"]) {
       socket.on(name, (arg) => events.push(arg === undefined ? name : `${name}:${typeof arg === "object" ? "err" : arg}`));
     }
     let ws = await server.next();
@@ -514,7 +514,7 @@ export async function refusedAndReconnection(api) {
     same((await request).body, "late", "answered");
     same(
       events.join(","),
-      "connect,disconnect:transport close,reconnect_attempt:1,reconnecting:1,reconnect_error:err,reconnect_attempt:2,reconnecting:2,reconnect:2,connect",
+      "connect,disconnect:transport close,reconnect_attempt:1,reconnecting:1,connect_error:err,reconnect_error:err,reconnect_attempt:2,reconnecting:2,reconnect:2,connect",
       "event order",
     );
     // Now let every attempt fail.

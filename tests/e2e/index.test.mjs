@@ -113,6 +113,7 @@ test("script-tag settings apply as with sails.io.js", async () => {
     headers: { "x-from-tag": "yes" },
     reconnection: true,
     socketAtOnce: "function",
+    socketGoneNextTick: true,
     socketGone: true,
     headerSent: "yes",
   });
