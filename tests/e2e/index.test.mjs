@@ -112,7 +112,6 @@ test("script-tag settings apply as with sails.io.js", async () => {
     environment: "production",
     headers: { "x-from-tag": "yes" },
     reconnection: true,
-    socketAtOnce: "function",
     socketGoneNextTick: true,
     socketGone: true,
     headerSent: "yes",
