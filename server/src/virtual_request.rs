@@ -236,25 +236,21 @@ impl VirtualRequest {
                 limit: limits.max_header_bytes,
             });
         }
+        let skips_session = self.skips_session();
         let uri = self.uri.ok_or(Refusal::NotRoutable)?;
-        let skips_session = self.headers.iter().any(|(name, _)| name == "nosession");
         let pinned = |name: &HeaderName| *name == header::COOKIE || *name == header::ORIGIN;
-        let mut headers = HeaderMap::try_with_capacity(self.headers.len() + 3).map_err(|_| {
-            Refusal::TooManyHeaders {
-                limit: limits.max_headers,
-            }
-        })?;
+        // The map's own limit lies far beyond `max_headers`; reaching it is that refusal too.
+        let too_many = |_| Refusal::TooManyHeaders {
+            limit: limits.max_headers,
+        };
+        let mut headers = HeaderMap::try_with_capacity(self.headers.len() + 3).map_err(too_many)?;
         let mut has_content_type = false;
         for (name, value) in self.headers {
             if pinned(&name) {
                 continue;
             }
             has_content_type |= name == header::CONTENT_TYPE;
-            headers
-                .try_append(name, value)
-                .map_err(|_| Refusal::TooManyHeaders {
-                    limit: limits.max_headers,
-                })?;
+            headers.try_append(name, value).map_err(too_many)?;
         }
         let own = [
             (!has_content_type).then(|| {
@@ -271,11 +267,7 @@ impl VirtualRequest {
             socket.origin.clone().map(|origin| (header::ORIGIN, origin)),
         ];
         for (name, value) in own.into_iter().flatten() {
-            headers
-                .try_insert(name, value)
-                .map_err(|_| Refusal::TooManyHeaders {
-                    limit: limits.max_headers,
-                })?;
+            headers.try_insert(name, value).map_err(too_many)?;
         }
         let mut request = Request::new(Body::from(self.body));
         *request.method_mut() = self.method;
