@@ -8,6 +8,7 @@ use crate::origin::OriginPolicy;
 
 /// A transport a client may use to reach the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Transport {
     /// A single WebSocket connection (Sails' default, and the only one sails.io.js uses by default).
     Websocket,
@@ -23,6 +24,7 @@ pub enum Transport {
 /// could send any `Origin` it likes anyway: the origin check protects browsers
 /// from cross-site WebSocket hijacking, not the server from other programs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum MissingOrigin {
     /// Accept the handshake (the default).
     #[default]
@@ -33,6 +35,7 @@ pub enum MissingOrigin {
 
 /// How the realtime layer behaves; every field has Sails' default.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SocketsConfig {
     /// The Socket.IO endpoint (`/socket.io`).
     pub path: String,
@@ -99,6 +102,7 @@ impl Default for SocketsConfig {
 
 /// Limits on one virtual request, checked before it reaches the router.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RequestLimits {
     /// Headers the request object may carry (100); more: 431.
     pub max_headers: usize,

@@ -3,11 +3,11 @@
 
 use std::convert::Infallible;
 
+use crate::sockets::SocketId;
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use socketioxide::socket::Sid;
 
 /// The socket a virtual request came from.
 ///
@@ -15,17 +15,17 @@ use socketioxide::socket::Sid;
 /// `Option<SocketRequest>` to serve both.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SocketRequest {
-    id: Sid,
+    id: SocketId,
 }
 
 impl SocketRequest {
-    pub(crate) fn new(id: Sid) -> Self {
+    pub(crate) fn new(id: SocketId) -> Self {
         Self { id }
     }
 
     /// The requesting socket's id (Sails' `sails.sockets.getId(req)`); also a room name.
-    pub fn id(&self) -> &str {
-        self.id.as_str()
+    pub fn id(&self) -> SocketId {
+        self.id
     }
 }
 

@@ -32,7 +32,7 @@ use crate::outbox::{CloseCounts, CloseReason, Outbox, Outgoing, Payload};
 use crate::pubsub::PubSub;
 use crate::request_queue::{Admission, Queued, RequestQueue};
 use crate::session::{DEFAULT_COOKIE_NAME, SessionCookie, Sessions, SharedStore, get_cookie};
-use crate::sockets::Sockets;
+use crate::sockets::{SocketId, Sockets};
 use crate::virtual_request::{
     PARSE_ERROR_EVENT, ParseError, ParseErrorBody, Refusal, SocketHeaders, VERB_EVENTS,
     VirtualRequest, check_sdk_version,
@@ -73,6 +73,7 @@ impl<P> Pipeline for P where
 
 /// What a `before_connect` hook sees of a handshake.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Handshake {
     /// The handshake request's headers (`cookie`, `origin`, `user-agent`, …).
     pub headers: HeaderMap,
@@ -96,9 +97,10 @@ fn query_value<'a>(uri: &'a Uri, key: &str) -> Option<&'a str> {
 
 /// What an `after_disconnect` hook learns about a socket that went away.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Disconnected {
     /// The socket's id.
-    pub socket_id: String,
+    pub socket_id: SocketId,
     /// The socket's session, when sessions are on and the socket had one.
     pub session: Option<Session>,
     /// Why it disconnected, as socketioxide reports it.
@@ -565,7 +567,7 @@ async fn on_disconnect(socket: SocketRef, reason: DisconnectReason, sails: Sails
         context.requests.cancel();
         context.outbox.discard();
     }
-    let socket_id = socket.id.to_string();
+    let socket_id = SocketId::new(socket.id);
     // The hook runs on its own task: socketioxide cleans up the socket's
     // rooms only after this handler returns.
     tokio::spawn(async move {
@@ -724,7 +726,8 @@ async fn respond(
         Err(refusal) => return Jwr::text(refusal.status(), refusal.to_string()),
     };
     http.extensions_mut().insert(sails.clone());
-    http.extensions_mut().insert(SocketRequest::new(socket_id));
+    http.extensions_mut()
+        .insert(SocketRequest::new(SocketId::new(socket_id)));
     if let Some(peer) = context.peer {
         http.extensions_mut().insert(peer);
     }

@@ -23,6 +23,7 @@ pub const DEFAULT_COOKIE_NAME: &str = "sails.sid";
 /// reach), `SameSite=Lax` (not sent with another site's subrequests or form
 /// posts) and `Path=/`; these set the rest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct SessionCookie {
     /// The `Secure` flag (Sails' `cookie.secure`): browsers then send the
     /// cookie over HTTPS only. Off by default, as in Sails, so that sessions
@@ -37,6 +38,18 @@ pub struct SessionCookie {
 }
 
 impl SessionCookie {
+    /// These settings with the `Secure` flag on or off.
+    pub fn secure(mut self, secure: bool) -> Self {
+        self.secure = secure;
+        self
+    }
+
+    /// These settings with this session lifetime (`None`: until the browser closes).
+    pub fn lifetime(mut self, lifetime: Option<Duration>) -> Self {
+        self.lifetime = lifetime;
+        self
+    }
+
     /// A session layer over `store` with these settings.
     pub fn layer<S: SessionStore + Clone>(&self, store: S) -> SessionManagerLayer<S> {
         let layer = SessionManagerLayer::new(store)

@@ -1,28 +1,181 @@
 //! `sails.sockets`: rooms, broadcasts and introspection, usable from handlers
 //! and from anywhere else (background tasks).
 //!
-//! Room membership goes through socketioxide's rooms and adapter, addressed
-//! by socket id (every socket is in a room named after its id). Messages
-//! are serialised once and handed to each member's outbox, which delivers
-//! them in order without loss, or disconnects a member that cannot keep up.
+//! Sockets are addressed the way socketioxide addresses them: a [`Selection`]
+//! names rooms (`to`), rooms or sockets left out (`except`), and then does one
+//! thing to every socket it names (`emit`, `join`, `leave`, `ids`, …). Every
+//! socket is in a room named after its [`SocketId`].
+//!
+//! Messages are serialised once and handed to each member's outbox, which
+//! delivers them in order without loss, or disconnects a member that cannot
+//! keep up.
 
+use std::fmt;
+use std::str::FromStr;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use socketioxide::SocketIo;
 use socketioxide::operators::BroadcastOperators;
+use socketioxide::socket::Sid;
 
 use crate::outbox::{Outgoing, Payload, Pushed, outbox_of};
 
-/// The event name used when none is given.
+/// The event Sails sends on when a call names none (`broadcast(room, data)`).
 pub const DEFAULT_EVENT: &str = "message";
+
+/// The id of a socket (its Socket.IO session id): the name of a room it is
+/// always in, and what Sails' `sails.sockets.getId(req)` returns.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SocketId(Sid);
+
+impl SocketId {
+    pub(crate) fn new(sid: Sid) -> Self {
+        Self(sid)
+    }
+
+    pub(crate) fn sid(self) -> Sid {
+        self.0
+    }
+
+    /// The id as text (16 characters of URL-safe base64).
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl fmt::Display for SocketId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for SocketId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SocketId({})", self.as_str())
+    }
+}
+
+/// Text that is not a socket id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a socket id: {0:?}")]
+pub struct InvalidSocketId(String);
+
+impl FromStr for SocketId {
+    type Err = InvalidSocketId;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        text.parse()
+            .map(Self)
+            .map_err(|_| InvalidSocketId(text.chars().take(64).collect()))
+    }
+}
+
+impl Serialize for SocketId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for SocketId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Room names, as [`Selection::to`], [`Selection::except`],
+/// [`Selection::join`] and [`Selection::leave`] take them: one name, a
+/// [`SocketId`] (its own room), `None` (no room), or a list of any of these.
+pub trait IntoRooms {
+    /// Appends the room names to `rooms`.
+    fn push_rooms(self, rooms: &mut Vec<String>);
+}
+
+impl IntoRooms for &str {
+    fn push_rooms(self, rooms: &mut Vec<String>) {
+        rooms.push(self.to_owned());
+    }
+}
+
+impl IntoRooms for String {
+    fn push_rooms(self, rooms: &mut Vec<String>) {
+        rooms.push(self);
+    }
+}
+
+impl IntoRooms for &String {
+    fn push_rooms(self, rooms: &mut Vec<String>) {
+        rooms.push(self.clone());
+    }
+}
+
+impl IntoRooms for SocketId {
+    fn push_rooms(self, rooms: &mut Vec<String>) {
+        rooms.push(self.as_str().to_owned());
+    }
+}
+
+impl IntoRooms for &SocketId {
+    fn push_rooms(self, rooms: &mut Vec<String>) {
+        (*self).push_rooms(rooms);
+    }
+}
+
+impl<T: IntoRooms> IntoRooms for Option<T> {
+    fn push_rooms(self, rooms: &mut Vec<String>) {
+        if let Some(room) = self {
+            room.push_rooms(rooms);
+        }
+    }
+}
+
+impl<T: IntoRooms> IntoRooms for Vec<T> {
+    fn push_rooms(self, rooms: &mut Vec<String>) {
+        for room in self {
+            room.push_rooms(rooms);
+        }
+    }
+}
+
+impl<T: IntoRooms + Clone> IntoRooms for &[T] {
+    fn push_rooms(self, rooms: &mut Vec<String>) {
+        for room in self {
+            room.clone().push_rooms(rooms);
+        }
+    }
+}
+
+impl<T: IntoRooms + Clone> IntoRooms for &Vec<T> {
+    fn push_rooms(self, rooms: &mut Vec<String>) {
+        self.as_slice().push_rooms(rooms);
+    }
+}
+
+impl<T: IntoRooms, const N: usize> IntoRooms for [T; N] {
+    fn push_rooms(self, rooms: &mut Vec<String>) {
+        for room in self {
+            room.push_rooms(rooms);
+        }
+    }
+}
+
+fn room_names(rooms: impl IntoRooms) -> Vec<String> {
+    let mut names = Vec::new();
+    rooms.push_rooms(&mut names);
+    names
+}
 
 /// Why a `sails.sockets` call failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SocketsError {
     /// The message could not be serialised as JSON.
     #[error("the message is not JSON: {0}")]
     Serialize(#[from] serde_json::Error),
+    /// A published record has no usable `id`.
+    #[error("the record has no `id` (a number or a string)")]
+    MissingId,
     /// The adapter could not change or report room membership.
     #[error("the socket adapter failed: {0}")]
     Adapter(String),
@@ -31,13 +184,28 @@ pub enum SocketsError {
     NotRunning,
 }
 
-/// Options of [`Sockets::leave_all`] (Sails' `leaveAll` options).
+/// Options of [`Selection::leave_all`] (Sails' `leaveAll` options).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LeaveAllOptions {
     /// Also leave each member's own id room (default false).
     pub include_socket_rooms: bool,
-    /// Also leave the source room itself (default true).
+    /// Also leave the source rooms themselves (default true).
     pub include_source_room: bool,
+}
+
+impl LeaveAllOptions {
+    /// Whether each member also leaves its own id room.
+    pub fn include_socket_rooms(mut self, include: bool) -> Self {
+        self.include_socket_rooms = include;
+        self
+    }
+
+    /// Whether each member also leaves the source rooms.
+    pub fn include_source_room(mut self, include: bool) -> Self {
+        self.include_source_room = include;
+        self
+    }
 }
 
 impl Default for LeaveAllOptions {
@@ -50,18 +218,32 @@ impl Default for LeaveAllOptions {
 }
 
 /// The `sails.sockets` API. Cheap to clone; also an axum extractor.
+///
+/// | Sails | here |
+/// |---|---|
+/// | `getId(req)` | [`SocketRequest::id`](crate::SocketRequest::id) |
+/// | `join(id, room)` / `leave(id, room)` | `sockets.socket(id).join(room)` / `.leave(room)` |
+/// | `broadcast(rooms, event, data, omit)` | `sockets.to(rooms).except(omit).emit(event, &data)` |
+/// | `blast(event, data, omit)` | `sockets.all().except(omit).emit(event, &data)` |
+/// | `addRoomMembersToRooms(src, dests)` | `sockets.to(src).join(dests)` |
+/// | `removeRoomMembersFromRooms(src, dests)` | `sockets.to(src).leave(dests)` |
+/// | `leaveAll(src, options)` | `sockets.to(src).leave_all(options)` |
+/// | `emit(ids, event, data)` (0.12) | `sockets.to(ids).emit(event, &data)` |
+/// | `rooms()` (0.12) | `sockets.all().rooms()` |
+/// | `socketRooms(socket)` (0.12) | `sockets.socket(id).rooms()` |
+/// | `subscribers(room)` (0.12) | `sockets.to(room).ids()` |
 #[derive(Clone)]
 pub struct Sockets {
     io: SocketIo,
 }
 
-impl std::fmt::Debug for Sockets {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for Sockets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sockets").finish_non_exhaustive()
     }
 }
 
-fn adapter_error(error: impl std::fmt::Display) -> SocketsError {
+fn adapter_error(error: impl fmt::Display) -> SocketsError {
     SocketsError::Adapter(error.to_string())
 }
 
@@ -70,113 +252,166 @@ impl Sockets {
         Self { io }
     }
 
-    fn root(&self) -> Result<BroadcastOperators, SocketsError> {
-        self.io.of("/").ok_or(SocketsError::NotRunning)
-    }
-
-    /// `getId(req)`: the id of the socket a request came from.
-    pub fn get_id(request: &crate::SocketRequest) -> &str {
-        request.id()
-    }
-
-    /// `join(id, room)`: the socket with this id joins `room` (on whichever server it is).
-    pub async fn join(&self, socket_id: &str, room: &str) -> Result<(), SocketsError> {
-        self.add_room_members_to_rooms(socket_id, &[room]).await
-    }
-
-    /// `leave(id, room)`: the socket with this id leaves `room`.
-    pub async fn leave(&self, socket_id: &str, room: &str) -> Result<(), SocketsError> {
-        self.remove_room_members_from_rooms(socket_id, &[room])
-            .await
-    }
-
-    /// `broadcast(rooms, event, data, socketToOmit)`: sends `event` (default
-    /// [`DEFAULT_EVENT`] when `None`) to every socket in any of `rooms`,
-    /// once each, except `omit`.
-    pub async fn broadcast<T: Serialize + ?Sized>(
-        &self,
-        rooms: &[&str],
-        event: Option<&str>,
-        data: &T,
-        omit: Option<&str>,
-    ) -> Result<(), SocketsError> {
-        if rooms.is_empty() {
-            return Ok(());
+    /// Every connected socket.
+    pub fn all(&self) -> Selection {
+        Selection {
+            io: self.io.clone(),
+            rooms: Rooms::All,
+            except: Vec::new(),
         }
-        let rooms: Vec<String> = rooms.iter().map(|room| (*room).to_owned()).collect();
-        let mut operators = self.root()?.to(rooms);
-        if let Some(omit) = omit {
-            operators = operators.except(omit.to_owned());
-        }
-        deliver(operators, event, data).await
     }
 
-    /// `blast(event, data, socketToOmit)`: sends `event` to every connected socket except `omit`.
-    pub async fn blast<T: Serialize + ?Sized>(
-        &self,
-        event: Option<&str>,
-        data: &T,
-        omit: Option<&str>,
-    ) -> Result<(), SocketsError> {
-        let mut operators = self.root()?;
-        if let Some(omit) = omit {
-            operators = operators.except(omit.to_owned());
+    /// The sockets in any of `rooms` (none when `rooms` is empty).
+    pub fn to(&self, rooms: impl IntoRooms) -> Selection {
+        Selection {
+            io: self.io.clone(),
+            rooms: Rooms::Named(room_names(rooms)),
+            except: Vec::new(),
         }
-        deliver(operators, event, data).await
     }
 
-    /// 0.12's `emit(id, event, data)`: sends `event` to one socket (its own room).
+    /// One socket (by its own room, so it need not be on this server).
+    pub fn socket(&self, id: SocketId) -> Selection {
+        self.to(id)
+    }
+
+    /// Whether a socket with this id is connected to this server.
+    pub fn is_connected(&self, id: SocketId) -> bool {
+        self.io
+            .of("/")
+            .and_then(|root| root.get_socket(id.sid()))
+            .is_some()
+    }
+}
+
+/// Which rooms a [`Selection`] addresses.
+#[derive(Debug, Clone)]
+enum Rooms {
+    /// Every socket.
+    All,
+    /// The members of any of these rooms (nobody when empty).
+    Named(Vec<String>),
+}
+
+/// Some sockets, chosen by rooms: what [`Sockets::to`], [`Sockets::all`] and
+/// [`Sockets::socket`] return. Narrow it with [`to`](Self::to) and
+/// [`except`](Self::except), then act on every socket it names; a selection
+/// can be used for several calls.
+#[derive(Clone)]
+pub struct Selection {
+    io: SocketIo,
+    rooms: Rooms,
+    except: Vec<String>,
+}
+
+impl fmt::Debug for Selection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Selection")
+            .field("rooms", &self.rooms)
+            .field("except", &self.except)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Selection {
+    /// Also the sockets in `rooms`.
+    pub fn to(mut self, rooms: impl IntoRooms) -> Self {
+        if let Rooms::Named(names) = &mut self.rooms {
+            rooms.push_rooms(names);
+        }
+        self
+    }
+
+    /// Leaves out the sockets in `rooms` (a [`SocketId`] leaves out one socket;
+    /// `None` leaves out nobody).
+    pub fn except(mut self, rooms: impl IntoRooms) -> Self {
+        rooms.push_rooms(&mut self.except);
+        self
+    }
+
+    /// socketioxide's operators for this selection, or `None` when it names nobody.
+    fn operators(&self) -> Result<Option<BroadcastOperators>, SocketsError> {
+        let mut operators = self.io.of("/").ok_or(SocketsError::NotRunning)?;
+        match &self.rooms {
+            Rooms::All => {}
+            Rooms::Named(names) if names.is_empty() => return Ok(None),
+            Rooms::Named(names) => operators = operators.to(names.clone()),
+        }
+        if !self.except.is_empty() {
+            operators = operators.except(self.except.clone());
+        }
+        Ok(Some(operators))
+    }
+
+    /// Sends `event` with `data` to every socket selected, once each (Sails'
+    /// `broadcast` and `blast`). Returns once every member has the message in
+    /// its channel, or in a backlog no longer than its channel, or is gone.
     pub async fn emit<T: Serialize + ?Sized>(
         &self,
-        socket_id: &str,
-        event: Option<&str>,
+        event: &str,
         data: &T,
     ) -> Result<(), SocketsError> {
-        self.broadcast(&[socket_id], event, data, None).await
+        let Some(operators) = self.operators()? else {
+            return Ok(());
+        };
+        let payload: Arc<serde_json::value::RawValue> =
+            serde_json::value::to_raw_value(data)?.into();
+        let event: Arc<str> = Arc::from(event);
+        let mut backlogged = Vec::new();
+        for member in operators.sockets() {
+            let Some(outbox) = outbox_of(&member) else {
+                continue;
+            };
+            let packet = Outgoing::Event {
+                event: Arc::clone(&event),
+                payload: Payload::Json(Arc::clone(&payload)),
+            };
+            if outbox.push(packet) == Pushed::Queued {
+                backlogged.push(outbox);
+            }
+        }
+        for outbox in backlogged {
+            outbox.room().await;
+        }
+        Ok(())
     }
 
-    /// `addRoomMembersToRooms(src, dests)`: every member of `source` joins each of `destinations`.
-    pub async fn add_room_members_to_rooms(
-        &self,
-        source: &str,
-        destinations: &[&str],
-    ) -> Result<(), SocketsError> {
-        let rooms: Vec<String> = destinations.iter().map(|r| (*r).to_owned()).collect();
-        self.root()?
-            .within(source.to_owned())
-            .join(rooms)
-            .await
-            .map_err(adapter_error)
+    /// Every socket selected joins each of `rooms` (Sails' `join` and
+    /// `addRoomMembersToRooms`).
+    pub async fn join(&self, rooms: impl IntoRooms) -> Result<(), SocketsError> {
+        let rooms = room_names(rooms);
+        match self.operators()? {
+            Some(operators) if !rooms.is_empty() => {
+                operators.join(rooms).await.map_err(adapter_error)
+            }
+            _ => Ok(()),
+        }
     }
 
-    /// `removeRoomMembersFromRooms(src, dests)`: every member of `source` leaves each of `destinations`.
-    pub async fn remove_room_members_from_rooms(
-        &self,
-        source: &str,
-        destinations: &[&str],
-    ) -> Result<(), SocketsError> {
-        let rooms: Vec<String> = destinations.iter().map(|r| (*r).to_owned()).collect();
-        self.root()?
-            .within(source.to_owned())
-            .leave(rooms)
-            .await
-            .map_err(adapter_error)
+    /// Every socket selected leaves each of `rooms` (Sails' `leave` and
+    /// `removeRoomMembersFromRooms`).
+    pub async fn leave(&self, rooms: impl IntoRooms) -> Result<(), SocketsError> {
+        let rooms = room_names(rooms);
+        match self.operators()? {
+            Some(operators) if !rooms.is_empty() => {
+                operators.leave(rooms).await.map_err(adapter_error)
+            }
+            _ => Ok(()),
+        }
     }
 
-    /// `leaveAll(src, options)`: every member of `source` leaves every room it
-    /// is in, except (by default) its own id room; `source` itself too unless
-    /// `include_source_room` is false.
-    pub async fn leave_all(
-        &self,
-        source: &str,
-        options: LeaveAllOptions,
-    ) -> Result<(), SocketsError> {
-        let members = self
-            .root()?
-            .within(source.to_owned())
-            .fetch_sockets()
-            .await
-            .map_err(adapter_error)?;
+    /// Every socket selected leaves every room it is in (Sails' `leaveAll`),
+    /// except by default its own id room; the rooms it was selected by too,
+    /// unless `include_source_room` is false.
+    pub async fn leave_all(&self, options: LeaveAllOptions) -> Result<(), SocketsError> {
+        let Some(operators) = self.operators()? else {
+            return Ok(());
+        };
+        let sources: &[String] = match &self.rooms {
+            Rooms::All => &[],
+            Rooms::Named(names) => names,
+        };
+        let members = operators.fetch_sockets().await.map_err(adapter_error)?;
         for member in members {
             let own_room = member.data().id.to_string();
             let rooms: Vec<String> = member
@@ -186,86 +421,68 @@ impl Sockets {
                 .into_iter()
                 .map(|room| room.into_owned())
                 .filter(|room| options.include_socket_rooms || *room != own_room)
-                .filter(|room| options.include_source_room || room != source)
+                .filter(|room| options.include_source_room || !sources.contains(room))
                 .collect();
             member.leave(rooms).await.map_err(adapter_error)?;
         }
         Ok(())
     }
 
-    /// 0.12's `rooms()`: every room that has at least one member, socket id rooms included.
-    pub async fn rooms(&self) -> Result<Vec<String>, SocketsError> {
-        let rooms = self.root()?.rooms().await.map_err(adapter_error)?;
-        Ok(sorted_names(rooms))
-    }
-
-    /// 0.12's `socketRooms(socket)`: the rooms one socket is in, sorted, its own id room included.
-    pub async fn socket_rooms(&self, socket_id: &str) -> Result<Vec<String>, SocketsError> {
-        let within = self.root()?.within(socket_id.to_owned());
-        let rooms = within.rooms().await.map_err(adapter_error)?;
-        Ok(sorted_names(rooms))
-    }
-
-    /// 0.12's `subscribers(room)`: the sorted ids of the sockets in `room`.
-    pub async fn subscribers(&self, room: &str) -> Result<Vec<String>, SocketsError> {
-        let mut ids: Vec<String> = self
-            .root()?
-            .within(room.to_owned())
+    /// The ids of the sockets selected, sorted by their text (Sails 0.12's
+    /// `subscribers(room)`).
+    pub async fn ids(&self) -> Result<Vec<SocketId>, SocketsError> {
+        let Some(operators) = self.operators()? else {
+            return Ok(Vec::new());
+        };
+        let mut ids: Vec<SocketId> = operators
             .fetch_sockets()
             .await
             .map_err(adapter_error)?
             .into_iter()
-            .map(|socket| socket.data().id.to_string())
+            .map(|socket| SocketId(socket.data().id))
             .collect();
-        ids.sort();
+        ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         Ok(ids)
     }
 
-    /// Whether a socket with this id is connected (on this server).
-    pub fn is_connected(&self, socket_id: &str) -> bool {
-        let Ok(root) = self.root() else {
-            return false;
+    /// The rooms the sockets selected are in, sorted, id rooms included
+    /// (Sails 0.12's `rooms()` and `socketRooms(socket)`).
+    pub async fn rooms(&self) -> Result<Vec<String>, SocketsError> {
+        let Some(operators) = self.operators()? else {
+            return Ok(Vec::new());
         };
-        socket_id
-            .parse()
-            .ok()
-            .and_then(|sid| root.get_socket(sid))
-            .is_some()
+        let rooms = operators.rooms().await.map_err(adapter_error)?;
+        let mut names: Vec<String> = rooms.into_iter().map(|room| room.into_owned()).collect();
+        names.sort();
+        Ok(names)
     }
 }
 
-/// Sends `event` with `data` (serialised once) to every socket `operators`
-/// address, through each one's outbox; returns once every member has it in
-/// its channel or a backlog no longer than its channel (or is gone).
-async fn deliver<T: Serialize + ?Sized>(
-    operators: BroadcastOperators,
-    event: Option<&str>,
-    data: &T,
-) -> Result<(), SocketsError> {
-    let payload: Arc<serde_json::value::RawValue> = serde_json::value::to_raw_value(data)?.into();
-    let event: Arc<str> = Arc::from(event.unwrap_or(DEFAULT_EVENT));
-    let mut backlogged = Vec::new();
-    for member in operators.sockets() {
-        let Some(outbox) = outbox_of(&member) else {
-            continue;
-        };
-        let packet = Outgoing::Event {
-            event: Arc::clone(&event),
-            payload: Payload::Json(Arc::clone(&payload)),
-        };
-        if outbox.push(packet) == Pushed::Queued {
-            backlogged.push(outbox);
-        }
-    }
-    for outbox in backlogged {
-        outbox.room().await;
-    }
-    Ok(())
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Room names as owned strings, sorted.
-fn sorted_names(rooms: Vec<std::borrow::Cow<'static, str>>) -> Vec<String> {
-    let mut names: Vec<String> = rooms.into_iter().map(|room| room.into_owned()).collect();
-    names.sort();
-    names
+    #[test]
+    fn room_names_flatten_every_form() {
+        let id: SocketId = "AAAAAAAAAAAAAAAA".parse().expect("a socket id");
+        let mut rooms = Vec::new();
+        "a".push_rooms(&mut rooms);
+        String::from("b").push_rooms(&mut rooms);
+        id.push_rooms(&mut rooms);
+        None::<&str>.push_rooms(&mut rooms);
+        vec!["c", "d"].push_rooms(&mut rooms);
+        ["e"].push_rooms(&mut rooms);
+        assert_eq!(rooms, ["a", "b", "AAAAAAAAAAAAAAAA", "c", "d", "e"]);
+    }
+
+    #[test]
+    fn socket_ids_round_trip_and_refuse_other_text() {
+        let id: SocketId = "AAAAAAAAAAAAAAAA".parse().expect("a socket id");
+        assert_eq!(id.to_string(), "AAAAAAAAAAAAAAAA");
+        let json = serde_json::to_string(&id).expect("serialises");
+        assert_eq!(json, "\"AAAAAAAAAAAAAAAA\"");
+        assert_eq!(serde_json::from_str::<SocketId>(&json).ok(), Some(id));
+        assert!("not an id".parse::<SocketId>().is_err());
+        assert!(serde_json::from_str::<SocketId>("\"short\"").is_err());
+    }
 }

@@ -975,7 +975,7 @@ pub(crate) fn run(route: Route, args: &[String]) -> Result<(), String> {
         "build",
         "--release",
         "--package",
-        "sails-server",
+        toolchain::APP_PACKAGE,
         "--example",
         "interop",
         "--package",

@@ -171,7 +171,7 @@ pub(crate) fn run(route: Route) -> Result<(), String> {
             Box::new(check(&[
                 "build",
                 "--package",
-                "sails-server",
+                toolchain::APP_PACKAGE,
                 "--bins",
                 "--examples",
             ])),

@@ -1,6 +1,7 @@
 use serde_json::{Value, json};
 
-use sails_server::{SocketsConfig, demo};
+use sails_app::demo;
+use sails_server::SocketsConfig;
 
 use crate::support::{Client, Options, demo, serve, www};
 
@@ -94,10 +95,8 @@ async fn old_missing_or_garbage_sdk_versions_are_refused_per_request() {
 
 #[tokio::test]
 async fn a_huge_frame_closes_only_its_own_connection() {
-    let config = SocketsConfig {
-        max_payload: 4096,
-        ..SocketsConfig::default()
-    };
+    let mut config = SocketsConfig::default();
+    config.max_payload = 4096;
     let addr = serve(demo::app_with_config(www(), config).0).await;
     let mut bystander = Client::connect(addr).await;
     let mut offender = Client::connect(addr).await;

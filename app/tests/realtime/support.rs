@@ -47,7 +47,7 @@ pub(crate) async fn serve(app: Router) -> SocketAddr {
 
 /// The demo app with default configuration, served.
 pub(crate) async fn demo() -> SocketAddr {
-    serve(sails_server::demo::app(www()).0).await
+    serve(sails_app::demo::app(www()).0).await
 }
 
 /// How a test client connects.
@@ -558,6 +558,6 @@ pub(crate) async fn http(
 
 /// The demo app served, with its realtime handle for use outside handlers.
 pub(crate) async fn demo_with_handle() -> (SocketAddr, sails_server::Sails) {
-    let (app, sails) = sails_server::demo::app(www());
+    let (app, sails) = sails_app::demo::app(www());
     (serve(app).await, sails)
 }

@@ -35,8 +35,10 @@ use serde_json::{Value, json};
 use tower_http::services::ServeDir;
 use tower_sessions::{MemoryStore, Session};
 
-use crate::pubsub::id_key;
-use crate::{IsSocket, Sails, SessionCookie, SocketRequest, Sockets, SocketsConfig};
+use sails_server::{
+    DEFAULT_EVENT, IsSocket, RecordId, Sails, SessionCookie, SocketId, SocketRequest, Sockets,
+    SocketsConfig, SocketsError,
+};
 
 /// The identity of the demo model.
 pub const PET: &str = "pet";
@@ -69,8 +71,8 @@ impl IntoResponse for DemoError {
     }
 }
 
-impl From<crate::SocketsError> for DemoError {
-    fn from(_: crate::SocketsError) -> Self {
+impl From<SocketsError> for DemoError {
+    fn from(_: SocketsError) -> Self {
         Self::Internal
     }
 }
@@ -178,7 +180,7 @@ async fn echo(
         "query": query,
         "body": body_value(&body),
         "isSocket": is_socket,
-        "socketId": socket.map(|s| s.id().to_owned()),
+        "socketId": socket.map(|s| s.id()),
         "headers": headers,
     }))
 }
@@ -209,11 +211,13 @@ async fn slow(Query(query): Query<SlowQuery>) -> &'static str {
 }
 
 async fn me(socket: SocketRequest, sockets: Sockets) -> Result<Json<Value>, DemoError> {
+    let id = socket.id();
     let rooms: Vec<String> = sockets
-        .socket_rooms(socket.id())
+        .socket(id)
+        .rooms()
         .await?
         .into_iter()
-        .filter(|room| room != socket.id())
+        .filter(|room| room != id.as_str())
         .collect();
     Ok(Json(json!({ "id": socket.id(), "rooms": rooms })))
 }
@@ -223,7 +227,7 @@ async fn join_room(
     sockets: Sockets,
     Path(room): Path<String>,
 ) -> Result<Json<Value>, DemoError> {
-    sockets.join(socket.id(), &room).await?;
+    sockets.socket(socket.id()).join(&room).await?;
     Ok(Json(json!({ "room": room })))
 }
 
@@ -232,15 +236,15 @@ async fn leave_room(
     sockets: Sockets,
     Path(room): Path<String>,
 ) -> Result<Json<Value>, DemoError> {
-    sockets.leave(socket.id(), &room).await?;
+    sockets.socket(socket.id()).leave(&room).await?;
     Ok(Json(json!({ "room": room })))
 }
 
 async fn room_members(
     sockets: Sockets,
     Path(room): Path<String>,
-) -> Result<Json<Vec<String>>, DemoError> {
-    Ok(Json(sockets.subscribers(&room).await?))
+) -> Result<Json<Vec<SocketId>>, DemoError> {
+    Ok(Json(sockets.to(room).ids().await?))
 }
 
 /// The body of `/rooms/{room}/broadcast`, `/blast` and `/sockets/{id}/emit`.
@@ -251,6 +255,12 @@ struct SendBody {
     data: Value,
     #[serde(default, rename = "omitSender")]
     omit_sender: bool,
+}
+
+impl SendBody {
+    fn event(&self) -> &str {
+        self.event.as_deref().unwrap_or(DEFAULT_EVENT)
+    }
 }
 
 fn parse_send_body(body: &Bytes) -> Result<SendBody, DemoError> {
@@ -265,14 +275,11 @@ async fn broadcast(
     body: Bytes,
 ) -> Result<Json<Value>, DemoError> {
     let body = parse_send_body(&body)?;
-    let omit = socket.filter(|_| body.omit_sender);
+    let omit = socket.filter(|_| body.omit_sender).map(|s| s.id());
     sockets
-        .broadcast(
-            &[&room],
-            body.event.as_deref(),
-            &body.data,
-            omit.as_ref().map(SocketRequest::id),
-        )
+        .to(room)
+        .except(omit)
+        .emit(body.event(), &body.data)
         .await?;
     Ok(Json(json!({ "sent": true })))
 }
@@ -283,13 +290,11 @@ async fn blast(
     body: Bytes,
 ) -> Result<Json<Value>, DemoError> {
     let body = parse_send_body(&body)?;
-    let omit = socket.filter(|_| body.omit_sender);
+    let omit = socket.filter(|_| body.omit_sender).map(|s| s.id());
     sockets
-        .blast(
-            body.event.as_deref(),
-            &body.data,
-            omit.as_ref().map(SocketRequest::id),
-        )
+        .all()
+        .except(omit)
+        .emit(body.event(), &body.data)
         .await?;
     Ok(Json(json!({ "sent": true })))
 }
@@ -300,7 +305,10 @@ async fn emit_to_socket(
     body: Bytes,
 ) -> Result<Json<Value>, DemoError> {
     let body = parse_send_body(&body)?;
-    sockets.emit(&id, body.event.as_deref(), &body.data).await?;
+    // An id that is not one names no socket: nothing is sent, as in Sails.
+    if let Ok(id) = id.parse::<SocketId>() {
+        sockets.socket(id).emit(body.event(), &body.data).await?;
+    }
     Ok(Json(json!({ "sent": true })))
 }
 
@@ -315,9 +323,12 @@ async fn unwatch_pets(socket: SocketRequest, sails: Sails) -> Result<Json<Value>
 }
 
 /// The id of the stored pet whose id prints as `path_id`, or the path text itself.
-fn pet_id(pets: &Pets, path_id: &str) -> Value {
-    pets.with(|pets| pets.get(path_id).and_then(|pet| pet.get("id").cloned()))
-        .unwrap_or_else(|| Value::String(path_id.to_owned()))
+fn pet_id(pets: &Pets, path_id: &str) -> RecordId {
+    pets.with(|pets| {
+        pets.get(path_id)
+            .and_then(|pet| RecordId::try_from(&pet["id"]).ok())
+    })
+    .unwrap_or_else(|| RecordId::from(path_id))
 }
 
 async fn subscribe_pet(
@@ -327,10 +338,7 @@ async fn subscribe_pet(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, DemoError> {
     let id = pet_id(&pets, &id);
-    sails
-        .pubsub(PET)
-        .subscribe(socket.id(), std::slice::from_ref(&id))
-        .await?;
+    sails.pubsub(PET).subscribe(socket.id(), [&id]).await?;
     Ok(Json(json!({ "subscribed": id })))
 }
 
@@ -341,10 +349,7 @@ async fn unsubscribe_pet(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, DemoError> {
     let id = pet_id(&pets, &id);
-    sails
-        .pubsub(PET)
-        .unsubscribe(socket.id(), std::slice::from_ref(&id))
-        .await?;
+    sails.pubsub(PET).unsubscribe(socket.id(), [&id]).await?;
     Ok(Json(json!({ "unsubscribed": id })))
 }
 
@@ -355,14 +360,19 @@ async fn create_pet(
     body: Bytes,
 ) -> Result<Response, DemoError> {
     let record = body_value(&body);
-    let id = match record.get("id") {
-        Some(id) if !id.is_null() && record.is_object() => id.clone(),
-        _ => return Err(DemoError::BadRequest("A pet needs an `id`.")),
+    let id = match record.get("id").map(RecordId::try_from) {
+        Some(Ok(id)) if record.is_object() => id,
+        _ => {
+            return Err(DemoError::BadRequest(
+                "A pet needs an `id` (a number or a string).",
+            ));
+        }
     };
-    pets.with(|pets| pets.insert(id_key(&id), record.clone()));
+    pets.with(|pets| pets.insert(id.key(), record.clone()));
     sails
         .pubsub(PET)
-        .publish_create(&record, socket.as_ref().map(SocketRequest::id))
+        .publish_create(&record)
+        .except(socket.map(|s| s.id()))
         .await?;
     Ok((StatusCode::CREATED, Json(record)).into_response())
 }
@@ -382,7 +392,7 @@ async fn update_pet(
         .with(|pets| {
             let record = pets.get_mut(&id)?;
             let previous = record.clone();
-            let record_id = previous.get("id").cloned().unwrap_or(Value::Null);
+            let record_id = RecordId::try_from(&previous["id"]).ok()?;
             values.remove("id");
             if let Value::Object(fields) = record {
                 fields.extend(values.clone());
@@ -392,12 +402,9 @@ async fn update_pet(
         .ok_or(DemoError::NotFound)?;
     sails
         .pubsub(PET)
-        .publish_update(
-            &record_id,
-            &Value::Object(values),
-            Some(&previous),
-            socket.as_ref().map(SocketRequest::id),
-        )
+        .publish_update(record_id, &values)
+        .previous(&previous)
+        .except(socket.map(|s| s.id()))
         .await?;
     Ok(Json(updated))
 }
@@ -411,14 +418,12 @@ async fn destroy_pet(
     let previous = pets
         .with(|pets| pets.remove(&id))
         .ok_or(DemoError::NotFound)?;
-    let record_id = previous.get("id").cloned().unwrap_or(Value::Null);
+    let record_id = RecordId::try_from(&previous["id"])?;
     sails
         .pubsub(PET)
-        .publish_destroy(
-            &record_id,
-            Some(&previous),
-            socket.as_ref().map(SocketRequest::id),
-        )
+        .publish_destroy(record_id)
+        .previous(&previous)
+        .except(socket.map(|s| s.id()))
         .await?;
     Ok(Json(previous))
 }
@@ -438,6 +443,6 @@ async fn message_pet(
     let body: MessageBody = serde_json::from_slice(&body)
         .map_err(|_| DemoError::BadRequest("Expected a JSON body {data}."))?;
     let id = pet_id(&pets, &id);
-    sails.pubsub(PET).publish(&[id], &body.data, None).await?;
+    sails.pubsub(PET).publish([id], &body.data).await?;
     Ok(Json(json!({ "sent": true })))
 }

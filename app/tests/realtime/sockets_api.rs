@@ -1,4 +1,4 @@
-use sails_server::LeaveAllOptions;
+use sails_server::{DEFAULT_EVENT, LeaveAllOptions, SocketId};
 use serde_json::json;
 
 use crate::support::{Client, demo_with_handle, eventually};
@@ -111,69 +111,89 @@ async fn the_api_works_outside_handlers() {
     let sockets = sails.sockets();
     let mut a = Client::connect(addr).await;
     let mut b = Client::connect(addr).await;
-    let (a_id, b_id) = (a.id().await, b.id().await);
-    let mut both = vec![a_id.clone(), b_id.clone()];
-    both.sort();
+    let a_id: SocketId = a.id().await.parse().expect("a socket id");
+    let b_id: SocketId = b.id().await.parse().expect("a socket id");
+    let mut both = vec![a_id, b_id];
+    both.sort_by(|x, y| x.as_str().cmp(y.as_str()));
 
     // A socket's own id is a room.
+    assert_eq!(sockets.to(a_id).ids().await.unwrap(), vec![a_id]);
     assert_eq!(
-        sockets.subscribers(&a_id).await.unwrap(),
-        vec![a_id.clone()]
+        sockets.socket(a_id).rooms().await.unwrap(),
+        vec![a_id.to_string()]
     );
-    assert_eq!(
-        sockets.socket_rooms(&a_id).await.unwrap(),
-        vec![a_id.clone()]
-    );
-    assert!(sockets.is_connected(&a_id));
+    assert!(sockets.is_connected(a_id));
 
-    sockets.join(&a_id, "x").await.unwrap();
-    sockets.join(&b_id, "x").await.unwrap();
-    sockets.join(&a_id, "y").await.unwrap();
-    assert_eq!(sockets.subscribers("x").await.unwrap(), both);
-    let rooms = sockets.rooms().await.unwrap();
+    sockets.socket(a_id).join("x").await.unwrap();
+    sockets.socket(b_id).join("x").await.unwrap();
+    sockets.socket(a_id).join(["y"]).await.unwrap();
+    assert_eq!(sockets.to("x").ids().await.unwrap(), both);
+    let rooms = sockets.all().rooms().await.unwrap();
     for room in ["x", "y", a_id.as_str(), b_id.as_str()] {
         assert!(rooms.iter().any(|r| r == room), "{room} in {rooms:?}");
     }
 
     // Several rooms: each member hears the message once.
     sockets
-        .broadcast(&["x", "y"], Some("multi"), &json!(1), None)
+        .to("x")
+        .to("y")
+        .emit("multi", &json!(1))
         .await
         .unwrap();
     a.sync().await;
     assert_eq!(a.take_events("multi"), vec![json!(1)]);
     assert_eq!(b.next_event("multi").await, 1);
 
+    // No rooms: nobody, not everybody.
+    sockets
+        .to(Vec::<String>::new())
+        .emit("nobody", &json!(1))
+        .await
+        .unwrap();
+    // A room left out leaves out its members.
+    sockets
+        .to("x")
+        .except("y")
+        .emit("not-y", &json!(2))
+        .await
+        .unwrap();
+    assert_eq!(b.next_event("not-y").await, 2);
+    a.sync().await;
+    b.sync().await;
+    assert!(a.take_events("nobody").is_empty() && b.take_events("nobody").is_empty());
+    assert!(a.take_events("not-y").is_empty());
+
     // addRoomMembersToRooms / removeRoomMembersFromRooms.
-    sockets
-        .add_room_members_to_rooms("x", &["z", "w"])
-        .await
-        .unwrap();
-    assert_eq!(sockets.subscribers("z").await.unwrap(), both);
-    sockets
-        .remove_room_members_from_rooms("x", &["z"])
-        .await
-        .unwrap();
-    assert!(sockets.subscribers("z").await.unwrap().is_empty());
+    sockets.to("x").join(["z", "w"]).await.unwrap();
+    assert_eq!(sockets.to("z").ids().await.unwrap(), both);
+    sockets.to("x").leave("z").await.unwrap();
+    assert!(sockets.to("z").ids().await.unwrap().is_empty());
 
     // leaveAll: the members of x leave every room but their own.
     sockets
-        .leave_all("x", LeaveAllOptions::default())
+        .to("x")
+        .leave_all(LeaveAllOptions::default())
         .await
         .unwrap();
     assert_eq!(
-        sockets.socket_rooms(&a_id).await.unwrap(),
-        vec![a_id.clone()]
+        sockets.socket(a_id).rooms().await.unwrap(),
+        vec![a_id.to_string()]
     );
     assert_eq!(
-        sockets.socket_rooms(&b_id).await.unwrap(),
-        vec![b_id.clone()]
+        sockets.socket(b_id).rooms().await.unwrap(),
+        vec![b_id.to_string()]
     );
 
-    sockets.emit(&b_id, None, &json!("direct")).await.unwrap();
+    sockets
+        .socket(b_id)
+        .emit(DEFAULT_EVENT, &json!("direct"))
+        .await
+        .unwrap();
     assert_eq!(b.next_event("message").await, "direct");
     sockets
-        .blast(Some("bg"), &json!(true), Some(&a_id))
+        .all()
+        .except(a_id)
+        .emit("bg", &json!(true))
         .await
         .unwrap();
     assert_eq!(b.next_event("bg").await, true);
@@ -181,18 +201,24 @@ async fn the_api_works_outside_handlers() {
     assert!(a.take_events("bg").is_empty());
 
     // A socket that leaves is gone from every room.
-    sockets.join(&b_id, "x").await.unwrap();
+    sockets.socket(b_id).join("x").await.unwrap();
     b.close();
     let sockets_for_wait = sockets.clone();
-    let b_for_wait = b_id.clone();
     eventually(move || {
-        let (sockets, b_id) = (sockets_for_wait.clone(), b_for_wait.clone());
+        let sockets = sockets_for_wait.clone();
         async move {
             let gone =
-                sockets.subscribers("x").await.unwrap().is_empty() && !sockets.is_connected(&b_id);
+                sockets.to("x").ids().await.unwrap().is_empty() && !sockets.is_connected(b_id);
             gone.then_some(())
         }
     })
     .await;
-    assert!(!sockets.rooms().await.unwrap().contains(&b_id));
+    assert!(
+        !sockets
+            .all()
+            .rooms()
+            .await
+            .unwrap()
+            .contains(&b_id.to_string())
+    );
 }

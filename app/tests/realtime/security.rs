@@ -1,6 +1,7 @@
 use std::time::Duration;
 
-use sails_server::{MissingOrigin, OriginPolicy, Sails, SocketsConfig, Transport, demo};
+use sails_app::demo;
+use sails_server::{MissingOrigin, OriginPolicy, Sails, SocketsConfig, Transport};
 use serde_json::json;
 use tokio::sync::mpsc;
 use tower_sessions::MemoryStore;
@@ -75,9 +76,10 @@ async fn by_default_only_pages_of_the_servers_own_origin_connect() {
 
 #[tokio::test]
 async fn listed_origins_may_connect_too() {
-    let addr = with_config(SocketsConfig {
-        origins: OriginPolicy::only_allow_origins(["http://good.example"]).unwrap(),
-        ..SocketsConfig::default()
+    let addr = with_config({
+        let mut config = SocketsConfig::default();
+        config.origins = OriginPolicy::only_allow_origins(["http://good.example"]).unwrap();
+        config
     })
     .await;
     let mut good = handshake(addr, &[("origin", "http://good.example")])
@@ -109,10 +111,11 @@ async fn listed_origins_may_connect_too() {
 
 #[tokio::test]
 async fn any_origin_lets_every_page_connect() {
-    let addr = with_config(SocketsConfig {
-        origins: OriginPolicy::AnyOrigin,
-        missing_origin: MissingOrigin::Refuse,
-        ..SocketsConfig::default()
+    let addr = with_config({
+        let mut config = SocketsConfig::default();
+        config.origins = OriginPolicy::AnyOrigin;
+        config.missing_origin = MissingOrigin::Refuse;
+        config
     })
     .await;
     let mut evil = handshake(addr, &[("origin", "http://evil.example")])
@@ -132,10 +135,11 @@ async fn a_handshake_without_origin_follows_missing_origin() {
         OriginPolicy::SameOrigin,
         OriginPolicy::only_allow_origins(["http://good.example"]).unwrap(),
     ] {
-        let strict = with_config(SocketsConfig {
-            origins,
-            missing_origin: MissingOrigin::Refuse,
-            ..SocketsConfig::default()
+        let strict = with_config({
+            let mut config = SocketsConfig::default();
+            config.origins = origins;
+            config.missing_origin = MissingOrigin::Refuse;
+            config
         })
         .await;
         assert_eq!(handshake(strict, &[]).await.err(), Some(403));
@@ -163,9 +167,10 @@ async fn a_handshake_without_origin_follows_missing_origin() {
 
 #[tokio::test]
 async fn a_polling_handshake_is_guarded_too() {
-    let addr = with_config(SocketsConfig {
-        transports: vec![Transport::Polling],
-        ..SocketsConfig::default()
+    let addr = with_config({
+        let mut config = SocketsConfig::default();
+        config.transports = vec![Transport::Polling];
+        config
     })
     .await;
     let path = "/socket.io/?EIO=4&transport=polling";
@@ -228,18 +233,16 @@ async fn before_connect_can_refuse_and_after_disconnect_sees_the_session() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(gone, id);
+    assert_eq!(gone.to_string(), id);
     assert_eq!(count, Some(1));
 }
 
 #[tokio::test]
 async fn path_heartbeat_and_transports_are_configurable() {
-    let config = SocketsConfig {
-        path: "/realtime".into(),
-        ping_interval: Duration::from_millis(1500),
-        ping_timeout: Duration::from_millis(3000),
-        ..SocketsConfig::default()
-    };
+    let mut config = SocketsConfig::default();
+    config.path = "/realtime".into();
+    config.ping_interval = Duration::from_millis(1500);
+    config.ping_timeout = Duration::from_millis(3000);
     let addr = with_config(config).await;
     let mut client = Client::connect_with(
         addr,
@@ -267,9 +270,10 @@ async fn path_heartbeat_and_transports_are_configurable() {
     .await;
     assert_eq!(status, 400);
     // Polling when configured.
-    let polling = with_config(SocketsConfig {
-        transports: vec![Transport::Websocket, Transport::Polling],
-        ..SocketsConfig::default()
+    let polling = with_config({
+        let mut config = SocketsConfig::default();
+        config.transports = vec![Transport::Websocket, Transport::Polling];
+        config
     })
     .await;
     let (status, _, body) = http(

@@ -2,6 +2,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, StreamExt};
+use sails_server::SocketId;
 use serde_json::json;
 
 use crate::support::{Client, Options, demo_with_handle};
@@ -26,19 +27,18 @@ async fn broadcast_reaches_everyone(count: usize) -> Duration {
     let clients = connect_many(addr, count).await;
     let sockets = sails.sockets();
     for socket in sails.io().sockets() {
-        sockets
-            .join(&socket.id.to_string(), "crowd")
-            .await
-            .expect("join");
+        let id: SocketId = socket.id.as_str().parse().expect("a socket id");
+        sockets.socket(id).join("crowd").await.expect("join");
     }
     assert_eq!(
-        sockets.subscribers("crowd").await.expect("members").len(),
+        sockets.to("crowd").ids().await.expect("members").len(),
         count
     );
 
     let started = Instant::now();
     sockets
-        .broadcast(&["crowd"], Some("wave"), &json!({"n": 1}), None)
+        .to("crowd")
+        .emit("wave", &json!({"n": 1}))
         .await
         .expect("broadcast");
     let received = stream::iter(clients.iter())

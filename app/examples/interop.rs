@@ -1,4 +1,4 @@
-//! Run: `cargo run -p sails-server --example interop -- --port 0 [--www DIR]`
+//! Run: `cargo run -p sails-app --example interop -- --port 0 [--www DIR]`
 //!
 //! The interop app: the demo routes with realtime on, sessions in memory,
 //! origins unrestricted, websocket only, on 127.0.0.1. Prints one ready line,
@@ -8,8 +8,8 @@
 //! origins (a test runner's pages, Node). The flags of `sails-server` apply;
 //! `--allow-origin` narrows it.
 
+use sails_app::cli::{Defaults, main as serve};
 use sails_server::OriginPolicy;
-use sails_server::cli::{Defaults, main as serve};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
-use sails_server::{Sails, SocketsConfig, demo};
+use sails_app::demo;
+use sails_server::{Sails, SocketsConfig};
 use serde_json::{Value, json};
 use tokio::sync::{Notify, mpsc};
 use tokio::time::timeout;
@@ -200,10 +201,8 @@ fn probe_routes(probe: &Probe) -> Router {
 #[tokio::test]
 async fn a_socket_that_leaves_has_its_queued_and_running_requests_cancelled() {
     let probe = Probe::default();
-    let config = SocketsConfig {
-        max_requests_in_flight: 1,
-        ..SocketsConfig::default()
-    };
+    let mut config = SocketsConfig::default();
+    config.max_requests_in_flight = 1;
     let (app, _) = Sails::builder().config(config).build(probe_routes(&probe));
     let addr = serve(app).await;
     let mut client = Client::connect(addr).await;
@@ -230,11 +229,9 @@ async fn a_socket_that_leaves_has_its_queued_and_running_requests_cancelled() {
 #[tokio::test]
 async fn a_socket_queueing_past_its_bound_is_disconnected_with_the_reason() {
     let probe = Probe::default();
-    let config = SocketsConfig {
-        max_requests_in_flight: 1,
-        max_queued_request_bytes: 64 * 1024,
-        ..SocketsConfig::default()
-    };
+    let mut config = SocketsConfig::default();
+    config.max_requests_in_flight = 1;
+    config.max_queued_request_bytes = 64 * 1024;
     let (reasons_tx, mut reasons) = mpsc::unbounded_channel();
     let (app, sails) = Sails::builder()
         .config(config)
@@ -261,11 +258,9 @@ async fn a_socket_queueing_past_its_bound_is_disconnected_with_the_reason() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_socket_that_stops_reading_is_disconnected_as_a_slow_consumer() {
-    let config = SocketsConfig {
-        send_buffer: 16,
-        slow_consumer_timeout: Duration::from_millis(500),
-        ..SocketsConfig::default()
-    };
+    let mut config = SocketsConfig::default();
+    config.send_buffer = 16;
+    config.slow_consumer_timeout = Duration::from_millis(500);
     let (app, sails) = demo::app_with_config(www(), config);
     let addr = serve(app).await;
     let reader = Client::connect(addr).await;
@@ -287,7 +282,8 @@ async fn a_socket_that_stops_reading_is_disconnected_as_a_slow_consumer() {
             for n in 0..2_000 {
                 sails
                     .sockets()
-                    .blast(Some("chunk"), &json!({"n": n, "chunk": chunk}), None)
+                    .all()
+                    .emit("chunk", &json!({"n": n, "chunk": chunk}))
                     .await
                     .expect("blast");
                 *sent.lock().unwrap() += 1;

@@ -1,7 +1,8 @@
 use std::time::Duration;
 
+use sails_app::demo;
 use sails_protocol::engine::{EnginePacket, EngineVersion};
-use sails_server::{SocketsConfig, demo};
+use sails_server::SocketsConfig;
 use serde_json::json;
 
 use crate::support::{Client, Options, demo, serve, www};
@@ -19,10 +20,8 @@ async fn eio3_client_pings_and_the_server_answers() {
 
 #[tokio::test]
 async fn eio4_server_pings_and_requests_work() {
-    let config = SocketsConfig {
-        ping_interval: Duration::from_millis(200),
-        ..SocketsConfig::default()
-    };
+    let mut config = SocketsConfig::default();
+    config.ping_interval = Duration::from_millis(200);
     let addr = serve(demo::app_with_config(www(), config).0).await;
     let options = Options {
         version: EngineVersion::V4,

@@ -24,7 +24,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::{OriginPolicy, ServerConfig, SessionCookie};
+use sails_server::{OriginPolicy, SessionCookie};
+
+use crate::ServerConfig;
 
 /// The longest session lifetime accepted: 400 days, the most browsers keep a cookie.
 const MAX_LIFETIME: Duration = Duration::from_secs(400 * 24 * 60 * 60);
@@ -262,13 +264,11 @@ pub fn parse_args(
         )?),
         (None, None) => None,
     };
-    let session = SessionCookie {
-        secure: flags
-            .cookie_secure
-            .or(file.cookie_secure)
-            .unwrap_or(production),
-        lifetime,
-    };
+    let secure = flags
+        .cookie_secure
+        .or(file.cookie_secure)
+        .unwrap_or(production);
+    let session = SessionCookie::default().secure(secure).lifetime(lifetime);
 
     let addr: SocketAddr = format!("{host}:{port}")
         .parse()
@@ -419,10 +419,9 @@ mod tests {
         );
         assert_eq!(
             config.session,
-            SessionCookie {
-                secure: true,
-                lifetime: Some(Duration::from_secs(12 * 3600)),
-            }
+            SessionCookie::default()
+                .secure(true)
+                .lifetime(Some(Duration::from_secs(12 * 3600)))
         );
         assert_eq!(
             parse(&["--any-origin"]).unwrap().origins,

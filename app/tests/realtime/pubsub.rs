@@ -1,3 +1,4 @@
+use sails_server::{SocketId, SocketsError};
 use serde_json::json;
 
 use crate::support::{Client, demo_with_handle};
@@ -67,11 +68,10 @@ async fn subscribe_unsubscribe_and_unwatch() {
         .await;
     fan.request("put", "/pets/a1/subscribe", json!({})).await;
     let pets = sails.pubsub("Pet");
-    assert_eq!(
-        pets.subscribers(&json!("a1")).await.unwrap(),
-        vec![fan.id().await]
-    );
-    assert_eq!(pets.room(&json!("a1")), "sails_model_pet_a1:pet");
+    let fan_id: SocketId = fan.id().await.parse().expect("a socket id");
+    assert_eq!(pets.subscribers("a1").await.unwrap(), vec![fan_id]);
+    assert_eq!(pets.room("a1"), "sails_model_pet_a1:pet");
+    assert_eq!(pets.room(7), "sails_model_pet_7:pet");
     assert_eq!(pets.class_room(), "sails_model_create_pet");
 
     owner.request("patch", "/pets/a1", json!({"age": 3})).await;
@@ -92,60 +92,55 @@ async fn subscribe_unsubscribe_and_unwatch() {
 async fn the_rest_of_the_pubsub_api() {
     let (addr, sails) = demo_with_handle().await;
     let mut client = Client::connect(addr).await;
-    let id = client.id().await;
+    let id: SocketId = client.id().await.parse().expect("a socket id");
     let users = sails.pubsub("user");
-    users.subscribe(&id, &[json!(1), json!(2)]).await.unwrap();
+    users.subscribe(id, [1, 2]).await.unwrap();
 
-    users
-        .publish_add(&json!(1), "pets", &json!(9), None)
-        .await
-        .unwrap();
+    users.publish_add(1, "pets", 9).await.unwrap();
     assert_eq!(
         client.next_event("user").await,
         json!({"id": 1, "verb": "addedTo", "attribute": "pets", "addedId": 9})
     );
-    users
-        .publish_remove(&json!(1), "pets", &json!(9), None)
-        .await
-        .unwrap();
+    users.publish_remove(1, "pets", 9).await.unwrap();
     assert_eq!(
         client.next_event("user").await,
         json!({"id": 1, "verb": "removedFrom", "attribute": "pets", "removedId": 9})
     );
-    users
-        .message(&json!(2), &json!({"x": 1}), None)
-        .await
-        .unwrap();
+    users.message(2, &json!({"x": 1})).await.unwrap();
     assert_eq!(
         client.next_event("user").await,
         json!({"verb": "messaged", "id": 2, "data": {"x": 1}})
     );
 
     // One message per id.
-    users
-        .publish(&[json!(1), json!(2)], &json!("both"), None)
-        .await
-        .unwrap();
+    users.publish([1, 2], &"both").await.unwrap();
     assert_eq!(client.next_event("user").await, "both");
     assert_eq!(client.next_event("user").await, "both");
 
     // The requesting socket is omitted when given.
-    users
-        .message(&json!(2), &json!(0), Some(&id))
-        .await
-        .unwrap();
+    users.message(2, &0).except(id).await.unwrap();
     client.sync().await;
     assert!(client.take_events("user").is_empty());
 
     // retire empties an instance room.
-    users.retire(&json!(1)).await.unwrap();
-    assert!(users.subscribers(&json!(1)).await.unwrap().is_empty());
+    users.retire(1).await.unwrap();
+    assert!(users.subscribers(1).await.unwrap().is_empty());
+
+    // A record without a usable id is refused, and nothing is sent.
+    assert!(matches!(
+        users.publish_create(&json!({"name": "no id"})).await,
+        Err(SocketsError::MissingId)
+    ));
+    assert!(matches!(
+        users.publish_create(&json!({"id": null})).await,
+        Err(SocketsError::MissingId)
+    ));
 
     // The v0.9 envelope on `message`, opt-in.
     let legacy = sails.pubsub("user").with_legacy_envelope();
-    legacy.watch(&id).await.unwrap();
+    legacy.watch(id).await.unwrap();
     legacy
-        .publish_create(&json!({"id": 3, "name": "Randy"}), None)
+        .publish_create(&json!({"id": 3, "name": "Randy"}))
         .await
         .unwrap();
     assert_eq!(
@@ -153,14 +148,14 @@ async fn the_rest_of_the_pubsub_api() {
         json!({"model": "user", "verb": "create", "id": 3, "data": {"id": 3, "name": "Randy"}})
     );
     legacy
-        .publish_update(&json!(3), &json!({"name": "Amanda"}), None, None)
+        .publish_update(3, &json!({"name": "Amanda"}))
         .await
         .unwrap();
     assert_eq!(
         client.next_event("message").await,
         json!({"model": "user", "verb": "update", "id": 3, "data": {"name": "Amanda"}})
     );
-    legacy.publish_destroy(&json!(3), None, None).await.unwrap();
+    legacy.publish_destroy(3).await.unwrap();
     assert_eq!(
         client.next_event("message").await,
         json!({"model": "user", "verb": "destroy", "id": 3})
