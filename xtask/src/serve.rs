@@ -17,7 +17,13 @@ pub(crate) fn run(route: Route, port: u16) -> Result<(), String> {
     let www = toolchain::workspace_root().join("www");
     let mut server: Command = toolchain::command(route, "cargo");
     server
-        .args(["run", "--release", "--package", toolchain::APP_PACKAGE, "--"])
+        .args([
+            "run",
+            "--release",
+            "--package",
+            toolchain::APP_PACKAGE,
+            "--",
+        ])
         .args(["--port", &port.to_string(), "--www"])
         .arg(&www);
     println!(
