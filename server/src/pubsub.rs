@@ -350,14 +350,7 @@ impl PubSub {
                         _ => Map::new(),
                     };
                     data.insert("id".into(), json!(id));
-                    let mut message = Map::new();
-                    message.insert("verb".into(), json!("updated"));
-                    message.insert("data".into(), Value::Object(data));
-                    message.insert("id".into(), json!(id));
-                    if let Some(previous) = previous {
-                        message.insert("previous".into(), previous);
-                    }
-                    Value::Object(message)
+                    change("updated", &id, Some(Value::Object(data)), previous)
                 };
                 self.send(self.room(&id), &message, except).await
             }
@@ -365,13 +358,7 @@ impl PubSub {
                 let message = if legacy {
                     self.legacy("destroy", &id, None)
                 } else {
-                    let mut message = Map::new();
-                    message.insert("verb".into(), json!("destroyed"));
-                    message.insert("id".into(), json!(id));
-                    if let Some(previous) = previous {
-                        message.insert("previous".into(), previous);
-                    }
-                    Value::Object(message)
+                    change("destroyed", &id, None, previous)
                 };
                 self.send(self.room(&id), &message, except).await?;
                 self.retire(id).await
@@ -422,6 +409,20 @@ impl PubSub {
         }
         message
     }
+}
+
+/// A v1 `updated` or `destroyed` message: `{verb, data?, id, previous?}`.
+fn change(verb: &str, id: &RecordId, data: Option<Value>, previous: Option<Value>) -> Value {
+    let mut message = Map::new();
+    message.insert("verb".into(), json!(verb));
+    if let Some(data) = data {
+        message.insert("data".into(), data);
+    }
+    message.insert("id".into(), json!(id));
+    if let Some(previous) = previous {
+        message.insert("previous".into(), previous);
+    }
+    Value::Object(message)
 }
 
 /// What a publication says, before it is put in its envelope.

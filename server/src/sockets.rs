@@ -293,6 +293,13 @@ enum Rooms {
     Named(Vec<String>),
 }
 
+/// Whether sockets join rooms or leave them.
+#[derive(Debug, Clone, Copy)]
+enum Membership {
+    Join,
+    Leave,
+}
+
 /// Some sockets, chosen by rooms: what [`Sockets::to`], [`Sockets::all`] and
 /// [`Sockets::socket`] return. Narrow it with [`to`](Self::to) and
 /// [`except`](Self::except), then act on every socket it names; a selection
@@ -379,25 +386,33 @@ impl Selection {
     /// Every socket selected joins each of `rooms` (Sails' `join` and
     /// `addRoomMembersToRooms`).
     pub async fn join(&self, rooms: impl IntoRooms) -> Result<(), SocketsError> {
-        let rooms = room_names(rooms);
-        match self.operators()? {
-            Some(operators) if !rooms.is_empty() => {
-                operators.join(rooms).await.map_err(adapter_error)
-            }
-            _ => Ok(()),
-        }
+        self.change_membership(room_names(rooms), Membership::Join)
+            .await
     }
 
     /// Every socket selected leaves each of `rooms` (Sails' `leave` and
     /// `removeRoomMembersFromRooms`).
     pub async fn leave(&self, rooms: impl IntoRooms) -> Result<(), SocketsError> {
-        let rooms = room_names(rooms);
-        match self.operators()? {
-            Some(operators) if !rooms.is_empty() => {
-                operators.leave(rooms).await.map_err(adapter_error)
-            }
-            _ => Ok(()),
+        self.change_membership(room_names(rooms), Membership::Leave)
+            .await
+    }
+
+    async fn change_membership(
+        &self,
+        rooms: Vec<String>,
+        change: Membership,
+    ) -> Result<(), SocketsError> {
+        let Some(operators) = self.operators()? else {
+            return Ok(());
+        };
+        if rooms.is_empty() {
+            return Ok(());
         }
+        match change {
+            Membership::Join => operators.join(rooms).await,
+            Membership::Leave => operators.leave(rooms).await,
+        }
+        .map_err(adapter_error)
     }
 
     /// Every socket selected leaves every room it is in (Sails' `leaveAll`),
