@@ -12,6 +12,7 @@
 //! | `--cookie-secure true\|false` | `cookie_secure` | the session cookie's `Secure` flag (default: on in production, off otherwise) |
 //! | `--session-lifetime 30m\|12h\|7d` | `session_lifetime` | a session ends this long after its last change (default: when the browser closes) |
 //! | `--production` | `production = true` | production mode, also when `NODE_ENV` or `SAILS_ENV` is `production` |
+//! | `--csrf` | `csrf = true` | CSRF protection (Sails' `security.csrf`): POST, PUT, PATCH and DELETE need a token from `GET /csrfToken` |
 //!
 //! In production mode the server refuses to start unless the origins are
 //! configured (`--allow-origin`) or any origin is explicitly allowed
@@ -64,6 +65,7 @@ struct FileSettings {
     cookie_secure: Option<bool>,
     session_lifetime: Option<String>,
     production: Option<bool>,
+    csrf: Option<bool>,
 }
 
 /// What the flags say; `None` (or empty) where they say nothing.
@@ -78,12 +80,13 @@ struct Flags {
     cookie_secure: Option<bool>,
     session_lifetime: Option<Duration>,
     production: bool,
+    csrf: bool,
 }
 
 fn usage(program: &str) -> String {
     format!(
         "usage: {program} [--host 127.0.0.1] [--port 1337] [--www DIR] [--config FILE]\n\
-         \x20      [--allow-origin ORIGIN]... [--any-origin] [--production]\n\
+         \x20      [--allow-origin ORIGIN]... [--any-origin] [--production] [--csrf]\n\
          \x20      [--cookie-secure true|false] [--session-lifetime 30m|12h|7d]"
     )
 }
@@ -113,11 +116,12 @@ fn read_flags(program: &str, args: impl Iterator<Item = String>) -> Result<Flags
             "--session-lifetime" => {
                 flags.session_lifetime = Some(parse_lifetime(&value()?, &name)?);
             }
-            "--any-origin" | "--production" if inline.is_some() => {
+            "--any-origin" | "--production" | "--csrf" if inline.is_some() => {
                 return Err(format!("{name} takes no value"));
             }
             "--any-origin" => flags.any_origin = true,
             "--production" => flags.production = true,
+            "--csrf" => flags.csrf = true,
             "-h" | "--help" => return Err(usage(program)),
             other => return Err(format!("unknown argument `{other}`\n{}", usage(program))),
         }
@@ -282,6 +286,7 @@ pub fn parse_args(
         origins,
         session,
         production,
+        csrf: flags.csrf || file.csrf == Some(true),
     };
     check_production(&config)?;
     Ok(config)

@@ -6,6 +6,7 @@
 //! | `GET /hello` | the string `ok!` |
 //! | `* /echo` | what the handler saw: `{method, url, path, query, body, isSocket, socketId, headers}` |
 //! | `GET /count` | increments `count` in the session |
+//! | `GET /csrfToken` | `{_csrf}`: a CSRF token for the session (needed by POST/PUT/PATCH/DELETE when CSRF protection is on) |
 //! | `GET /status/{code}` | that status, `{"code": code}` |
 //! | `GET /redirect` | 302 to `/hello` |
 //! | `GET /slow?ms=N` | `slow` after N ms (at most 60 s) |
@@ -36,8 +37,8 @@ use tower_http::services::ServeDir;
 use tower_sessions::{MemoryStore, Session};
 
 use sails_server::{
-    DEFAULT_EVENT, IsSocket, RecordId, Sails, SessionCookie, SocketId, SocketRequest, Sockets,
-    SocketsConfig, SocketsError,
+    Csrf, DEFAULT_EVENT, IsSocket, RecordId, Sails, SessionCookie, SocketId, SocketRequest,
+    Sockets, SocketsConfig, SocketsError,
 };
 
 /// The identity of the demo model.
@@ -102,6 +103,7 @@ pub fn routes() -> Router {
     Router::new()
         .route("/health", get(|| async { "ok" }))
         .route("/hello", get(|| async { "ok!" }))
+        .route("/csrfToken", get(sails_server::csrf::grant_token))
         .route("/echo", any(echo))
         .route("/count", get(count))
         .route("/status/{code}", get(status))
@@ -133,17 +135,26 @@ pub fn app(www: PathBuf) -> (Router, Sails) {
 
 /// [`app`] with a given realtime configuration.
 pub fn app_with_config(www: PathBuf, config: SocketsConfig) -> (Router, Sails) {
-    app_with(www, config, SessionCookie::default())
+    app_with(www, config, SessionCookie::default(), None)
 }
 
-/// [`app`] with a given realtime configuration and session cookie.
-pub fn app_with(www: PathBuf, config: SocketsConfig, cookie: SessionCookie) -> (Router, Sails) {
+/// [`app`] with a given realtime configuration, session cookie and CSRF protection.
+pub fn app_with(
+    www: PathBuf,
+    config: SocketsConfig,
+    cookie: SessionCookie,
+    csrf: Option<Csrf>,
+) -> (Router, Sails) {
     // `cargo xtask build` writes the client's files gzipped beside them.
     let router = routes().fallback_service(ServeDir::new(www).precompressed_gzip());
-    Sails::builder()
+    let builder = Sails::builder()
         .config(config)
-        .sessions_with(MemoryStore::default(), cookie)
-        .build(router)
+        .sessions_with(MemoryStore::default(), cookie);
+    match csrf {
+        Some(csrf) => builder.csrf(csrf),
+        None => builder,
+    }
+    .build(router)
 }
 
 /// A JSON body that may be absent or not JSON: `{}` when empty, the text when not JSON.

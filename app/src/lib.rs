@@ -39,6 +39,8 @@ pub struct ServerConfig {
     pub session: SessionCookie,
     /// Whether the server runs in production mode (it then needs an explicit origin policy).
     pub production: bool,
+    /// Whether POST, PUT, PATCH and DELETE need a CSRF token (`GET /csrfToken`).
+    pub csrf: bool,
 }
 
 /// The demo application: the interop routes, realtime on, sessions in memory,
@@ -89,7 +91,13 @@ pub async fn run(config: ServerConfig) -> std::io::Result<()> {
     let listener = listen(config.addr)?;
     let mut sockets = SocketsConfig::default();
     sockets.origins = config.origins;
-    let router = demo::app_with(config.www, sockets, config.session).0;
+    if config.csrf {
+        tracing::info!(
+            "CSRF protection on: POST, PUT, PATCH and DELETE need a token from GET /csrfToken"
+        );
+    }
+    let csrf = config.csrf.then(sails_server::Csrf::new);
+    let router = demo::app_with(config.www, sockets, config.session, csrf).0;
     println!("listening on http://{}", listener.local_addr()?);
     axum::serve(
         listener,

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod config;
+pub mod csrf;
 pub mod extract;
 pub mod fuzzing;
 pub mod jwr;
@@ -14,6 +15,7 @@ pub mod sockets;
 pub mod virtual_request;
 
 pub use config::{MissingOrigin, RequestLimits, SocketsConfig, Transport};
+pub use csrf::Csrf;
 pub use extract::{IsSocket, SocketRequest};
 pub use jwr::{Jwr, JwrBody, JwrHeaders};
 pub use origin::{InvalidOrigin, Origin, OriginPolicy};

@@ -26,6 +26,7 @@ use tower::{Layer, ServiceExt};
 use tower_sessions::{Session, SessionManagerLayer, SessionStore};
 
 use crate::config::SocketsConfig;
+use crate::csrf::Csrf;
 use crate::extract::SocketRequest;
 use crate::jwr::Jwr;
 use crate::outbox::{CloseCounts, CloseReason, Outbox, Outgoing, Payload};
@@ -258,6 +259,7 @@ pub struct SailsBuilder {
     sessions: Option<(Sessions, SessionLayer)>,
     before_connect: Option<BeforeConnectHook>,
     after_disconnect: Option<AfterDisconnectHook>,
+    csrf: Option<Csrf>,
 }
 
 impl std::fmt::Debug for SailsBuilder {
@@ -325,6 +327,16 @@ impl SailsBuilder {
         self
     }
 
+    /// Turns on CSRF protection (Sails' `security.csrf`, off by default):
+    /// POST, PUT, PATCH and DELETE requests, over HTTP and sockets, need a
+    /// token granted to their session by [`csrf::grant_token`](crate::csrf::grant_token)
+    /// (route it, e.g. at `GET /csrfToken`), or get 403 `CSRF mismatch`.
+    /// Needs sessions.
+    pub fn csrf(mut self, csrf: Csrf) -> Self {
+        self.csrf = Some(csrf);
+        self
+    }
+
     /// A hook run after each socket disconnects, with its session.
     pub fn after_disconnect<F, Fut>(mut self, hook: F) -> Self
     where
@@ -361,7 +373,15 @@ impl SailsBuilder {
             }),
         };
 
-        let routes = router.route("/__getcookie", get(get_cookie));
+        let mut routes = router.route("/__getcookie", get(get_cookie));
+        if let Some(csrf) = self.csrf {
+            if session_layer.is_none() {
+                tracing::warn!(
+                    "CSRF protection is on without sessions: every POST, PUT, PATCH and DELETE is refused"
+                );
+            }
+            routes = routes.layer(middleware::from_fn_with_state(csrf, crate::csrf::check));
+        }
         let mut app = routes.clone().layer(axum::Extension(sails.clone()));
         // Virtual requests take the same layers around the router as a whole
         // (one service call each) rather than around each of its routes;

@@ -9,12 +9,14 @@
 //! - `bad_input`: malformed requests never crash the server or other sockets
 //! - `engine_io`: EIO3 and EIO4 heartbeats
 //! - `scale`: one broadcast to thousands of sockets
+//! - `csrf`: CSRF tokens over HTTP and sockets, off by default
 //! - `bursts`: floods of requests, broadcasts and pings lose nothing; per-socket bounds
 
 mod support;
 
 mod bad_input;
 mod bursts;
+mod csrf;
 mod engine_io;
 mod pubsub;
 mod scale;
