@@ -449,10 +449,12 @@ mod tests {
              www = \".\"\n\
              allow_origins = [\"https://app.example\"]\n\
              cookie_secure = true\n\
-             session_lifetime = \"7d\"\n",
+             session_lifetime = \"7d\"\n\
+             csrf = true\n",
         );
         let config = parse(&["--config", file.arg()]).expect("valid file");
         assert_eq!(config.addr.port(), 8080);
+        assert!(config.csrf);
         assert_eq!(config.www, file.dir().join("."));
         assert_eq!(
             config.origins,
@@ -480,6 +482,10 @@ mod tests {
         assert_eq!(config.origins, OriginPolicy::AnyOrigin);
         assert!(!config.session.secure);
         assert_eq!(config.session.lifetime, Some(Duration::from_secs(3600)));
+
+        assert!(!parse(&[]).expect("no flags").csrf);
+        assert!(parse(&["--csrf"]).expect("--csrf").csrf);
+        assert!(parse(&["--csrf=true"]).is_err());
     }
 
     #[test]
