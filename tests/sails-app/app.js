@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Run: `node tests/sails-app/app.js --port 0 [--www DIR]`
 //
-// The interop app on a real Sails 1.5.18 (sails-hook-sockets 3.0.2): the
+// The interop app on a real Sails 1.5.18 (sails-hook-sockets 3.0.2; the
+// contract's models through sails-hook-orm, served by Sails' blueprints): the
 // reference our Rust server is compared against. Same routes, same contract
 // (see README.md). Lifts on 127.0.0.1 and prints exactly one line to stdout,
 // `listening on http://127.0.0.1:<PORT>`, once it accepts sockets; every Sails
