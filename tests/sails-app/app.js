@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Run: `node tests/sails-app/app.js --port 0 [--www DIR]`
 //
-// The interop app on a real Sails 1.5.18 (sails-hook-sockets 3.0.2): the
+// The interop app on a real Sails 1.5.18 (sails-hook-sockets 3.0.2; the
+// contract's models through sails-hook-orm, served by Sails' blueprints): the
 // reference our Rust server is compared against. Same routes, same contract
 // (see README.md). Lifts on 127.0.0.1 and prints exactly one line to stdout,
 // `listening on http://127.0.0.1:<PORT>`, once it accepts sockets; every Sails
@@ -11,7 +12,7 @@
 const path = require('path');
 const { Sails } = require('sails');
 const routes = require('./routes');
-const memoryOrm = require('./memory-orm');
+const models = require('./models');
 
 const USAGE = 'usage: node app.js [--port 1337] [--www DIR]';
 
@@ -44,7 +45,7 @@ function stderrLogger() {
   return { log: write, crit: write, error: write, warn: write, debug: write, info: write, verbose: write, silly: write, blank: write };
 }
 
-/** The whole Sails configuration: no config files, no api/ folder, no hooks beyond those the routes need. */
+/** The whole Sails configuration: no config files, no api/ folder, no hooks beyond those the app needs. */
 function sailsConfig({ port, www }) {
   return {
     appPath: __dirname,
@@ -58,17 +59,17 @@ function sailsConfig({ port, www }) {
       // Configuration is all here: no config/ folder, no hooks from node_modules.
       userconfig: false,
       userhooks: false,
-      // Not needed by the interop routes.
+      // Not needed by the interop app.
       grunt: false,
       views: false,
       i18n: false,
-      blueprints: false,
       policies: false,
       services: false,
       helpers: false,
-      // Realtime, and Sails' own resourceful pub/sub over an in-memory model.
+      // Realtime; the models (Waterline over sails-disk in memory), which the
+      // core `blueprints` and `pubsub` hooks then serve and publish.
       sockets: require('sails-hook-sockets'),
-      orm: memoryOrm,
+      orm: require('sails-hook-orm'),
     },
     paths: { public: www },
     http: { cache: 0 },
@@ -76,6 +77,11 @@ function sailsConfig({ port, www }) {
     security: { csrf: false },
     sockets: { transports: ['websocket'], path: '/socket.io', onlyAllowOrigins: undefined },
     routes,
+    models: models.modelDefaults,
+    datastores: models.datastores,
+    orm: { moduleDefinitions: { models: models.definitions, adapters: { 'sails-disk': require('sails-disk') } } },
+    // Sails 1.5's defaults, spelled out: the contract depends on them.
+    blueprints: { rest: true, shortcuts: true, actions: false, prefix: '', pluralize: false, autoWatch: true },
   };
 }
 

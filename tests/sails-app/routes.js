@@ -3,6 +3,8 @@
 // Each route answers HTTP and socket requests alike (Sails routes both).
 'use strict';
 
+const { handwrittenPets } = require('./handwritten-pets');
+
 const SOCKETS_ONLY = 'This endpoint only answers socket requests.';
 
 /** Wraps a handler that needs a socket request: 400 over HTTP. */
@@ -35,9 +37,14 @@ function blast(sails, { event, data }, omit) {
   else sails.sockets.blast(data, omit);
 }
 
-/** The pet model, decorated by Sails' pubsub hook. */
+/** The records of the hand-written pet routes, one set per Sails app. */
+const petsBySails = new WeakMap();
+
+/** The hand-written routes' `pet`, with Sails' pub/sub methods (see handwritten-pets.js). */
 function petModel(req) {
-  return req._sails.models.pet;
+  const sails = req._sails;
+  if (!petsBySails.has(sails)) petsBySails.set(sails, handwrittenPets(sails));
+  return petsBySails.get(sails);
 }
 
 /** The stored id of the pet whose id prints as the URL's `:id`, or the URL text itself. */
