@@ -88,9 +88,10 @@ pub async fn run(config: ServerConfig) -> std::io::Result<()> {
             None => "kept until the browser closes".to_owned(),
         }
     );
-    let listener = listen(config.addr)?;
     let mut sockets = SocketsConfig::default();
     sockets.origins = config.origins;
+    // Messages over the size limit close their connection with 1009.
+    let listener = sails_server::listener::guarded(listen(config.addr)?, &sockets);
     if config.csrf {
         tracing::info!(
             "CSRF protection on: POST, PUT, PATCH and DELETE need a token from GET /csrfToken"
@@ -98,7 +99,10 @@ pub async fn run(config: ServerConfig) -> std::io::Result<()> {
     }
     let csrf = config.csrf.then(sails_server::Csrf::new);
     let router = demo::app_with(config.www, sockets, config.session, csrf).0;
-    println!("listening on http://{}", listener.local_addr()?);
+    println!(
+        "listening on http://{}",
+        axum::serve::Listener::local_addr(&listener)?
+    );
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),

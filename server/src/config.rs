@@ -46,7 +46,8 @@ pub struct SocketsConfig {
     /// How long a missing heartbeat is tolerated (60 s).
     pub ping_timeout: Duration,
     /// The largest message a client may send, in bytes (`maxHttpBufferSize`, 10^8).
-    /// A larger frame closes that client's connection.
+    /// A larger message closes that client's connection (with code 1009 when
+    /// served through [`listener::guarded`](crate::listener::guarded)).
     pub max_payload: u64,
     /// Which pages may open a socket (Sails' `onlyAllowOrigins`): the
     /// server's own origin only, by default; a handshake from another gets 403.

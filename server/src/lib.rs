@@ -5,6 +5,7 @@ pub mod csrf;
 pub mod extract;
 pub mod fuzzing;
 pub mod jwr;
+pub mod listener;
 pub mod origin;
 mod outbox;
 pub mod pubsub;

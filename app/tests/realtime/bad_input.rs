@@ -3,7 +3,7 @@ use serde_json::{Value, json};
 use sails_app::demo;
 use sails_server::SocketsConfig;
 
-use crate::support::{Client, Options, demo, serve, www};
+use crate::support::{Client, Options, demo, serve_with_limit, www};
 
 fn assert_parse_error(value: &Value) {
     assert_eq!(
@@ -94,15 +94,15 @@ async fn old_missing_or_garbage_sdk_versions_are_refused_per_request() {
 }
 
 #[tokio::test]
-async fn a_huge_frame_closes_only_its_own_connection() {
+async fn a_huge_frame_closes_only_its_own_connection_with_1009() {
     let mut config = SocketsConfig::default();
     config.max_payload = 4096;
-    let addr = serve(demo::app_with_config(www(), config).0).await;
+    let addr = serve_with_limit(demo::app_with_config(www(), config.clone()).0, &config).await;
     let mut bystander = Client::connect(addr).await;
     let mut offender = Client::connect(addr).await;
     let huge = "x".repeat(64 * 1024);
     offender.emit_raw(&json!(["post", {"url": "/echo", "data": huge}]).to_string());
-    offender.closed().await;
+    assert_eq!(offender.close_code().await, Some(1009), "message too big");
     assert_eq!(bystander.get_ok("/hello").await, "ok!");
     // A request just under the limit still works.
     let mut fine = Client::connect(addr).await;

@@ -28,12 +28,22 @@ pub(crate) fn www() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../www"))
 }
 
-/// Serves `app` on a free port of 127.0.0.1 (with peer addresses) and returns its address.
+/// Serves `app` on a free port of 127.0.0.1 (with peer addresses, and
+/// messages over the default size limit closed with 1009) and returns its address.
 pub(crate) async fn serve(app: Router) -> SocketAddr {
+    serve_with_limit(app, &sails_server::SocketsConfig::default()).await
+}
+
+/// [`serve`], closing messages over `config`'s size limit with 1009.
+pub(crate) async fn serve_with_limit(
+    app: Router,
+    config: &sails_server::SocketsConfig,
+) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("local addr");
+    let listener = sails_server::listener::guarded(listener, config);
     tokio::spawn(async move {
         axum::serve(
             listener,
@@ -103,6 +113,8 @@ struct Inbox {
     pongs: usize,
     pings: usize,
     closed: bool,
+    /// The code of the server's close frame, if one came.
+    close_code: Option<u16>,
 }
 
 /// A connected test socket.
@@ -180,6 +192,10 @@ impl Client {
             let mut open = Value::Null;
             let mut binary_ack: Option<PendingBinaryAck> = None;
             while let Some(Ok(message)) = source.next().await {
+                if let Message::Close(frame) = &message {
+                    reader_inbox.lock().unwrap().close_code =
+                        frame.as_ref().map(|frame| u16::from(frame.code));
+                }
                 if let Message::Binary(frame) = &message {
                     let Ok(data) = sails_protocol::engine::decode_binary(version, frame) else {
                         continue;
@@ -443,6 +459,13 @@ impl Client {
         timeout(WAIT, wait)
             .await
             .expect("connection closed in time");
+    }
+
+    /// Waits until the server closed the connection; the code of its close
+    /// frame (`None` without one).
+    pub(crate) async fn close_code(&self) -> Option<u16> {
+        self.closed().await;
+        self.inbox.lock().unwrap().close_code
     }
 
     /// How many pings the server sent (EIO4) and pongs it answered (EIO3).
