@@ -11,6 +11,7 @@ use axum::http::{HeaderValue, Request, Response};
 
 use crate::config::RequestLimits;
 use crate::jwr::{Jwr, JwrError};
+use crate::listener::Incoming;
 use crate::virtual_request::{ParseError, Refusal, SocketHeaders, VirtualRequest};
 
 /// The `cookie` header of the socket [`virtual_request`] sends from.
@@ -37,4 +38,26 @@ pub fn jwr(response: Response<Body>, max_body: usize) -> Result<Jwr, JwrError> {
         Poll::Ready(jwr) => jwr,
         Poll::Pending => panic!("a body in memory was read with a wait"),
     }
+}
+
+/// Follows a client's WebSocket frames through `bytes`, whole and split at
+/// `split`, with a message limit of `max`; returns where the first message
+/// over the limit begins. Panics when the split changes the answer (split,
+/// a header that began in the first part is reported at the second's start).
+pub fn ws_frames(bytes: &[u8], split: usize, max: u64) -> Option<usize> {
+    let whole = Incoming::new(max).check(bytes);
+    let (first, second) = bytes.split_at(split.min(bytes.len()));
+    let mut incoming = Incoming::new(max);
+    let in_parts = incoming
+        .check(first)
+        .or_else(|| incoming.check(second).map(|at| first.len() + at));
+    let expected = whole.map(|at| {
+        if at < first.len() && in_parts.is_some_and(|found| found >= first.len()) {
+            first.len()
+        } else {
+            at
+        }
+    });
+    assert_eq!(in_parts, expected, "split at {split}");
+    whole
 }

@@ -173,6 +173,41 @@ impl Frames {
     }
 }
 
+/// The client's side of a WebSocket connection: its frames and the size of
+/// the message they add up to, against the limit.
+#[derive(Debug)]
+pub(crate) struct Incoming {
+    frames: Frames,
+    /// Bytes of the current message so far.
+    message_len: u64,
+    max_message: u64,
+}
+
+impl Incoming {
+    pub(crate) fn new(max_message: u64) -> Self {
+        Self {
+            frames: Frames::default(),
+            message_len: 0,
+            max_message,
+        }
+    }
+
+    /// Follows `bytes`, the next ones the client sent; returns where in them
+    /// the header of the first message over the limit begins (0 when it began
+    /// in earlier bytes).
+    pub(crate) fn check(&mut self, bytes: &[u8]) -> Option<usize> {
+        let (max, message_len) = (self.max_message, &mut self.message_len);
+        self.frames.scan(bytes, |header| {
+            if header.opcode >= 8 {
+                return false; // control frames do not count, and come between fragments
+            }
+            let total = message_len.saturating_add(header.payload);
+            *message_len = if header.fin { 0 } else { total };
+            total > max
+        })
+    }
+}
+
 /// Where a connection stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -194,12 +229,9 @@ enum Phase {
 pub struct GuardedStream {
     /// `None` once [`Drop`] has taken it to close it gracefully.
     inner: Option<TcpStream>,
-    max_message: u64,
     phase: Phase,
-    /// Frames the client sends.
-    incoming: Frames,
-    /// Bytes of the client's current message so far.
-    message_len: u64,
+    /// What the client sends.
+    incoming: Incoming,
     /// Frames the server writes.
     outgoing: Frames,
     /// How much of [`CLOSE_TOO_BIG`] has been written.
@@ -210,10 +242,8 @@ impl GuardedStream {
     fn new(inner: TcpStream, max_message: u64) -> Self {
         Self {
             inner: Some(inner),
-            max_message,
             phase: Phase::Http,
-            incoming: Frames::default(),
-            message_len: 0,
+            incoming: Incoming::new(max_message),
             outgoing: Frames::default(),
             close_written: 0,
         }
@@ -226,20 +256,6 @@ impl GuardedStream {
                 .as_mut()
                 .expect("the stream is taken only when dropped"),
         )
-    }
-
-    /// Follows what the client sent; returns where a too-big message begins.
-    fn check_incoming(&mut self, bytes: &[u8]) -> Option<usize> {
-        let max = self.max_message;
-        let message_len = &mut self.message_len;
-        self.incoming.scan(bytes, |header| {
-            if header.opcode >= 8 {
-                return false; // control frames do not count, and come between fragments
-            }
-            let total = message_len.saturating_add(header.payload);
-            *message_len = if header.fin { 0 } else { total };
-            total > max
-        })
     }
 
     /// Writes what is left of the close frame.
@@ -273,7 +289,7 @@ impl AsyncRead for GuardedStream {
         let before = buf.filled().len();
         ready!(this.inner().poll_read(cx, buf))?;
         if this.phase == Phase::WebSocket
-            && let Some(start) = this.check_incoming(&buf.filled()[before..])
+            && let Some(start) = this.incoming.check(&buf.filled()[before..])
         {
             tracing::debug!("a client sent a message over the size limit: closing with 1009");
             this.phase = Phase::TooBig;
@@ -398,22 +414,11 @@ mod tests {
     }
 
     fn scan_all(max: u64, chunks: &[&[u8]]) -> Option<(usize, usize)> {
-        let mut frames = Frames::default();
-        let mut message_len = 0u64;
-        for (i, chunk) in chunks.iter().enumerate() {
-            let found = frames.scan(chunk, |header| {
-                if header.opcode >= 8 {
-                    return false;
-                }
-                let total = message_len + header.payload;
-                message_len = if header.fin { 0 } else { total };
-                total > max
-            });
-            if let Some(at) = found {
-                return Some((i, at));
-            }
-        }
-        None
+        let mut incoming = Incoming::new(max);
+        chunks
+            .iter()
+            .enumerate()
+            .find_map(|(i, chunk)| incoming.check(chunk).map(|at| (i, at)))
     }
 
     #[test]

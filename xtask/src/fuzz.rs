@@ -19,13 +19,14 @@ use crate::{
 };
 
 /// Every fuzz target, as named in `fuzz/Cargo.toml`.
-pub(crate) const TARGETS: [&str; 6] = [
+pub(crate) const TARGETS: [&str; 7] = [
     "engine_frame",
     "socket_packet",
     "polling_payload",
     "virtual_request",
     "jwr",
     "client_session",
+    "ws_frames",
 ];
 
 /// How long `cargo xtask fuzz` runs each target unless told.
