@@ -17,10 +17,13 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 
 const NOT_AVAILABLE = 3;
 const LOAD_TIMEOUT_MS = 15_000;
+/** Loads of each client traced after the timed ones, to show where the time goes. */
+const TRACED_RUNS = 5;
 
 /**
  * One client: its files (site path → source file) and the page that times it.
@@ -83,11 +86,59 @@ function summary(values) {
   return { median, min: sorted[0], max: sorted[sorted.length - 1] };
 }
 
-/** Loads `url` in a fresh context; resolves with the navigation-relative times. */
-async function loadOnce(browser, url) {
+/**
+ * The phases of one load, in ms after navigation start, from a Chromium
+ * performance trace: when each of the client's files was requested and had
+ * arrived, when its script ran, when the wasm module was compiled (ours),
+ * when the WebSocket was opened and its handshake answered.
+ */
+function phases(trace) {
+  const all = JSON.parse(trace.toString("utf8")).traceEvents;
+  // The page's renderer only (the browser's own pages load meanwhile, in processes of their own).
+  const navigation = all.find((e) => e.name === "navigationStart" && /^http/.test(e.args?.data?.documentLoaderURL || ""));
+  if (!navigation) return null;
+  const start = navigation.ts;
+  const events = all.filter((e) => e.pid === navigation.pid);
+  const at = (e) => (e.ts + (e.dur || 0) - start) / 1000;
+  const begin = (e) => (e.ts - start) / 1000;
+  const requests = new Map();
+  for (const e of events) {
+    const data = e.args?.data;
+    if (e.name === "ResourceSendRequest" && /\/sails\.io/.test(data?.url)) requests.set(data.requestId, data.url);
+  }
+  const found = {};
+  const first = (key, value) => {
+    if (found[key] === undefined || value < found[key]) found[key] = value;
+  };
+  const last = (key, value) => {
+    if (found[key] === undefined || value > found[key]) found[key] = value;
+  };
+  for (const e of events) {
+    const data = e.args?.data;
+    const url = requests.get(data?.requestId) || data?.url || "";
+    const file = /\.wasm/.test(url) ? "wasm" : /\/sails\.io/.test(url) ? "script" : null;
+    if (e.name === "ResourceSendRequest" && file) first(`${file}_requested`, begin(e));
+    if (e.name === "ResourceFinish" && file) last(`${file}_arrived`, begin(e));
+    if (e.name === "EvaluateScript" && file === "script") last("script_ran", at(e));
+    if (e.name === "wasm.FinishStreaming") last("wasm_compiled", at(e));
+    if (e.name === "WebSocketCreate") first("websocket_opened", begin(e));
+    if (e.name === "WebSocketReceiveHandshakeResponse") first("websocket_answered", begin(e));
+  }
+  return found;
+}
+
+const TRACE_CATEGORIES = ["devtools.timeline", "blink.user_timing", "v8.wasm", "loading"];
+
+/**
+ * Loads `url` in a fresh context; resolves with the navigation-relative
+ * times, and with the load's `phases` when `trace` is set (the trace itself
+ * is written to `trace`).
+ */
+async function loadOnce(browser, url, trace) {
   const context = await browser.newContext();
   try {
     const tab = await context.newPage();
+    if (trace) await browser.startTracing(tab, { path: trace, categories: TRACE_CATEGORIES });
     tab.setDefaultTimeout(LOAD_TIMEOUT_MS);
     const errors = [];
     tab.on("pageerror", (error) => errors.push(String(error)));
@@ -102,6 +153,7 @@ async function loadOnce(browser, url) {
     times.downloaded = await tab.evaluate(() =>
       Math.max(...performance.getEntriesByType("resource").filter((entry) => /\/sails\.io/.test(entry.name)).map((entry) => entry.responseEnd)),
     );
+    if (trace) times.phases = phases(await browser.stopTracing());
     if (times.status !== 200) throw new Error(`GET /hello answered ${times.status}`);
     if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);
     return times;
@@ -178,6 +230,29 @@ async function main() {
       console.error(lines.join(" "));
     }
     console.log(fields.join(" "));
+
+    // Where the time goes: a few more loads of each client, traced.
+    // The traces stay in tests/artifacts/startup/ (open them in Chromium's performance panel).
+    const traces = fileURLToPath(new URL("../artifacts/startup/", import.meta.url));
+    await mkdir(traces, { recursive: true });
+    const traced = Object.fromEntries(CLIENTS.map((client) => [client.key, []]));
+    for (let run = 1; run <= TRACED_RUNS; run++) {
+      const order = CLIENTS.map((_, i) => CLIENTS[(i + run) % CLIENTS.length]);
+      for (const client of order) {
+        const trace = join(traces, `${client.key}-${run}.json`);
+        const times = await loadOnce(browser, server.url + client.page, trace);
+        if (times.phases) traced[client.key].push({ ...times.phases, answered: times.answered });
+      }
+    }
+    const PHASES = ["script_requested", "script_arrived", "script_ran", "wasm_requested", "wasm_arrived", "wasm_compiled", "websocket_opened", "websocket_answered", "answered"];
+    console.error(`where the time goes (median of ${TRACED_RUNS} traced loads each, ms after navigation start):`);
+    for (const client of CLIENTS) {
+      const line = PHASES.flatMap((phase) => {
+        const values = traced[client.key].map((t) => t[phase]).filter((v) => v !== undefined);
+        return values.length ? [`${phase} ${summary(values).median.toFixed(1)}`] : [];
+      });
+      console.error(`  ${client.name}: ${line.join(", ")}`);
+    }
   } finally {
     await browser?.close();
     await server?.stop();
