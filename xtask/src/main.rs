@@ -4,7 +4,7 @@
 //! - `build`            the browser client: `www/js/` bundle and npm package
 //! - `size`             what a page downloads for the client, raw and gzip -9
 //! - `serve [--port P]` build the client and run the server (default port 1337)
-//! - `test`             every test layer
+//! - `test [--layer NAME]` every test layer, or one
 //! - `fuzz [--seconds N] [TARGET]` every fuzz target (or one) for N seconds (default an hour);
 //!   `fuzz --quick` the test layer's few seconds each
 //! - `bench [--quick]`  the same load against our server, a Sails app and bare socketioxide,
@@ -30,7 +30,7 @@ use std::process::ExitCode;
 use error::{Error, Result};
 use toolchain::Route;
 
-const USAGE: &str = "usage: cargo xtask <setup | build | size | serve [--port P] | test | fuzz [--seconds N] [TARGET] | fuzz --quick | bench [--quick] [--runs N] [--only startup] | bench --soak [--soak-seconds S]>";
+const USAGE: &str = "usage: cargo xtask <setup | build | size | serve [--port P] | test [--layer NAME] | fuzz [--seconds N] [TARGET] | fuzz --quick | bench [--quick] [--runs N] [--only startup] | bench --soak [--soak-seconds S]>";
 
 fn usage() -> Error {
     Error::Usage(USAGE.into())
