@@ -237,3 +237,83 @@ pub(super) fn table(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use sails_bench_record::{ClientStartup, Scenario as Generator, StartupRecord};
+
+    use super::*;
+    use crate::{bench::load::Cell, packages::Binaries};
+
+    fn record(scenario: &Scenario, value: f64) -> Record {
+        let mut record =
+            Record::new(Generator::from_name(&scenario.args[0]).expect("a generator scenario"));
+        for row in &scenario.rows {
+            record.set(row.key, value);
+        }
+        record
+    }
+
+    fn startup_record() -> StartupRecord {
+        let spread = sails_bench_record::Spread {
+            median: 100.0,
+            min: 90.0,
+            max: 120.0,
+        };
+        let client = ClientStartup {
+            downloaded_ms: spread,
+            connect_ms: spread,
+            answered_ms: spread,
+            bytes: 60_738,
+            gzip_bytes: 26_857,
+        };
+        StartupRecord {
+            runs: 5,
+            ours: client,
+            hinted: client,
+            dist: client,
+        }
+    }
+
+    #[test]
+    fn the_quick_table_has_its_rows_in_group_order() {
+        let scenarios = super::super::scenarios::scenarios(true);
+        let servers = super::super::load::servers(Route::Debian, &Binaries::release());
+        let columns: Vec<Column> = [1000.0, 500.0, 2000.0]
+            .into_iter()
+            .map(|value| {
+                Ok(scenarios
+                    .iter()
+                    .map(|scenario| Cell {
+                        runs: vec![record(scenario, value)],
+                        failures: Vec::new(),
+                    })
+                    .collect())
+            })
+            .collect();
+        let table = table(&scenarios, &servers, &columns, 1, &Ok(startup_record()));
+        let rows: Vec<&str> = table
+            .lines()
+            .filter(|line| line.starts_with("| "))
+            .collect();
+        assert_eq!(rows.len(), 1 + 16 + 6 + 1 + 4 + 8 + 9);
+        assert_eq!(
+            rows[0],
+            "| figure | ours | Sails 1.5.18 | bare socketioxide | ours/Sails | ours/bare |"
+        );
+        assert_eq!(
+            rows[1],
+            "| 1. GET /hello, 100 sockets x 16: requests/s | 1,000 | 500 | 2,000 | 2.00 | 0.50 |"
+        );
+        let numbers: Vec<char> = rows[1..]
+            .iter()
+            .map(|row| row.chars().nth(2).expect("a group number"))
+            .collect();
+        assert!(numbers.is_sorted(), "{numbers:?}");
+        assert!(rows.contains(
+            &"| 5. client start-up, 5 page loads each (Sails column: sails.io.js-dist 1.2.1): \
+               the same bytes, gzip -9 | 26,857 | 26,857 | – | 1.00 | – |"
+        ));
+        assert!(table.contains("- nothing: every handshake, request and delivery completed."));
+    }
+}
