@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use sails_bench_record::Key;
 use sails_protocol::engine::{EnginePacket, EngineVersion};
 use sails_protocol::sdk;
 use sails_protocol::socket::{PacketType, SocketPacket};
@@ -80,15 +81,27 @@ impl ConnectFailure {
         Self::Other,
     ];
 
-    /// The report key.
-    pub const fn key(self) -> &'static str {
+    /// The record's count of this kind.
+    pub const fn key(self) -> Key {
         match self {
-            Self::Refused => "refused",
-            Self::Http => "http_error",
-            Self::Rejected => "rejected",
-            Self::TimedOut => "timed_out",
-            Self::Other => "connect_error",
+            Self::Refused => Key::Refused,
+            Self::Http => Key::HttpError,
+            Self::Rejected => Key::Rejected,
+            Self::TimedOut => Key::TimedOut,
+            Self::Other => Key::ConnectError,
         }
+    }
+}
+
+impl std::fmt::Display for ConnectFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Refused => "connection refused",
+            Self::Http => "HTTP error status",
+            Self::Rejected => "rejected",
+            Self::TimedOut => "timed out",
+            Self::Other => "connection failed",
+        })
     }
 }
 

@@ -16,6 +16,7 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::conn::{self, ConnectFailure, Incoming, Target, Ws, now_us};
 use crate::procfs::{self, CpuWindow};
 use crate::stats::{Report, Samples};
+use sails_bench_record::{Key, LATENCY, SEND_DELAY, Scenario};
 
 /// How long answers still in flight at the end of a window may take to arrive.
 const DRAIN: Duration = Duration::from_secs(5);
@@ -325,21 +326,21 @@ pub async fn requests(options: &Options) -> Result<Report, String> {
     let window = started.elapsed().as_secs_f64();
     let mut total = sum_of(handles, |total: &mut RequestStats| total.broken += 1).await;
     let rate = total.in_window as f64 / window;
-    let report = Report::new("requests")
-        .count("sockets", connected)
-        .num("rate", Some(rate))
+    let report = Report::new(Scenario::Requests)
+        .count(Key::Sockets, connected)
+        .num(Key::Rate, Some(rate))
         .num(
-            "cpu_us",
+            Key::CpuUs,
             cpu_us.map(|us| us / total.in_window.max(1) as f64),
         )
-        .num("per_core", per_core(total.in_window, cpu_us))
-        .num("cpu_busy", cpu_us.map(|us| us / 1e6 / window))
-        .num("gen_busy", own_cpu_us.map(|us| us / 1e6 / window))
-        .percentiles("lat", &mut total.latencies)
-        .count("ok", total.ok)
-        .count("bad_status", total.bad_status)
-        .count("missing_acks", total.missing)
-        .count("broken", total.broken);
+        .num(Key::PerCore, per_core(total.in_window, cpu_us))
+        .num(Key::CpuBusy, cpu_us.map(|us| us / 1e6 / window))
+        .num(Key::GenBusy, own_cpu_us.map(|us| us / 1e6 / window))
+        .percentiles(LATENCY, &mut total.latencies)
+        .count(Key::Ok, total.ok)
+        .count(Key::BadStatus, total.bad_status)
+        .count(Key::MissingAcks, total.missing)
+        .count(Key::Broken, total.broken);
     Ok(failures.report(report))
 }
 
@@ -459,7 +460,7 @@ pub async fn fanout(options: &Options) -> Result<Report, String> {
     options.check_files(options.sockets + 1)?;
     let sender = conn::connect(&options.target, None)
         .await
-        .map_err(|failure| format!("the sender could not connect: {}", failure.key()))?;
+        .map_err(|failure| format!("the sender could not connect: {failure}"))?;
     let mut sender = Sender {
         ws: sender,
         next_id: 0,
@@ -526,15 +527,15 @@ pub async fn fanout(options: &Options) -> Result<Report, String> {
             delays.merge(samples);
         }
     }
-    let report = Report::new("fanout")
-        .count("sockets", members)
-        .num("rate", (span_s > 0.0).then(|| delivered as f64 / span_s))
-        .num("cpu_us", cpu_us.map(|us| us / delivered.max(1) as f64))
-        .num("per_core", per_core(delivered, cpu_us))
-        .percentiles("lat", &mut delays)
-        .count("missing_deliveries", missing)
-        .count("bad_status", sender.bad)
-        .count("join_failed", shared.join_failed.load(Ordering::Relaxed));
+    let report = Report::new(Scenario::Fanout)
+        .count(Key::Sockets, members)
+        .num(Key::Rate, (span_s > 0.0).then(|| delivered as f64 / span_s))
+        .num(Key::CpuUs, cpu_us.map(|us| us / delivered.max(1) as f64))
+        .num(Key::PerCore, per_core(delivered, cpu_us))
+        .percentiles(LATENCY, &mut delays)
+        .count(Key::MissingDeliveries, missing)
+        .count(Key::BadStatus, sender.bad)
+        .count(Key::JoinFailed, shared.join_failed.load(Ordering::Relaxed));
     Ok(failures.report(report))
 }
 
@@ -551,14 +552,14 @@ pub async fn idle(options: &Options) -> Result<Report, String> {
     let after = procfs::rss_kib(pid).ok_or("cannot read the server's memory")?;
     let connected = sockets.len() as u64;
     let per_socket = (after as f64 - before as f64) * 1024.0 / connected.max(1) as f64;
-    let report = Report::new("idle")
-        .count("sockets", connected)
-        .count("rss_before_kib", before)
-        .count("rss_after_kib", after)
-        .num("bytes_per_socket", Some(per_socket));
+    let report = Report::new(Scenario::Idle)
+        .count(Key::Sockets, connected)
+        .count(Key::RssBeforeKib, before)
+        .count(Key::RssAfterKib, after)
+        .num(Key::BytesPerSocket, Some(per_socket));
     let report = failures.report(report);
     if options.hold {
-        println!("{}", report.line());
+        println!("{}", report.line().map_err(|err| err.to_string())?);
         hold(&mut sockets).await;
     }
     Ok(report)
@@ -591,12 +592,12 @@ pub async fn handshakes(options: &Options) -> Result<Report, String> {
     let elapsed = started.elapsed().as_secs_f64();
     let cpu_us = cpu.elapsed_us(ticks);
     let connected = sockets.len() as u64;
-    let report = Report::new("handshakes")
-        .count("sockets", connected)
-        .num("rate", Some(connected as f64 / elapsed))
-        .num("cpu_us", cpu_us.map(|us| us / connected.max(1) as f64))
-        .num("per_core", per_core(connected, cpu_us))
-        .percentiles("lat", &mut took);
+    let report = Report::new(Scenario::Handshakes)
+        .count(Key::Sockets, connected)
+        .num(Key::Rate, Some(connected as f64 / elapsed))
+        .num(Key::CpuUs, cpu_us.map(|us| us / connected.max(1) as f64))
+        .num(Key::PerCore, per_core(connected, cpu_us))
+        .percentiles(LATENCY, &mut took);
     for mut ws in sockets {
         let _ = ws.send(Message::Close(None)).now_or_never();
     }
@@ -793,31 +794,31 @@ pub async fn soak(options: &Options) -> Result<Report, String> {
         .chain([rss_idle])
         .max()
         .unwrap_or(rss_idle);
-    let report = Report::new("soak")
-        .count("sockets", connected)
-        .count("seconds", seconds)
-        .count("intended", intended)
-        .count("sent", total.sent)
+    let report = Report::new(Scenario::Soak)
+        .count(Key::Sockets, connected)
+        .count(Key::Seconds, seconds)
+        .count(Key::Intended, intended)
+        .count(Key::Sent, total.sent)
         .num(
-            "sent_share",
+            Key::SentShare,
             Some(total.sent as f64 / intended.max(1) as f64),
         )
-        .count("answered", answered)
-        .num("rate", Some(total.sent as f64 * 1e6 / window_us))
-        .num("cpu_us", cpu_us.map(|us| us / total.sent.max(1) as f64))
-        .num("cpu_busy", cpu_us.map(|us| us / window_us))
-        .num("gen_busy", own_cpu_us.map(|us| us / window_us))
-        .percentiles("lat", &mut total.latencies)
-        .percentiles("send_delay", &mut total.send_delays)
-        .count("rss_idle_kib", rss_idle)
-        .count("rss_first_kib", under_load)
-        .count("rss_end_kib", rss_end)
-        .count("rss_max_kib", rss_max)
-        .num("rss_growth_kib", Some(rss_end as f64 - under_load as f64))
-        .count("rss_samples", rss.len() as u64)
-        .count("missing_acks", total.missing)
-        .count("bad_status", total.bad_status)
-        .count("broken", total.closed);
+        .count(Key::Answered, answered)
+        .num(Key::Rate, Some(total.sent as f64 * 1e6 / window_us))
+        .num(Key::CpuUs, cpu_us.map(|us| us / total.sent.max(1) as f64))
+        .num(Key::CpuBusy, cpu_us.map(|us| us / window_us))
+        .num(Key::GenBusy, own_cpu_us.map(|us| us / window_us))
+        .percentiles(LATENCY, &mut total.latencies)
+        .percentiles(SEND_DELAY, &mut total.send_delays)
+        .count(Key::RssIdleKib, rss_idle)
+        .count(Key::RssFirstKib, under_load)
+        .count(Key::RssEndKib, rss_end)
+        .count(Key::RssMaxKib, rss_max)
+        .num(Key::RssGrowthKib, Some(rss_end as f64 - under_load as f64))
+        .count(Key::RssSamples, rss.len() as u64)
+        .count(Key::MissingAcks, total.missing)
+        .count(Key::BadStatus, total.bad_status)
+        .count(Key::Broken, total.closed);
     Ok(failures.report(report))
 }
 
@@ -834,7 +835,7 @@ pub async fn flood(options: &Options) -> Result<Report, String> {
     let before = rss()?;
     let ws = conn::connect(&options.target, None)
         .await
-        .map_err(|failure| format!("connect: {}", failure.key()))?;
+        .map_err(|failure| format!("connect: {failure}"))?;
     let (mut sink, mut stream) = ws.split();
     let reader = tokio::spawn(async move {
         let (mut answered, mut closed_by_server) = (0u64, false);
@@ -870,11 +871,11 @@ pub async fn flood(options: &Options) -> Result<Report, String> {
         .unwrap_or((0, false));
     sleep(SETTLE).await;
     let after = rss()?;
-    Ok(Report::new("flood")
-        .count("sent", sent)
-        .count("answered", answered)
-        .count("closed_by_server", u64::from(closed_by_server))
-        .count("rss_before_kib", before)
-        .count("rss_peak_kib", peak)
-        .count("rss_after_kib", after))
+    Ok(Report::new(Scenario::Flood)
+        .count(Key::Sent, sent)
+        .count(Key::Answered, answered)
+        .count(Key::ClosedByServer, u64::from(closed_by_server))
+        .count(Key::RssBeforeKib, before)
+        .count(Key::RssPeakKib, peak)
+        .count(Key::RssAfterKib, after))
 }

@@ -1,6 +1,6 @@
-//! Percentiles over recorded samples, and the one-line report the bench parses.
+//! Percentiles over recorded samples, and the record of a run that the bench reads.
 
-use std::fmt::Write as _;
+use sails_bench_record::{Key, Percentiles, Record, RecordError, Scenario};
 
 /// Latency samples in microseconds.
 #[derive(Debug, Default, Clone)]
@@ -43,45 +43,55 @@ impl Samples {
     }
 }
 
-/// The machine-readable result of one scenario run: `result key=value …`
-/// on stdout (keys without spaces, values numbers or single words).
-#[derive(Debug, Default)]
-pub struct Report(String);
+/// The record of one scenario run, as the generator builds it
+/// (`sails_bench_record` defines its figures and its line on stdout).
+#[derive(Debug, Clone)]
+pub struct Report(Record);
 
 impl Report {
     /// A report for `scenario`.
-    pub fn new(scenario: &str) -> Self {
-        Self(format!("result scenario={scenario}"))
+    pub fn new(scenario: Scenario) -> Self {
+        Self(Record::new(scenario))
     }
 
-    /// Adds a number (omitted when unknown).
-    pub fn num(mut self, key: &str, value: Option<f64>) -> Self {
-        if let Some(value) = value.filter(|v| v.is_finite()) {
-            let _ = write!(self.0, " {key}={value:.3}");
+    /// Adds a measured value, to three decimals (omitted when unknown).
+    pub fn num(mut self, key: Key, value: Option<f64>) -> Self {
+        if let Some(value) = value {
+            self.0.set(key, (value * 1000.0).round() / 1000.0);
         }
         self
     }
 
     /// Adds a count.
-    pub fn count(mut self, key: &str, value: u64) -> Self {
-        let _ = write!(self.0, " {key}={value}");
+    pub fn count(mut self, key: Key, value: u64) -> Self {
+        self.0.set(key, value as f64);
         self
     }
 
-    /// The p50, p99, p99.9 and max of `samples` under `prefix` (`lat_p50_us`, …).
-    pub fn percentiles(mut self, prefix: &str, samples: &mut Samples) -> Self {
+    /// The p50, p99, p99.9 and max of `samples`, under the series' keys.
+    pub fn percentiles(mut self, keys: Percentiles, samples: &mut Samples) -> Self {
         samples.sort();
-        for (name, q) in [("p50", 0.5), ("p99", 0.99), ("p999", 0.999), ("max", 1.0)] {
+        for (key, q) in [
+            (keys.p50, 0.5),
+            (keys.p99, 0.99),
+            (keys.p999, 0.999),
+            (keys.max, 1.0),
+        ] {
             if let Some(value) = samples.percentile(q) {
-                let _ = write!(self.0, " {prefix}_{name}_us={value}");
+                self.0.set(key, f64::from(value));
             }
         }
         self
     }
 
-    /// The line.
-    pub fn line(&self) -> &str {
+    /// The record.
+    pub fn record(&self) -> &Record {
         &self.0
+    }
+
+    /// The line that carries the record on stdout.
+    pub fn line(&self) -> Result<String, RecordError> {
+        sails_bench_record::to_line(&self.0)
     }
 }
 
@@ -104,11 +114,19 @@ mod tests {
     }
 
     #[test]
-    fn report_line() {
-        let line = Report::new("x")
-            .count("ok", 3)
-            .num("rate", Some(1.5))
-            .num("cpu", None);
-        assert_eq!(line.line(), "result scenario=x ok=3 rate=1.500");
+    fn report_rounds_to_three_decimals_and_skips_the_unknown() {
+        let mut samples = Samples::default();
+        samples.push(7);
+        let report = Report::new(Scenario::Requests)
+            .count(Key::Ok, 3)
+            .num(Key::Rate, Some(1.23456))
+            .num(Key::CpuUs, None)
+            .percentiles(sails_bench_record::LATENCY, &mut samples);
+        let record = report.record();
+        assert_eq!(record.get(Key::Ok), Some(3.0));
+        assert_eq!(record.get(Key::Rate), Some(1.235));
+        assert_eq!(record.get(Key::CpuUs), None);
+        assert_eq!(record.get(Key::LatMaxUs), Some(7.0));
+        assert!(report.line().unwrap().starts_with("result {"));
     }
 }

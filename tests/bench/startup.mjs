@@ -9,9 +9,10 @@
 //
 //   SAILS_INTEROP_BIN=… SAILS_WWW=www node tests/bench/startup.mjs [--runs 20]
 //
-// Prints `result scenario=startup key=value …` on stdout (`cargo xtask bench`
-// reads it); exits with 3 and the reason on stderr when Chromium, the npm
-// packages or the built client are missing.
+// Prints `result {…}` on stdout: the `StartupRecord` of
+// bench/record/src/lib.rs, as JSON (`cargo xtask bench` reads it); exits
+// with 3 and the reason on stderr when Chromium, the npm packages or the
+// built client are missing.
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -215,21 +216,25 @@ async function main() {
       for (const client of order) times[client.key].push(await loadOnce(browser, server.url + client.page));
     }
 
-    const fields = [`result scenario=startup runs=${runs}`];
+    // Three decimals, as the generator's records.
+    const rounded = (value) => Number(value.toFixed(3));
+    const record = { runs };
     for (const client of CLIENTS) {
       const lines = [`${client.name}:`];
+      const figures = {};
       for (const figure of ["downloaded", "connect", "answered"]) {
         const { median, min, max } = summary(times[client.key].map((t) => t[figure]));
-        const key = `${client.key}_${figure}_ms`;
-        fields.push(`${key}=${median.toFixed(3)}`, `${key}_min=${min.toFixed(3)}`, `${key}_max=${max.toFixed(3)}`);
+        figures[`${figure}_ms`] = { median: rounded(median), min: rounded(min), max: rounded(max) };
         lines.push(`${figure} ${median.toFixed(1)} ms (${min.toFixed(1)}–${max.toFixed(1)})`);
       }
       const { raw, gzip } = bytes[client.key];
-      fields.push(`${client.key}_bytes=${raw}`, `${client.key}_gzip_bytes=${gzip}`);
+      figures.bytes = raw;
+      figures.gzip_bytes = gzip;
+      record[client.key] = figures;
       lines.push(`${raw} bytes, ${gzip} gzip -9`);
       console.error(lines.join(" "));
     }
-    console.log(fields.join(" "));
+    console.log(`result ${JSON.stringify(record)}`);
 
     // Where the time goes: a few more loads of each client, traced.
     // The traces stay in tests/artifacts/startup/ (open them in Chromium's performance panel).

@@ -4,16 +4,15 @@
 use std::{fs, path::Path, process::Command, time::Duration};
 
 use crate::{
-    dead_shims, process, short_names,
+    dead_shims,
+    error::{Error, Result},
+    packages::{CLIENT, CLIENT_ARTIFACT},
+    process, short_names,
     toolchain::{self, Route, WASM_TARGET},
     wasm_binary,
 };
 
 const LIMIT: Duration = Duration::from_secs(30 * 60);
-
-/// The client crate, as cargo and wasm-bindgen name it.
-const CLIENT_PACKAGE: &str = "sails-io-wasm";
-const CLIENT_ARTIFACT: &str = "sails_io_wasm";
 
 /// wasm features rustc emits by default, named for Debian's wasm-opt.
 const WASM_OPT_FEATURES: &[&str] = &[
@@ -26,7 +25,7 @@ const WASM_OPT_FEATURES: &[&str] = &[
 ];
 
 /// Builds both client forms.
-pub(crate) fn run(route: Route) -> Result<(), String> {
+pub(crate) fn run(route: Route) -> Result {
     script_bundle(route)?;
     npm_package(route)
 }
@@ -40,12 +39,12 @@ pub(crate) fn run(route: Route) -> Result<(), String> {
 /// the `immediate-abort` panic strategy: a panic traps at once, so no panic
 /// message formatting is linked in (about a fifth of the module). Tests build
 /// without it, and keep their panic messages.
-fn optimized_wasm(route: Route) -> Result<std::path::PathBuf, String> {
+fn optimized_wasm(route: Route) -> Result<std::path::PathBuf> {
     let mut cargo = toolchain::command(route, "cargo");
     cargo.args([
         "build",
         "--package",
-        CLIENT_PACKAGE,
+        CLIENT,
         "--lib",
         "--target",
         WASM_TARGET,
@@ -65,12 +64,12 @@ fn optimized_wasm(route: Route) -> Result<std::path::PathBuf, String> {
              the client keeps std's panic machinery and comes out larger"
         );
     }
-    process::run(&mut cargo, LIMIT).map_err(|err| err.to_string())?;
+    process::run(&mut cargo, LIMIT)?;
 
     let target = toolchain::target_dir();
     let wasm = target.join(format!("{WASM_TARGET}/wasm-release/{CLIENT_ARTIFACT}.wasm"));
     let optimized_dir = target.join("client-bundle/optimized");
-    fs::create_dir_all(&optimized_dir).map_err(|err| err.to_string())?;
+    fs::create_dir_all(&optimized_dir).map_err(|err| Error::io("create", &optimized_dir, err))?;
     let optimized = optimized_dir.join(format!("{CLIENT_ARTIFACT}.wasm"));
     let mut wasm_opt = toolchain::command(route, "wasm-opt");
     wasm_opt
@@ -80,13 +79,13 @@ fn optimized_wasm(route: Route) -> Result<std::path::PathBuf, String> {
         .arg(&wasm)
         .arg("-o")
         .arg(&optimized);
-    process::run(&mut wasm_opt, LIMIT).map_err(|err| err.to_string())?;
+    process::run(&mut wasm_opt, LIMIT)?;
     Ok(optimized)
 }
 
 /// `www/js/sails.io.js` (glue + loader in one classic script) and
 /// `www/js/sails.io_bg.wasm`, optimised for size.
-pub(crate) fn script_bundle(route: Route) -> Result<(), String> {
+pub(crate) fn script_bundle(route: Route) -> Result {
     let root = toolchain::workspace_root();
     let optimized = optimized_wasm(route)?;
     let out_dir = toolchain::target_dir().join("client-bundle/script");
@@ -96,16 +95,16 @@ pub(crate) fn script_bundle(route: Route) -> Result<(), String> {
         .args(["--target", "no-modules", "--no-typescript", "--keep-debug"])
         .arg("--out-dir")
         .arg(&out_dir);
-    process::run(&mut bindgen, LIMIT).map_err(|err| err.to_string())?;
+    process::run(&mut bindgen, LIMIT)?;
 
     let wasm = out_dir.join(format!("{CLIENT_ARTIFACT}_bg.wasm"));
     optimize_bound(route, &wasm)?;
-    let wasm = fs::read(&wasm).map_err(|err| format!("cannot read {}: {err}", wasm.display()))?;
+    let wasm = fs::read(&wasm).map_err(|err| Error::io("read", &wasm, err))?;
     let glue = read(&out_dir.join(format!("{CLIENT_ARTIFACT}.js")))?;
     let (wasm, glue) = short_names::shorten(&wasm, &glue, &format!("./{CLIENT_ARTIFACT}_bg.js"))?;
     let www_js = root.join("www/js");
-    fs::create_dir_all(&www_js).map_err(|err| err.to_string())?;
-    fs::write(www_js.join("sails.io_bg.wasm"), wasm).map_err(|err| err.to_string())?;
+    fs::create_dir_all(&www_js).map_err(|err| Error::io("create", &www_js, err))?;
+    write(&www_js.join("sails.io_bg.wasm"), wasm)?;
 
     let loader = read(&root.join("client-wasm/js/loader.js"))?;
     let bundle = format!(
@@ -114,11 +113,11 @@ pub(crate) fn script_bundle(route: Route) -> Result<(), String> {
         compact_js(&loader)
     );
     let bundle_path = www_js.join("sails.io.js");
-    fs::write(&bundle_path, bundle).map_err(|err| err.to_string())?;
+    write(&bundle_path, bundle)?;
     minify(route, &bundle_path)?;
     for name in CLIENT_FILES {
         let path = www_js.join(name);
-        fs::write(gzipped(&path), gzip(route, &path)?).map_err(|err| err.to_string())?;
+        write(&gzipped(&path), gzip(route, &path)?)?;
     }
     println!(
         "build: www/js/sails.io.js and www/js/sails.io_bg.wasm (and gzipped, .gz, \
@@ -138,15 +137,15 @@ const BINARYEN_WASM_OPT: &str = "client-wasm/js/node_modules/binaryen/bin/wasm-o
 /// current releases remove the closures' code, which wasm-bindgen's
 /// descriptors still need.) Without it, the names are dropped here and the
 /// unused shims stay, with a note.
-fn optimize_bound(route: Route, wasm: &Path) -> Result<(), String> {
-    let module = fs::read(wasm).map_err(|err| format!("cannot read {}: {err}", wasm.display()))?;
+fn optimize_bound(route: Route, wasm: &Path) -> Result {
+    let module = fs::read(wasm).map_err(|err| Error::io("read", wasm, err))?;
     let (module, nulled) = dead_shims::drop_dead_shims(&module)?;
     if nulled == 0 {
-        return Err(format!(
+        return Err(Error::Wasm(format!(
             "dead_shims found no unused closure shims: wasm-bindgen {}'s output is not what \
              xtask/src/dead_shims.rs expects",
             crate::setup::locked_wasm_bindgen_version()?
-        ));
+        )));
     }
     println!("build: {nulled} unused closure shims dropped from the function table");
     let wasm_opt = toolchain::workspace_root().join(BINARYEN_WASM_OPT);
@@ -156,9 +155,9 @@ fn optimize_bound(route: Route, wasm: &Path) -> Result<(), String> {
              the module skips its second optimisation"
         );
         let module = wasm_binary::without_custom_sections(&module)?;
-        return fs::write(wasm, module).map_err(|err| err.to_string());
+        return write(wasm, module);
     }
-    fs::write(wasm, module).map_err(|err| err.to_string())?;
+    write(wasm, module)?;
     let mut node = toolchain::command(route, "node");
     node.arg(&wasm_opt)
         .args(["-Oz", "--converge", "--strip-debug", "--strip-producers"])
@@ -166,7 +165,7 @@ fn optimize_bound(route: Route, wasm: &Path) -> Result<(), String> {
         .arg(wasm)
         .arg("-o")
         .arg(wasm);
-    process::run(&mut node, LIMIT).map_err(|err| err.to_string())
+    process::run(&mut node, LIMIT)
 }
 
 /// Where `cargo xtask setup` installs terser (`client-wasm/js/package.json`).
@@ -175,7 +174,7 @@ const TERSER: &str = "client-wasm/js/node_modules/terser/bin/terser";
 /// Minifies the bundle in place with terser (compress and mangle; property
 /// names stay, so the import object and the page-facing API are untouched).
 /// Without terser the bundle stays as it is, a few KB larger, with a note.
-fn minify(route: Route, bundle: &Path) -> Result<(), String> {
+fn minify(route: Route, bundle: &Path) -> Result {
     let terser = toolchain::workspace_root().join(TERSER);
     if !terser.is_file() {
         println!(
@@ -189,7 +188,7 @@ fn minify(route: Route, bundle: &Path) -> Result<(), String> {
         .arg(bundle)
         .args(["--compress", "--mangle", "--output"])
         .arg(bundle);
-    process::run(&mut node, LIMIT).map_err(|err| err.to_string())
+    process::run(&mut node, LIMIT)
 }
 
 /// What a page downloads for the client, in `www/js/`.
@@ -211,32 +210,36 @@ const SIZE_BUDGET: &str = "client-wasm/size-budget.txt";
 const SIZE_SLACK_PERCENT: usize = 2;
 
 /// The budget in `SIZE_BUDGET`: its first number (digits, `,` or `_` allowed).
-fn parse_budget(text: &str) -> Result<usize, String> {
+fn parse_budget(text: &str) -> Result<usize> {
+    let bad = |problem: String| Error::BadFile {
+        file: SIZE_BUDGET,
+        problem,
+    };
     let line = text
         .lines()
         .map(str::trim)
         .find(|line| !line.is_empty() && !line.starts_with('#'))
-        .ok_or_else(|| format!("{SIZE_BUDGET} holds no budget"))?;
+        .ok_or_else(|| bad("it holds no budget".into()))?;
     let digits: String = line.chars().filter(|c| !matches!(c, ',' | '_')).collect();
     digits
         .parse()
-        .map_err(|_| format!("{SIZE_BUDGET}: `{line}` is not a number of bytes"))
+        .map_err(|_| bad(format!("`{line}` is not a number of bytes")))
 }
 
 /// Whether `total` gzipped bytes keep within `budget` and its slack.
-fn within_budget(total: usize, budget: usize) -> Result<(), String> {
+fn within_budget(total: usize, budget: usize) -> Result {
     let limit = budget + budget * SIZE_SLACK_PERCENT / 100;
     if total > limit {
-        return Err(format!(
+        return Err(Error::Check(format!(
             "the client is {total} bytes gzipped, over its budget of {budget} \
              (+{SIZE_SLACK_PERCENT}%: {limit}) in {SIZE_BUDGET}"
-        ));
+        )));
     }
     Ok(())
 }
 
 /// The size check of `cargo xtask test`: the built client against its budget.
-pub(crate) fn check_size_budget() -> Result<(), String> {
+pub(crate) fn check_size_budget() -> Result {
     let budget = parse_budget(&read(&toolchain::workspace_root().join(SIZE_BUDGET))?)?;
     let total = size_report()?;
     within_budget(total, budget)?;
@@ -247,7 +250,7 @@ pub(crate) fn check_size_budget() -> Result<(), String> {
 /// Prints what a page downloads for the client (`www/js/sails.io.js` and
 /// `www/js/sails.io_bg.wasm`), raw and `gzip -9` (the `.gz` copies the build
 /// wrote), against sails.io.js-dist; returns the gzipped total.
-pub(crate) fn size_report() -> Result<usize, String> {
+pub(crate) fn size_report() -> Result<usize> {
     let www_js = toolchain::workspace_root().join("www/js");
     let mut total = (0, 0);
     println!("size: file                raw     gzip -9");
@@ -256,12 +259,7 @@ pub(crate) fn size_report() -> Result<usize, String> {
         let size = |path: &Path| {
             fs::metadata(path)
                 .map(|meta| meta.len() as usize)
-                .map_err(|err| {
-                    format!(
-                        "cannot read {}: {err} (run `cargo xtask build`)",
-                        path.display()
-                    )
-                })
+                .map_err(|err| Error::io("read", path, err).with_fix("run `cargo xtask build`"))
         };
         let raw = size(&path)?;
         let gzip = size(&gzipped(&path))?;
@@ -282,12 +280,20 @@ pub(crate) fn size_report() -> Result<usize, String> {
 }
 
 /// `gzip -9` of a file (without its name or time, so builds are reproducible).
-fn gzip(route: Route, path: &Path) -> Result<Vec<u8>, String> {
+fn gzip(route: Route, path: &Path) -> Result<Vec<u8>> {
     let mut gzip: Command = toolchain::command(route, "gzip");
     gzip.args(["-9", "-c", "-n"]).arg(path);
-    let out = gzip.output().map_err(|err| format!("gzip: {err}"))?;
+    let command = process::describe(&gzip);
+    let out = gzip.output().map_err(|source| Error::Spawn {
+        command: command.clone(),
+        source,
+    })?;
     if !out.status.success() {
-        return Err(format!("gzip failed on {}", path.display()));
+        return Err(Error::Failed {
+            command,
+            status: out.status,
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        });
     }
     Ok(out.stdout)
 }
@@ -319,18 +325,21 @@ fn compact_js(source: &str) -> String {
 /// The npm package (`client-wasm/pkg/`, with TypeScript types): wasm-pack
 /// makes the package (package.json, README); its module and glue are then
 /// replaced by the size-optimised build (wasm-pack has no custom profile, and
-/// its own wasm-opt run would hit the binaryen bug above).
-pub(crate) fn npm_package(route: Route) -> Result<(), String> {
+/// its own wasm-opt run would hit the binaryen bug above). Since only its
+/// package files are kept, wasm-pack builds with the dev profile, which the
+/// wasm tests have already built (a release build would be one more build
+/// of the client and its dependencies, thrown away).
+pub(crate) fn npm_package(route: Route) -> Result {
     let mut wasm_pack = toolchain::command(route, "wasm-pack");
-    wasm_pack.args(["build", "client-wasm", "--release", "--target", "bundler"]);
-    process::run(&mut wasm_pack, LIMIT).map_err(|err| err.to_string())?;
+    wasm_pack.args(["build", "client-wasm", "--dev", "--target", "bundler"]);
+    process::run(&mut wasm_pack, LIMIT)?;
     let optimized = optimized_wasm(route)?;
     let mut bindgen = toolchain::command(route, "wasm-bindgen");
     bindgen
         .arg(&optimized)
         .args(["--target", "bundler", "--keep-debug", "--out-dir"])
         .arg(toolchain::workspace_root().join("client-wasm/pkg"));
-    process::run(&mut bindgen, LIMIT).map_err(|err| err.to_string())?;
+    process::run(&mut bindgen, LIMIT)?;
     optimize_bound(
         route,
         &toolchain::workspace_root().join(format!("client-wasm/pkg/{CLIENT_ARTIFACT}_bg.wasm")),
@@ -339,8 +348,12 @@ pub(crate) fn npm_package(route: Route) -> Result<(), String> {
     Ok(())
 }
 
-fn read(path: &Path) -> Result<String, String> {
-    fs::read_to_string(path).map_err(|err| format!("cannot read {}: {err}", path.display()))
+fn read(path: &Path) -> Result<String> {
+    fs::read_to_string(path).map_err(|err| Error::io("read", path, err))
+}
+
+fn write(path: &Path, contents: impl AsRef<[u8]>) -> Result {
+    fs::write(path, contents).map_err(|err| Error::io("write", path, err))
 }
 
 #[cfg(test)]
@@ -349,8 +362,8 @@ mod tests {
 
     #[test]
     fn the_budget_is_the_first_number_of_its_file() {
-        assert_eq!(parse_budget("# gzip bytes\n26,537\n"), Ok(26_537));
-        assert_eq!(parse_budget("26537"), Ok(26_537));
+        assert_eq!(parse_budget("# gzip bytes\n26,537\n").unwrap(), 26_537);
+        assert_eq!(parse_budget("26537").unwrap(), 26_537);
         assert!(parse_budget("# nothing\n").is_err());
         assert!(parse_budget("about 26 KB").is_err());
     }
@@ -359,7 +372,7 @@ mod tests {
     fn the_client_may_grow_two_percent_over_its_budget() {
         assert!(within_budget(26_537, 26_537).is_ok());
         assert!(within_budget(27_067, 26_537).is_ok());
-        let over = within_budget(27_068, 26_537).unwrap_err();
+        let over = within_budget(27_068, 26_537).unwrap_err().to_string();
         assert!(over.contains("27068") && over.contains("26537"), "{over}");
     }
 

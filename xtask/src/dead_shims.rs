@@ -16,6 +16,8 @@
 
 use std::collections::BTreeSet;
 
+use crate::error::{Error, Result};
+
 use crate::wasm_binary::{
     self, CUSTOM_SECTION, ELEMENT_SECTION, EXPORT_SECTION, FUNCTION_KIND, IMPORT_SECTION, Reader,
     write_leb,
@@ -37,7 +39,7 @@ const END: u8 = 0x0b;
 
 /// Returns `wasm` with the table entries of unexported closure shims nulled,
 /// and how many there were.
-pub(crate) fn drop_dead_shims(wasm: &[u8]) -> Result<(Vec<u8>, usize), String> {
+pub(crate) fn drop_dead_shims(wasm: &[u8]) -> Result<(Vec<u8>, usize)> {
     let sections = wasm_binary::sections(wasm)?;
     let mut imported_functions = 0;
     let mut exported = BTreeSet::new();
@@ -65,7 +67,9 @@ pub(crate) fn drop_dead_shims(wasm: &[u8]) -> Result<(Vec<u8>, usize), String> {
             _ => {}
         }
     }
-    let shims = shims.ok_or("the module has no function names (keep them until this runs)")?;
+    let shims = shims.ok_or_else(|| {
+        Error::Wasm("the module has no function names (keep them until this runs)".into())
+    })?;
     let dead: BTreeSet<u64> = shims
         .into_iter()
         .filter(|index| *index >= imported_functions && !exported.contains(index))
@@ -85,7 +89,7 @@ pub(crate) fn drop_dead_shims(wasm: &[u8]) -> Result<(Vec<u8>, usize), String> {
 
 /// The indices of the closure shims named in a `name` custom section
 /// (`None` for any other custom section).
-fn shim_functions(body: &[u8]) -> Result<Option<Vec<u64>>, String> {
+fn shim_functions(body: &[u8]) -> Result<Option<Vec<u64>>> {
     let mut reader = Reader::new(body);
     if reader.name()? != "name" {
         return Ok(None);
@@ -111,7 +115,7 @@ fn shim_functions(body: &[u8]) -> Result<Option<Vec<u64>>, String> {
 
 /// Rewrites the element segments that list a dead function as segments of
 /// expressions, with `ref.null` in its place.
-fn null_entries(body: &[u8], dead: &BTreeSet<u64>, nulled: &mut usize) -> Result<Vec<u8>, String> {
+fn null_entries(body: &[u8], dead: &BTreeSet<u64>, nulled: &mut usize) -> Result<Vec<u8>> {
     let mut reader = Reader::new(body);
     let count = reader.leb()?;
     let mut out = Vec::with_capacity(body.len());
@@ -126,11 +130,11 @@ fn null_entries(body: &[u8], dead: &BTreeSet<u64>, nulled: &mut usize) -> Result
             .map(|_| match form {
                 ACTIVE_FUNCTIONS => reader.leb().map(Some),
                 ACTIVE_EXPRESSIONS => reference(&mut reader),
-                form => Err(format!(
+                form => Err(Error::Wasm(format!(
                     "element segment form {form} is not handled (only those wasm-bindgen writes)"
-                )),
+                ))),
             })
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>>>()?;
         let is_dead = |entry: &Option<u64>| entry.is_some_and(|index| dead.contains(&index));
         if !entries.iter().any(is_dead) {
             out.extend_from_slice(&body[start..reader.position()]);
@@ -158,32 +162,44 @@ fn null_entries(body: &[u8], dead: &BTreeSet<u64>, nulled: &mut usize) -> Result
 }
 
 /// A `ref.func f` (`Some(f)`) or `ref.null func` (`None`) element.
-fn reference(reader: &mut Reader<'_>) -> Result<Option<u64>, String> {
+fn reference(reader: &mut Reader<'_>) -> Result<Option<u64>> {
     let entry = match reader.byte()? {
         REF_FUNC => Some(reader.leb()?),
         REF_NULL => {
             reader.byte()?;
             None
         }
-        op => return Err(format!("unexpected opcode {op:#x} in an element")),
+        op => {
+            return Err(Error::Wasm(format!(
+                "unexpected opcode {op:#x} in an element"
+            )));
+        }
     };
     match reader.byte()? {
         END => Ok(entry),
-        op => Err(format!("unexpected opcode {op:#x} after an element")),
+        op => Err(Error::Wasm(format!(
+            "unexpected opcode {op:#x} after an element"
+        ))),
     }
 }
 
 /// An `i32.const n` or `global.get g` offset, with its `end`.
-fn skip_constant_expression(reader: &mut Reader<'_>) -> Result<(), String> {
+fn skip_constant_expression(reader: &mut Reader<'_>) -> Result<()> {
     match reader.byte()? {
         I32_CONST | GLOBAL_GET => {
             reader.leb()?;
         }
-        op => return Err(format!("unexpected opcode {op:#x} in an element offset")),
+        op => {
+            return Err(Error::Wasm(format!(
+                "unexpected opcode {op:#x} in an element offset"
+            )));
+        }
     }
     match reader.byte()? {
         END => Ok(()),
-        op => Err(format!("unexpected opcode {op:#x} after an element offset")),
+        op => Err(Error::Wasm(format!(
+            "unexpected opcode {op:#x} after an element offset"
+        ))),
     }
 }
 
@@ -276,6 +292,6 @@ mod tests {
     #[test]
     fn a_module_without_names_is_an_error() {
         let err = drop_dead_shims(&module(false)).expect_err("needs names");
-        assert!(err.contains("no function names"), "{err}");
+        assert!(err.to_string().contains("no function names"), "{err}");
     }
 }

@@ -14,6 +14,7 @@ use std::{
 };
 
 use crate::{
+    error::{Error, Result},
     process, setup,
     toolchain::{self, Route},
 };
@@ -100,11 +101,11 @@ fn seeds(target: &str) -> PathBuf {
 
 /// Runs `target` for `seconds` over `work` (where new inputs go) and its
 /// corpus in the repository.
-fn run_target(build: Build, target: &str, work: &Path, seconds: u64) -> Result<(), String> {
+fn run_target(build: Build, target: &str, work: &Path, seconds: u64) -> Result {
     let artifacts = fuzz_dir().join("artifacts").join(target);
-    fs::create_dir_all(work)
-        .and_then(|()| fs::create_dir_all(&artifacts))
-        .map_err(|err| err.to_string())?;
+    for dir in [work, &artifacts] {
+        fs::create_dir_all(dir).map_err(|err| Error::io("create", dir, err))?;
+    }
     let mut cmd = build.cargo_fuzz("run");
     cmd.arg(target)
         .arg(work)
@@ -118,17 +119,18 @@ fn run_target(build: Build, target: &str, work: &Path, seconds: u64) -> Result<(
         .arg(format!("-artifact_prefix={}/", artifacts.display()));
     let limit = Duration::from_secs(seconds) + BUILD_LIMIT;
     process::run(&mut cmd, limit).map_err(|err| {
-        format!(
-            "{target}: {err}; the input that failed is in {}",
+        err.with_fix(format!(
+            "the input that failed is in {}",
             artifacts.display()
-        )
+        ))
+        .within(target)
     })
 }
 
 /// Builds every target (once, before they run).
-fn build_all(build: Build) -> Result<(), String> {
+fn build_all(build: Build) -> Result {
     let started = Instant::now();
-    process::run(&mut build.cargo_fuzz("build"), BUILD_LIMIT).map_err(|err| err.to_string())?;
+    process::run(&mut build.cargo_fuzz("build"), BUILD_LIMIT)?;
     println!(
         "fuzz: targets built in {:.1}s (sanitizer: {})",
         started.elapsed().as_secs_f32(),
@@ -138,25 +140,22 @@ fn build_all(build: Build) -> Result<(), String> {
 }
 
 /// Runs each target in turn; fails if any found a crash, after running all.
-fn run_all(build: Build, targets: &[&str], seconds: u64, work: &Path) -> Result<(), String> {
+fn run_all(build: Build, targets: &[&str], seconds: u64, work: &Path) -> Result {
     build_all(build)?;
-    let failed: Vec<String> = targets
-        .iter()
-        .filter_map(|target| run_target(build, target, &work.join(target), seconds).err())
-        .collect();
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(failed.join("\n"))
-    }
+    Error::all(
+        targets
+            .iter()
+            .filter_map(|target| run_target(build, target, &work.join(target), seconds).err())
+            .collect(),
+    )
 }
 
-fn parse(args: &[String]) -> Result<(u64, Vec<&'static str>), String> {
+fn parse(args: &[String]) -> Result<(u64, Vec<&'static str>)> {
     let usage = || {
-        format!(
+        Error::Usage(format!(
             "usage: cargo xtask {USAGE}; targets: {}",
             TARGETS.join(", ")
-        )
+        ))
     };
     let (mut seconds, mut targets) = (DEFAULT_SECONDS, TARGETS.to_vec());
     let mut args = args.iter();
@@ -177,7 +176,7 @@ fn parse(args: &[String]) -> Result<(u64, Vec<&'static str>), String> {
 
 /// `cargo xtask fuzz`: installs cargo-fuzz when missing, then fuzzes
 /// (`--quick`: the test layer's run).
-pub(crate) fn run(route: Route, args: &[String]) -> Result<(), String> {
+pub(crate) fn run(route: Route, args: &[String]) -> Result {
     setup::cargo_fuzz(route)?;
     if let [flag] = args
         && flag == "--quick"
@@ -191,11 +190,11 @@ pub(crate) fn run(route: Route, args: &[String]) -> Result<(), String> {
 
 /// The test layer: every target over its corpus and a few seconds of fresh
 /// inputs, from an empty working corpus.
-pub(crate) fn quick(route: Route) -> Result<(), String> {
+pub(crate) fn quick(route: Route) -> Result {
     let started = Instant::now();
     let work = fuzz_dir().join("quick");
     if work.exists() {
-        fs::remove_dir_all(&work).map_err(|err| err.to_string())?;
+        fs::remove_dir_all(&work).map_err(|err| Error::io("remove", &work, err))?;
     }
     let result = run_all(Build::pick(route), &TARGETS, QUICK_SECONDS, &work);
     println!(

@@ -14,6 +14,8 @@ use std::{
 };
 
 use crate::{
+    error::{Error, Result},
+    packages::{self, Binaries, INSTRUCTIONS_BIN},
     process,
     toolchain::{self, Route},
 };
@@ -46,54 +48,60 @@ impl Count {
 }
 
 /// Why there are no counts.
+#[derive(Debug)]
 pub(crate) enum NoCounts {
-    /// valgrind is not installed.
+    /// valgrind is not installed, or counts were not asked for.
     NotAvailable(String),
     /// A run failed.
-    Failed(String),
+    Failed(Error),
 }
 
-/// Builds `sails-instructions`, counts every hot path and fails on a count
-/// more than [`TOLERANCE`] above its baseline (a test layer).
-pub(crate) fn check(route: Route) -> Result<(), String> {
-    let mut build = toolchain::command(route, "cargo");
-    build.args([
-        "build",
-        "--release",
-        "--package",
-        "sails-bench",
-        "--bin",
-        "sails-instructions",
-    ]);
-    process::run(&mut build, Duration::from_secs(30 * 60)).map_err(|err| err.to_string())?;
-    let counts = count(route, &crate::toolchain::target_dir().join("release"));
+impl From<Error> for NoCounts {
+    fn from(error: Error) -> Self {
+        Self::Failed(error)
+    }
+}
+
+/// Builds the release binaries (as `cargo xtask bench` does), counts every
+/// hot path and fails on a count more than [`TOLERANCE`] above its baseline
+/// (a test layer).
+pub(crate) fn check(route: Route) -> Result {
+    let binaries = packages::build_release(route)?;
+    let counts = count(route, &binaries);
     println!("{}", report(&counts));
-    if let Err(NoCounts::NotAvailable(why)) = &counts {
-        return Err(why.clone());
-    }
-    let problems = problems(&counts);
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems.join("; "))
+    verdict(counts)
+}
+
+/// Fails when the counts are missing or one is far above its baseline.
+pub(crate) fn verdict(counts: Result<Vec<Count>, NoCounts>) -> Result {
+    match counts {
+        Ok(counts) => {
+            let regressions = regressions(&counts);
+            if regressions.is_empty() {
+                Ok(())
+            } else {
+                Err(Error::Check(regressions.join("; ")))
+            }
+        }
+        Err(NoCounts::NotAvailable(why)) => Err(Error::NotAvailable(why)),
+        Err(NoCounts::Failed(error)) => Err(error.within("instruction counts")),
     }
 }
 
-/// Counts every hot path with the `sails-instructions` binary in `release`.
-pub(crate) fn count(route: Route, release: &Path) -> Result<Vec<Count>, NoCounts> {
+/// Counts every hot path with the `sails-instructions` binary of `binaries`.
+pub(crate) fn count(route: Route, binaries: &Binaries) -> Result<Vec<Count>, NoCounts> {
     if toolchain::which(route, "valgrind").is_none() {
         return Err(NoCounts::NotAvailable(
             "valgrind is not installed (cargo xtask setup installs it)".into(),
         ));
     }
-    let program = release.join("sails-instructions");
+    let program = binaries.bin(INSTRUCTIONS_BIN);
     let mut list = toolchain::command(route, &program.to_string_lossy());
     list.arg("--list");
-    let listing =
-        process::output(&mut list, RUN_LIMIT).map_err(|err| NoCounts::Failed(err.to_string()))?;
+    let listing = process::output(&mut list, RUN_LIMIT)?;
     let baseline = read_baseline();
-    let logs = crate::toolchain::target_dir().join("bench-instructions");
-    fs::create_dir_all(&logs).map_err(|err| NoCounts::Failed(err.to_string()))?;
+    let logs = toolchain::target_dir().join("bench-instructions");
+    fs::create_dir_all(&logs).map_err(|err| Error::io("create", &logs, err))?;
     let mut counts = Vec::new();
     for line in listing.lines() {
         let Some((key, name)) = line.split_once('\t') else {
@@ -114,9 +122,9 @@ pub(crate) fn count(route: Route, release: &Path) -> Result<Vec<Count>, NoCounts
         });
     }
     if counts.is_empty() {
-        return Err(NoCounts::Failed(
-            "sails-instructions listed no hot path".into(),
-        ));
+        return Err(NoCounts::Failed(Error::Check(format!(
+            "{INSTRUCTIONS_BIN} listed no hot path"
+        ))));
     }
     Ok(counts)
 }
@@ -137,10 +145,14 @@ fn instructions(
         .arg(format!("--log-file={}", log.display()))
         .arg(program)
         .args([key, &times.to_string()]);
-    process::output(&mut valgrind, RUN_LIMIT).map_err(|err| NoCounts::Failed(err.to_string()))?;
-    let text = fs::read_to_string(&log).map_err(|err| NoCounts::Failed(err.to_string()))?;
-    total_instructions(&text)
-        .ok_or_else(|| NoCounts::Failed(format!("no instruction count in {}", log.display())))
+    process::output(&mut valgrind, RUN_LIMIT)?;
+    let text = fs::read_to_string(&log).map_err(|err| Error::io("read", &log, err))?;
+    total_instructions(&text).ok_or_else(|| {
+        NoCounts::Failed(Error::Check(format!(
+            "no instruction count in {}",
+            log.display()
+        )))
+    })
 }
 
 /// The `I refs:` total of a cachegrind log.
@@ -170,7 +182,7 @@ fn read_baseline() -> Vec<(String, f64)> {
 }
 
 /// Writes `counts` as the new baseline.
-pub(crate) fn save_baseline(counts: &[Count]) -> Result<(), String> {
+pub(crate) fn save_baseline(counts: &[Count]) -> Result {
     let mut text = String::from(
         "# Instructions per call of each hot path (`cargo xtask bench`; rewrite with\n\
          # `cargo xtask bench --only instructions --save-baseline`).\n",
@@ -178,7 +190,7 @@ pub(crate) fn save_baseline(counts: &[Count]) -> Result<(), String> {
     for count in counts {
         text.push_str(&format!("{} {:.0}\n", count.key, count.per_call));
     }
-    fs::write(baseline_path(), text).map_err(|err| format!("{BASELINE}: {err}"))?;
+    fs::write(baseline_path(), text).map_err(|err| Error::io("write", baseline_path(), err))?;
     println!("bench: wrote {BASELINE}");
     Ok(())
 }
@@ -221,26 +233,21 @@ pub(crate) fn report(counts: &Result<Vec<Count>, NoCounts>) -> String {
     out
 }
 
-/// What makes the bench fail: a failed count, or a count more than
-/// [`TOLERANCE`] above its baseline.
-pub(crate) fn problems(counts: &Result<Vec<Count>, NoCounts>) -> Vec<String> {
-    match counts {
-        Ok(counts) => counts
-            .iter()
-            .filter(|count| count.change().is_some_and(|change| change > TOLERANCE))
-            .map(|count| {
-                format!(
-                    "{}: {:.0} instructions per call, {:.0}% above the baseline's {:.0}",
-                    count.key,
-                    count.per_call,
-                    count.change().unwrap_or_default() * 100.0,
-                    count.baseline.unwrap_or_default()
-                )
-            })
-            .collect(),
-        Err(NoCounts::NotAvailable(_)) => Vec::new(),
-        Err(NoCounts::Failed(why)) => vec![format!("instruction counts: {why}")],
-    }
+/// The counts more than [`TOLERANCE`] above their baseline, described.
+fn regressions(counts: &[Count]) -> Vec<String> {
+    counts
+        .iter()
+        .filter(|count| count.change().is_some_and(|change| change > TOLERANCE))
+        .map(|count| {
+            format!(
+                "{}: {:.0} instructions per call, {:.0}% above the baseline's {:.0}",
+                count.key,
+                count.per_call,
+                count.change().unwrap_or_default() * 100.0,
+                count.baseline.unwrap_or_default()
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -263,13 +270,15 @@ mod tests {
             per_call,
             baseline,
         };
-        let counts = Ok(vec![
+        let counts = vec![
             count(119.0, Some(100.0)),
             count(50.0, Some(100.0)),
             count(500.0, None),
-        ]);
-        assert!(problems(&counts).is_empty());
-        let counts = Ok(vec![count(121.0, Some(100.0))]);
-        assert_eq!(problems(&counts).len(), 1);
+        ];
+        assert!(regressions(&counts).is_empty());
+        assert!(verdict(Ok(counts)).is_ok());
+        let counts = vec![count(121.0, Some(100.0))];
+        assert_eq!(regressions(&counts).len(), 1);
+        assert!(verdict(Ok(counts)).is_err());
     }
 }

@@ -4,7 +4,7 @@
 //! - `build`            the browser client: `www/js/` bundle and npm package
 //! - `size`             what a page downloads for the client, raw and gzip -9
 //! - `serve [--port P]` build the client and run the server (default port 1337)
-//! - `test`             every test layer
+//! - `test [--layer NAME]` every test layer, or one
 //! - `fuzz [--seconds N] [TARGET]` every fuzz target (or one) for N seconds (default an hour);
 //!   `fuzz --quick` the test layer's few seconds each
 //! - `bench [--quick]`  the same load against our server, a Sails app and bare socketioxide,
@@ -13,8 +13,10 @@
 mod bench;
 mod build;
 mod dead_shims;
+mod error;
 mod fuzz;
 mod instructions;
+mod packages;
 mod process;
 mod serve;
 mod setup;
@@ -25,23 +27,30 @@ mod wasm_binary;
 
 use std::process::ExitCode;
 
+use error::{Error, Result};
 use toolchain::Route;
 
-const USAGE: &str = "usage: cargo xtask <setup | build | size | serve [--port P] | test | fuzz [--seconds N] [TARGET] | fuzz --quick | bench [--quick] [--runs N] [--only startup] | bench --soak [--soak-seconds S]>";
+const USAGE: &str = "usage: cargo xtask <setup | build | size | serve [--port P] | test [--layer NAME] | fuzz [--seconds N] [TARGET] | fuzz --quick | bench [--quick] [--runs N] [--only startup] | bench --soak [--soak-seconds S]>";
 
-fn parse_port(args: &[String]) -> Result<u16, String> {
+fn usage() -> Error {
+    Error::Usage(USAGE.into())
+}
+
+fn parse_port(args: &[String]) -> Result<u16> {
     match args {
         [] => Ok(serve::DEFAULT_PORT),
-        [flag, value] if flag == "--port" => value
-            .parse()
-            .map_err(|_| format!("--port: `{value}` is not a port number")),
-        _ => Err(USAGE.into()),
+        [flag, value] if flag == "--port" => value.parse().map_err(|_| Error::BadValue {
+            flag: flag.clone(),
+            value: value.clone(),
+            expected: "a port number",
+        }),
+        _ => Err(usage()),
     }
 }
 
-fn run(args: &[String]) -> Result<(), String> {
+fn run(args: &[String]) -> Result {
     let Some((command, rest)) = args.split_first() else {
-        return Err(USAGE.into());
+        return Err(usage());
     };
     let route = Route::detect();
     match command.as_str() {
@@ -52,10 +61,10 @@ fn run(args: &[String]) -> Result<(), String> {
             let port = parse_port(rest)?;
             setup::run(route).and_then(|()| serve::run(route, port))
         }
-        "test" if rest.is_empty() => setup::run(route).and_then(|()| test::run(route)),
+        "test" => test::run(route, rest),
         "fuzz" => fuzz::run(route, rest),
         "bench" => bench::run(route, rest),
-        _ => Err(USAGE.into()),
+        _ => Err(usage()),
     }
 }
 

@@ -10,6 +10,7 @@ use std::{
 };
 
 use crate::{
+    error::{Error, Result},
     process,
     toolchain::{self, Route, WASM_TARGET},
 };
@@ -80,7 +81,7 @@ const RUST_LLD_LINK: &str = "/usr/local/bin/rust-lld";
 const DEBIAN_LLD: &str = "/usr/lib/llvm-22/bin/lld";
 
 /// One set-up step: reports what it found or installed, or why it failed.
-type Step = fn(Route) -> Result<Outcome, String>;
+type Step = fn(Route) -> Result<Outcome>;
 
 /// What one step found or did.
 enum Outcome {
@@ -89,7 +90,7 @@ enum Outcome {
 }
 
 /// Runs every step in order; stops at the first that fails, naming what to do by hand.
-pub(crate) fn run(route: Route) -> Result<(), String> {
+pub(crate) fn run(route: Route) -> Result {
     let started = Instant::now();
     println!("setup: toolchain route: {route:?}");
     let steps: [(&str, Step); 7] = [
@@ -103,7 +104,7 @@ pub(crate) fn run(route: Route) -> Result<(), String> {
     ];
     let mut installed = 0;
     for (name, step) in steps {
-        match step(route).map_err(|why| format!("setup: {name}: {why}"))? {
+        match step(route).map_err(|why| why.within(format!("setup: {name}")))? {
             Outcome::Present(what) => println!("setup: {name}: present ({what})"),
             Outcome::Installed(what) => {
                 installed += 1;
@@ -133,7 +134,7 @@ fn is_root() -> bool {
         .is_ok_and(|uid| uid.trim() == "0")
 }
 
-fn system_packages(route: Route) -> Result<Outcome, String> {
+fn system_packages(route: Route) -> Result<Outcome> {
     let wanted = TOOL_PACKAGES.iter().chain(match route {
         Route::Debian => DEBIAN_RUST_PACKAGES,
         Route::Rustup => &[],
@@ -147,16 +148,16 @@ fn system_packages(route: Route) -> Result<Outcome, String> {
     }
     let install = format!("apt-get install -y {}", missing.join(" "));
     if toolchain::which(route, "apt-get").is_none() || !is_root() {
-        return Err(format!(
+        return Err(Error::NotAvailable(format!(
             "missing {}; as root, run:\n    apt-get update\n    {install}",
             missing.join(", ")
-        ));
+        )));
     }
     let fix = format!("run by hand: apt-get update && {install}");
     let apt = |args: &[&str], limit| {
         let mut cmd = toolchain::command(route, "apt-get");
         cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
-        process::run(&mut cmd, limit).map_err(|err| format!("{err}; {fix}"))
+        process::run(&mut cmd, limit).map_err(|err| err.with_fix(fix.as_str()))
     };
     apt(&["update"], 15 * MINUTE)?;
     let mut args = vec!["install", "-y"];
@@ -165,7 +166,7 @@ fn system_packages(route: Route) -> Result<Outcome, String> {
     Ok(Outcome::Installed(missing.join(" ")))
 }
 
-fn rust_lld(route: Route) -> Result<Outcome, String> {
+fn rust_lld(route: Route) -> Result<Outcome> {
     if route == Route::Rustup {
         return Ok(Outcome::Present("rustup ships its own".into()));
     }
@@ -173,7 +174,9 @@ fn rust_lld(route: Route) -> Result<Outcome, String> {
         return Ok(Outcome::Present(path.display().to_string()));
     }
     std::os::unix::fs::symlink(DEBIAN_LLD, RUST_LLD_LINK).map_err(|err| {
-        format!("cannot link {RUST_LLD_LINK} ({err}); as root, run:\n    ln -sf {DEBIAN_LLD} {RUST_LLD_LINK}")
+        Error::io("link", RUST_LLD_LINK, err).with_fix(format!(
+            "as root, run:\n    ln -sf {DEBIAN_LLD} {RUST_LLD_LINK}"
+        ))
     })?;
     Ok(Outcome::Installed(format!(
         "{RUST_LLD_LINK} -> {DEBIAN_LLD}"
@@ -224,7 +227,7 @@ fn sysroot_has_test_crate() -> bool {
     })
 }
 
-fn wasm32_std(route: Route) -> Result<Outcome, String> {
+fn wasm32_std(route: Route) -> Result<Outcome> {
     if route == Route::Rustup {
         return Ok(Outcome::Present(format!("rustup target {WASM_TARGET}")));
     }
@@ -235,13 +238,15 @@ fn wasm32_std(route: Route) -> Result<Outcome, String> {
     }
     // Build std, panic_abort and test from Debian's rust-web-src, once.
     let build_dir = toolchain::workspace_root().join("target/xtask/wasm-sysroot");
-    fs::create_dir_all(build_dir.join("src")).map_err(|err| err.to_string())?;
-    fs::write(
-        build_dir.join("Cargo.toml"),
-        "[package]\nname = \"wasm-sysroot\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n",
-    )
-    .and_then(|()| fs::write(build_dir.join("src/lib.rs"), ""))
-    .map_err(|err| err.to_string())?;
+    fs::create_dir_all(build_dir.join("src"))
+        .and_then(|()| {
+            fs::write(
+                build_dir.join("Cargo.toml"),
+                "[package]\nname = \"wasm-sysroot\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n",
+            )
+        })
+        .and_then(|()| fs::write(build_dir.join("src/lib.rs"), ""))
+        .map_err(|err| Error::io("write", &build_dir, err))?;
     let mut cargo = toolchain::command(route, "cargo");
     cargo
         .current_dir(&build_dir)
@@ -250,36 +255,32 @@ fn wasm32_std(route: Route) -> Result<Outcome, String> {
         .env("RUSTC_BOOTSTRAP", "1")
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", "wasm-ld-22")
         .env_remove("CARGO_TARGET_DIR");
-    process::run(&mut cargo, 30 * MINUTE).map_err(|err| err.to_string())?;
+    process::run(&mut cargo, 30 * MINUTE)?;
 
     let built = build_dir
         .join("target")
         .join(WASM_TARGET)
         .join("release/deps");
     let dest = debian_wasm_lib_dir();
-    fs::create_dir_all(&dest).map_err(|err| {
-        format!(
-            "cannot create {} ({err}); run setup as root",
-            dest.display()
-        )
-    })?;
+    fs::create_dir_all(&dest)
+        .map_err(|err| Error::io("create", &dest, err).with_fix("run setup as root"))?;
     let mut copied = 0;
     for entry in fs::read_dir(&built)
-        .map_err(|err| err.to_string())?
+        .map_err(|err| Error::io("list", &built, err))?
         .flatten()
     {
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.ends_with(".rlib") && !name.starts_with("libwasm_sysroot") {
             fs::copy(entry.path(), dest.join(&name))
-                .map_err(|err| format!("copy {name} into {}: {err}", dest.display()))?;
+                .map_err(|err| Error::io("copy into", dest.join(&name), err))?;
             copied += 1;
         }
     }
     if !wasm32_std_works(route) {
-        return Err(format!(
+        return Err(Error::Check(format!(
             "built and copied {copied} libraries into {}, but rustc still cannot build for {WASM_TARGET}",
             dest.display()
-        ));
+        )));
     }
     Ok(Outcome::Installed(format!(
         "{copied} libraries into {}",
@@ -288,10 +289,9 @@ fn wasm32_std(route: Route) -> Result<Outcome, String> {
 }
 
 /// The exact `wasm-bindgen` version in `Cargo.lock` (the CLI must match it).
-pub(crate) fn locked_wasm_bindgen_version() -> Result<String, String> {
+pub(crate) fn locked_wasm_bindgen_version() -> Result<String> {
     let lock_path = toolchain::workspace_root().join("Cargo.lock");
-    let lock = fs::read_to_string(&lock_path)
-        .map_err(|err| format!("cannot read {}: {err}", lock_path.display()))?;
+    let lock = fs::read_to_string(&lock_path).map_err(|err| Error::io("read", &lock_path, err))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line.trim() == "name = \"wasm-bindgen\""
@@ -303,7 +303,10 @@ pub(crate) fn locked_wasm_bindgen_version() -> Result<String, String> {
             return Ok(version.to_owned());
         }
     }
-    Err("Cargo.lock has no wasm-bindgen entry".into())
+    Err(Error::BadFile {
+        file: "Cargo.lock",
+        problem: "no wasm-bindgen entry".into(),
+    })
 }
 
 fn installed_version(route: Route, program: &str) -> Option<String> {
@@ -313,17 +316,17 @@ fn installed_version(route: Route, program: &str) -> Option<String> {
     text.split_whitespace().nth(1).map(str::to_owned)
 }
 
-fn cargo_install(route: Route, args: &[&str]) -> Result<(), String> {
+fn cargo_install(route: Route, args: &[&str]) -> Result {
     let mut cargo = toolchain::command(route, "cargo");
     cargo
         .arg("install")
         .args(args)
         .env_remove("CARGO_TARGET_DIR");
     process::run(&mut cargo, 45 * MINUTE)
-        .map_err(|err| format!("{err}; run by hand: cargo install {}", args.join(" ")))
+        .map_err(|err| err.with_fix(format!("run by hand: cargo install {}", args.join(" "))))
 }
 
-fn wasm_bindgen_cli(route: Route) -> Result<Outcome, String> {
+fn wasm_bindgen_cli(route: Route) -> Result<Outcome> {
     let wanted = locked_wasm_bindgen_version()?;
     let found = installed_version(route, "wasm-bindgen");
     if found.as_deref() == Some(wanted.as_str()) {
@@ -339,7 +342,7 @@ fn wasm_bindgen_cli(route: Route) -> Result<Outcome, String> {
 /// The wasm-pack version installed when none is present.
 const WASM_PACK_VERSION: &str = "0.13.1";
 
-fn wasm_pack(route: Route) -> Result<Outcome, String> {
+fn wasm_pack(route: Route) -> Result<Outcome> {
     if let Some(version) = installed_version(route, "wasm-pack") {
         return Ok(Outcome::Present(format!("wasm-pack {version}")));
     }
@@ -350,7 +353,7 @@ fn wasm_pack(route: Route) -> Result<Outcome, String> {
 /// The cargo-fuzz version installed when none is present.
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
-fn cargo_fuzz_step(route: Route) -> Result<Outcome, String> {
+fn cargo_fuzz_step(route: Route) -> Result<Outcome> {
     if let Some(version) = installed_version(route, "cargo-fuzz") {
         return Ok(Outcome::Present(format!("cargo-fuzz {version}")));
     }
@@ -364,7 +367,7 @@ fn cargo_fuzz_step(route: Route) -> Result<Outcome, String> {
 }
 
 /// Installs cargo-fuzz when it is missing (`cargo xtask fuzz` needs nothing else).
-pub(crate) fn cargo_fuzz(route: Route) -> Result<(), String> {
+pub(crate) fn cargo_fuzz(route: Route) -> Result {
     if let Outcome::Installed(what) = cargo_fuzz_step(route)? {
         println!("setup: cargo-fuzz: installed ({what})");
     }
@@ -384,12 +387,12 @@ fn fingerprint(bytes: &[u8]) -> String {
 /// of the script-tag bundle.
 const NPM_PROJECTS: &[&str] = &["tests", "tests/sails-app", "client-wasm/js"];
 
-fn npm_packages(route: Route) -> Result<Outcome, String> {
+fn npm_packages(route: Route) -> Result<Outcome> {
     let mut installed = Vec::new();
     for project in NPM_PROJECTS {
         let dir = toolchain::workspace_root().join(project);
-        let lock = fs::read(dir.join("package-lock.json"))
-            .map_err(|err| format!("cannot read {project}/package-lock.json: {err}"))?;
+        let lock_path = dir.join("package-lock.json");
+        let lock = fs::read(&lock_path).map_err(|err| Error::io("read", &lock_path, err))?;
         let stamp_path = dir.join("node_modules/.xtask-lock-fingerprint");
         let wanted = fingerprint(&lock);
         if fs::read_to_string(&stamp_path).is_ok_and(|stamp| stamp == wanted) {
@@ -399,8 +402,8 @@ fn npm_packages(route: Route) -> Result<Outcome, String> {
         npm.current_dir(&dir)
             .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]);
         process::run(&mut npm, 15 * MINUTE)
-            .map_err(|err| format!("{err}; run by hand: npm ci --prefix {project}"))?;
-        fs::write(&stamp_path, wanted).map_err(|err| err.to_string())?;
+            .map_err(|err| err.with_fix(format!("run by hand: npm ci --prefix {project}")))?;
+        fs::write(&stamp_path, wanted).map_err(|err| Error::io("write", &stamp_path, err))?;
         installed.push(format!("{project}/node_modules"));
     }
     if installed.is_empty() {

@@ -11,6 +11,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::error::{Error, Result};
+
 use crate::wasm_binary::{
     self, CUSTOM_SECTION, EXPORT_SECTION, IMPORT_SECTION, write_leb, write_name,
 };
@@ -18,18 +20,20 @@ use crate::wasm_binary::{
 /// Renames the generated imports of `wasm` whose module is `module` and its
 /// generated exports, and every occurrence of the old names in `glue`; drops
 /// custom sections. Returns both rewritten.
-pub(crate) fn shorten(wasm: &[u8], glue: &str, module: &str) -> Result<(Vec<u8>, String), String> {
+pub(crate) fn shorten(wasm: &[u8], glue: &str, module: &str) -> Result<(Vec<u8>, String)> {
     let (wasm, renames) = rewrite(wasm, module)?;
     if renames.is_empty() {
-        return Err(format!(
+        return Err(Error::Wasm(format!(
             "no generated import or export names of module {module} to shorten: wasm-bindgen's \
              output is not what xtask/src/short_names.rs expects"
-        ));
+        )));
     }
     let mut glue = replace_identifiers(glue, &renames);
     let quoted = format!("\"{module}\"");
     if !glue.contains(&quoted) {
-        return Err(format!("the glue does not name the import module {quoted}"));
+        return Err(Error::Wasm(format!(
+            "the glue does not name the import module {quoted}"
+        )));
     }
     glue = glue.replace(&quoted, &format!("\"{SHORT_MODULE}\""));
     Ok((wasm, glue))
@@ -37,7 +41,7 @@ pub(crate) fn shorten(wasm: &[u8], glue: &str, module: &str) -> Result<(Vec<u8>,
 
 /// The module name the imports get.
 const SHORT_MODULE: &str = "m";
-fn rewrite(wasm: &[u8], module: &str) -> Result<(Vec<u8>, BTreeMap<String, String>), String> {
+fn rewrite(wasm: &[u8], module: &str) -> Result<(Vec<u8>, BTreeMap<String, String>)> {
     let mut renames = BTreeMap::new();
     let mut sections = Vec::new();
     for (id, body) in wasm_binary::sections(wasm)? {
@@ -70,7 +74,7 @@ fn rename_imports(
     body: &[u8],
     module: &str,
     renames: &mut BTreeMap<String, String>,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>> {
     let imports = wasm_binary::imports(body)?;
     let mut out = Vec::with_capacity(body.len());
     write_leb(&mut out, imports.len() as u64);
@@ -87,7 +91,7 @@ fn rename_imports(
     Ok(out)
 }
 
-fn rename_exports(body: &[u8], renames: &mut BTreeMap<String, String>) -> Result<Vec<u8>, String> {
+fn rename_exports(body: &[u8], renames: &mut BTreeMap<String, String>) -> Result<Vec<u8>> {
     let exports = wasm_binary::exports(body)?;
     let mut out = Vec::with_capacity(body.len());
     write_leb(&mut out, exports.len() as u64);

@@ -17,9 +17,6 @@ use std::{
 
 use crate::process;
 
-/// The package of the `sails-server` binary and the `interop` example.
-pub(crate) const APP_PACKAGE: &str = "sails-app";
-
 /// The wasm target every client build uses.
 pub(crate) const WASM_TARGET: &str = "wasm32-unknown-unknown";
 

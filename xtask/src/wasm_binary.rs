@@ -1,6 +1,8 @@
 //! Just enough of the WebAssembly binary format to rewrite the client's
 //! module after wasm-bindgen: sections, LEB128 numbers, names.
 
+use crate::error::{Error, Result};
+
 pub(crate) const CUSTOM_SECTION: u8 = 0;
 pub(crate) const IMPORT_SECTION: u8 = 2;
 pub(crate) const EXPORT_SECTION: u8 = 7;
@@ -10,10 +12,12 @@ pub(crate) const ELEMENT_SECTION: u8 = 9;
 pub(crate) const FUNCTION_KIND: u8 = 0;
 
 /// The module's sections, in order, as (id, body).
-pub(crate) fn sections(wasm: &[u8]) -> Result<Vec<(u8, &[u8])>, String> {
-    let header = wasm.get(..8).ok_or("not a wasm module")?;
+pub(crate) fn sections(wasm: &[u8]) -> Result<Vec<(u8, &[u8])>> {
+    let header = wasm
+        .get(..8)
+        .ok_or_else(|| Error::Wasm("not a wasm module".into()))?;
     if &header[..4] != b"\0asm" {
-        return Err("not a wasm module".into());
+        return Err(Error::Wasm("not a wasm module".into()));
     }
     let mut reader = Reader { bytes: wasm, at: 8 };
     let mut sections = Vec::new();
@@ -38,7 +42,7 @@ pub(crate) fn assemble(original: &[u8], sections: &[(u8, Vec<u8>)]) -> Vec<u8> {
 
 /// `wasm` without its custom sections (names, producers, target features):
 /// nothing at run time reads them.
-pub(crate) fn without_custom_sections(wasm: &[u8]) -> Result<Vec<u8>, String> {
+pub(crate) fn without_custom_sections(wasm: &[u8]) -> Result<Vec<u8>> {
     let kept: Vec<(u8, Vec<u8>)> = sections(wasm)?
         .into_iter()
         .filter(|(id, _)| *id != CUSTOM_SECTION)
@@ -58,7 +62,7 @@ pub(crate) struct Import<'a> {
 }
 
 /// The entries of an import section.
-pub(crate) fn imports(body: &[u8]) -> Result<Vec<Import<'_>>, String> {
+pub(crate) fn imports(body: &[u8]) -> Result<Vec<Import<'_>>> {
     let mut reader = Reader::new(body);
     let entries = (0..reader.leb()?)
         .map(|_| {
@@ -73,7 +77,7 @@ pub(crate) fn imports(body: &[u8]) -> Result<Vec<Import<'_>>, String> {
                 desc: &body[start..reader.position()],
             })
         })
-        .collect::<Result<Vec<_>, String>>()?;
+        .collect::<Result<Vec<_>>>()?;
     reader.finish("import")?;
     Ok(entries)
 }
@@ -86,7 +90,7 @@ pub(crate) struct Export<'a> {
 }
 
 /// The entries of an export section.
-pub(crate) fn exports(body: &[u8]) -> Result<Vec<Export<'_>>, String> {
+pub(crate) fn exports(body: &[u8]) -> Result<Vec<Export<'_>>> {
     let mut reader = Reader::new(body);
     let entries = (0..reader.leb()?)
         .map(|_| {
@@ -96,7 +100,7 @@ pub(crate) fn exports(body: &[u8]) -> Result<Vec<Export<'_>>, String> {
                 index: reader.leb()?,
             })
         })
-        .collect::<Result<Vec<_>, String>>()?;
+        .collect::<Result<Vec<_>>>()?;
     reader.finish("export")?;
     Ok(entries)
 }
@@ -122,24 +126,26 @@ impl<'a> Reader<'a> {
     }
 
     /// An error unless everything in the `section` was read.
-    pub(crate) fn finish(&self, section: &str) -> Result<(), String> {
+    pub(crate) fn finish(&self, section: &str) -> Result<()> {
         if self.is_done() {
             Ok(())
         } else {
-            Err(format!("trailing bytes in the {section} section"))
+            Err(Error::Wasm(format!(
+                "trailing bytes in the {section} section"
+            )))
         }
     }
 
-    pub(crate) fn byte(&mut self) -> Result<u8, String> {
+    pub(crate) fn byte(&mut self) -> Result<u8> {
         let byte = *self
             .bytes
             .get(self.at)
-            .ok_or("unexpected end of the module")?;
+            .ok_or_else(|| Error::Wasm("unexpected end of the module".into()))?;
         self.at += 1;
         Ok(byte)
     }
 
-    pub(crate) fn leb(&mut self) -> Result<u64, String> {
+    pub(crate) fn leb(&mut self) -> Result<u64> {
         let mut value = 0u64;
         for shift in (0..64).step_by(7) {
             let byte = self.byte()?;
@@ -148,25 +154,28 @@ impl<'a> Reader<'a> {
                 return Ok(value);
             }
         }
-        Err("LEB128 number too long".into())
+        Err(Error::Wasm("LEB128 number too long".into()))
     }
 
-    pub(crate) fn take(&mut self, len: usize) -> Result<&'a [u8], String> {
-        let end = self.at.checked_add(len).ok_or("section too long")?;
+    pub(crate) fn take(&mut self, len: usize) -> Result<&'a [u8]> {
+        let end = self
+            .at
+            .checked_add(len)
+            .ok_or_else(|| Error::Wasm("section too long".into()))?;
         let slice = self
             .bytes
             .get(self.at..end)
-            .ok_or("section runs past the end")?;
+            .ok_or_else(|| Error::Wasm("section runs past the end".into()))?;
         self.at = end;
         Ok(slice)
     }
 
-    pub(crate) fn name(&mut self) -> Result<&'a str, String> {
+    pub(crate) fn name(&mut self) -> Result<&'a str> {
         let len = self.leb()? as usize;
-        std::str::from_utf8(self.take(len)?).map_err(|_| "a name is not UTF-8".into())
+        std::str::from_utf8(self.take(len)?).map_err(|_| Error::Wasm("a name is not UTF-8".into()))
     }
 
-    fn limits(&mut self) -> Result<(), String> {
+    fn limits(&mut self) -> Result<()> {
         let flags = self.byte()?;
         self.leb()?;
         if flags & 1 != 0 {
@@ -176,7 +185,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Steps over an import's kind and type; returns the kind.
-    pub(crate) fn skip_import_desc(&mut self) -> Result<u8, String> {
+    pub(crate) fn skip_import_desc(&mut self) -> Result<u8> {
         let kind = self.byte()?;
         match kind {
             FUNCTION_KIND => self.leb().map(drop),
@@ -193,7 +202,7 @@ impl<'a> Reader<'a> {
                 self.byte()?;
                 self.leb().map(drop)
             }
-            kind => Err(format!("unknown import kind {kind}")),
+            kind => Err(Error::Wasm(format!("unknown import kind {kind}"))),
         }?;
         Ok(kind)
     }

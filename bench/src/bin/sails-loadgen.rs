@@ -1,7 +1,7 @@
 //! Run: `sails-loadgen <requests|fanout|idle|handshakes|soak|flood> --url http://127.0.0.1:PORT [options]`
 //!
-//! Drives one server with one scenario and prints one line
-//! `result scenario=… key=value …` on stdout (the bench reads it).
+//! Drives one server with one scenario and prints its record on stdout,
+//! one line `result {…}` (`sails_bench_record::Record`, which the bench reads).
 
 use std::net::IpAddr;
 use std::process::ExitCode;
@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use sails_bench::conn::Target;
 use sails_bench::scenario::{self, Options};
+use sails_bench_record::Scenario;
 
 const USAGE: &str =
     "usage: sails-loadgen <requests|fanout|idle|handshakes|soak|flood> --url http://127.0.0.1:PORT
@@ -19,9 +20,11 @@ const USAGE: &str =
 soak: every socket sends one request a second for --seconds (default 19000 sockets, 600 s)
 flood: one socket sends --requests requests (default 100000) back to back, then leaves";
 
-fn parse(args: &[String]) -> Result<(String, Options), String> {
-    let (scenario, mut rest) = args.split_first().ok_or(USAGE)?;
-    let soak = scenario == "soak";
+fn parse(args: &[String]) -> Result<(Scenario, Options), String> {
+    let (name, mut rest) = args.split_first().ok_or(USAGE)?;
+    let scenario =
+        Scenario::from_name(name).ok_or_else(|| format!("unknown scenario `{name}`\n{USAGE}"))?;
+    let soak = scenario == Scenario::Soak;
     let mut url = None;
     let mut options = Options {
         target: Target::from_base("http://127.0.0.1:1")?,
@@ -79,12 +82,12 @@ fn parse(args: &[String]) -> Result<(String, Options), String> {
         }
     }
     options.target = Target::from_base(&url.ok_or(USAGE)?)?;
-    Ok((scenario.clone(), options))
+    Ok((scenario, options))
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (name, options) = match parse(&args) {
+    let (chosen, options) = match parse(&args) {
         Ok(parsed) => parsed,
         Err(message) => {
             eprintln!("{message}");
@@ -103,20 +106,20 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        match name.as_str() {
-            "requests" => scenario::requests(&options).await,
-            "fanout" => scenario::fanout(&options).await,
-            "idle" => scenario::idle(&options).await,
-            "handshakes" => scenario::handshakes(&options).await,
-            "soak" => scenario::soak(&options).await,
-            "flood" => scenario::flood(&options).await,
-            other => Err(format!("unknown scenario `{other}`\n{USAGE}")),
+        match chosen {
+            Scenario::Requests => scenario::requests(&options).await,
+            Scenario::Fanout => scenario::fanout(&options).await,
+            Scenario::Idle => scenario::idle(&options).await,
+            Scenario::Handshakes => scenario::handshakes(&options).await,
+            Scenario::Soak => scenario::soak(&options).await,
+            Scenario::Flood => scenario::flood(&options).await,
         }
     });
-    match result {
-        Ok(report) => {
+    let name = chosen.name();
+    match result.and_then(|report| report.line().map_err(|err| err.to_string())) {
+        Ok(line) => {
             if !options.hold {
-                println!("{}", report.line());
+                println!("{line}");
             }
             ExitCode::SUCCESS
         }
