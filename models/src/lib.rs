@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod blueprints;
 pub mod criteria;
 mod error;
 pub mod model;
@@ -7,6 +8,7 @@ mod sql;
 mod store;
 mod validate;
 
+pub use blueprints::{Blueprints, BlueprintsConfig, ModelBlueprints};
 pub use criteria::{Condition, Criteria, CriteriaError, Direction, Op};
 pub use error::{ModelError, Problem, Rule};
 pub use model::{Attribute, AttributeType, DefinitionError, Kind, Model, Models};
