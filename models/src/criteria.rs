@@ -198,6 +198,12 @@ impl Criteria {
         };
         for (clause, value) in &clauses {
             match clause.as_str() {
+                // A key, or an array of keys, stands for the records with those keys.
+                "where"
+                    if matches!(value, Value::Array(_) | Value::Number(_) | Value::String(_)) =>
+                {
+                    parsed.condition = parse_constraint(model, model.primary_key(), value)?;
+                }
                 "where" => parsed.condition = parse_where(model, value, 0)?,
                 "limit" => parsed.limit = count(value, "limit")?,
                 "skip" => parsed.skip = count(value, "skip")?.unwrap_or(0),
@@ -395,7 +401,8 @@ fn count(value: &Value, clause: &str) -> Result<Option<u64>, CriteriaError> {
         _ => None,
     };
     match number {
-        Some(number) if number.is_infinite() && number > 0.0 && clause == "limit" => Ok(None),
+        // Waterline: a negative limit means no limit.
+        Some(number) if clause == "limit" && number < 0.0 && number.fract() == 0.0 => Ok(None),
         Some(number) if number >= 0.0 && number.fract() == 0.0 && number <= MAX_COUNT => {
             Ok(Some(number as u64))
         }
@@ -765,13 +772,18 @@ mod tests {
     #[test]
     fn malformed_criteria_give_typed_errors() {
         assert!(matches!(
-            error_of(json!({"where": "name"})),
+            error_of(json!({"where": true})),
             CriteriaError::Shape(_)
         ));
         assert!(matches!(
-            error_of(json!({"where": [1]})),
-            CriteriaError::Shape(_)
+            error_of(json!({"where": "name"})),
+            CriteriaError::BadValue { .. }
         ));
+        assert_eq!(
+            sql_of(json!({"where": [1, 2]})).0,
+            " WHERE (\"id\" IN (?, ?))"
+        );
+        assert_eq!(sql_of(json!({"where": 5})).0, " WHERE (\"id\" = ?)");
         assert_eq!(
             error_of(json!({"colour": "red"})),
             CriteriaError::UnknownAttribute("colour".into())
@@ -809,7 +821,6 @@ mod tests {
     fn limit_and_skip_are_bounded_whole_numbers() {
         let model = pet();
         for bad in [
-            json!(-1),
             json!(1.5),
             json!("ten"),
             json!(1e300),
@@ -825,6 +836,9 @@ mod tests {
                 "{bad}"
             );
         }
+        assert!(Criteria::parse(&model, &json!({"skip": -1})).is_err());
+        let criteria = Criteria::parse(&model, &json!({"limit": -1})).unwrap();
+        assert_eq!(criteria.limit, None, "a negative limit is no limit");
         let criteria = Criteria::parse(&model, &json!({"limit": "9007199254740991"})).unwrap();
         assert_eq!(criteria.limit, Some(9_007_199_254_740_991));
     }

@@ -383,7 +383,7 @@ impl Model {
         self.attributes.get(name)
     }
 
-    /// The attributes in declaration order (timestamps last).
+    /// The attributes in order: timestamps, primary key, then as declared.
     pub fn attributes(&self) -> impl Iterator<Item = (&str, &Attribute)> {
         self.order
             .iter()
@@ -417,14 +417,22 @@ impl Model {
         }
     }
 
+    /// Adds the timestamps, and orders the attributes as Sails does:
+    /// `createdAt`, `updatedAt`, the primary key, then the model's own.
     fn with_timestamps(mut self) -> Self {
+        let mut first = Vec::new();
         if self.timestamps {
             for name in [CREATED_AT, UPDATED_AT] {
                 if !self.attributes.contains_key(name) {
                     self = self.attribute(name, Attribute::number());
                 }
+                first.push(name.to_owned());
             }
         }
+        first.push(self.primary_key.clone());
+        self.order.retain(|name| !first.contains(name));
+        first.append(&mut self.order);
+        self.order = first;
         self
     }
 }

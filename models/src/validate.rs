@@ -95,8 +95,19 @@ pub(crate) fn check(
             }
             continue;
         };
-        if name == model.primary_key() && (model.auto_key() || purpose == Purpose::ValuesToSet) {
-            // Keys are given by the database, and never changed by an update.
+        if name == model.primary_key() && purpose == Purpose::ValuesToSet {
+            // An update never changes a key.
+            continue;
+        }
+        if name == model.primary_key() && model.auto_key() {
+            // A new record may bring its own key, as in Sails; else the database gives one.
+            match coerce(AttributeType::Number, value, true) {
+                Ok(Value::Null) => {}
+                Ok(key) if key.as_i64().is_some_and(|key| key > 0) => {
+                    checked.columns.insert(name.clone(), key);
+                }
+                _ => problems.push(Problem::new(name, Rule::Type(AttributeType::Number))),
+            }
             continue;
         }
         if model.timestamps && (name == CREATED_AT || name == UPDATED_AT) {

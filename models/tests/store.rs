@@ -55,6 +55,33 @@ async fn create_fills_defaults_ids_and_timestamps() {
         .unwrap();
     assert_eq!(more[1]["id"], 3);
     assert_eq!(pets.count(&json!({})).await.unwrap(), 3);
+    // A new record may bring its own id, as in Sails; a taken one is a unique violation.
+    assert_eq!(
+        pets.create(&json!({"name": "Di", "id": 50})).await.unwrap()["id"],
+        50
+    );
+    assert!(matches!(
+        pets.create(&json!({"name": "Ed", "id": 50})).await,
+        Err(ModelError::Unique { .. })
+    ));
+    assert!(matches!(
+        pets.create(&json!({"name": "Ed", "id": -2})).await,
+        Err(ModelError::InvalidNewRecord(_))
+    ));
+    // Records list their attributes as Sails does: timestamps, key, then the model's own.
+    let keys: Vec<&String> = rex.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "createdAt",
+            "updatedAt",
+            "id",
+            "name",
+            "species",
+            "age",
+            "owner"
+        ]
+    );
 }
 
 #[tokio::test]
