@@ -255,6 +255,12 @@ async fn bad_input_gets_sails_errors_never_a_crash() {
         body["message"].as_str().unwrap().contains("(`POST /pet`)"),
         "{body}"
     );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("not be shown in production")
+    );
     let (status, body) = server.call("PATCH", "/pet/1", json!({"name": null})).await;
     assert_eq!(
         (status, body["code"].clone()),

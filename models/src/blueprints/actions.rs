@@ -19,6 +19,9 @@ const DEFAULT_LIMIT: u64 = 30;
 /// Params that are not criteria in find's loose form.
 const NOT_CRITERIA: [&str; 6] = ["limit", "skip", "sort", "populate", "select", "omit"];
 
+/// What Sails adds to a usage error's message outside production.
+const DEVELOPMENT_TIP: &str = "  **The following additional tip will not be shown in production**:  Tip: Check your client-side code to make sure that the request data it sends matches the expectations of the corresponding attributes in your model.  Also check that your client-side code sends data for every required attribute.";
+
 /// Why a blueprint action failed; each becomes Sails' status and body.
 #[derive(Debug)]
 enum Failure {
@@ -60,14 +63,23 @@ fn criteria_error(details: impl Into<String>) -> Failure {
 }
 
 impl Failure {
-    fn into_response(self, method: &Method, uri: &Uri, identity: &str) -> Response {
+    fn into_response(
+        self,
+        method: &Method,
+        uri: &Uri,
+        identity: &str,
+        production: bool,
+    ) -> Response {
         match self {
             Self::NotFound => (StatusCode::NOT_FOUND, "Not Found").into_response(),
             Self::Usage { code, details } => {
-                let message = format!(
+                let mut message = format!(
                     "The server could not fulfill this request (`{method} {}`) due to a problem with the parameters that were sent.  See the `details` for more info.",
                     uri.path()
                 );
+                if !production {
+                    message.push_str(DEVELOPMENT_TIP);
+                }
                 let body = json!({"code": code, "details": details, "message": message});
                 (StatusCode::BAD_REQUEST, Json(body)).into_response()
             }
@@ -108,7 +120,14 @@ impl Route {
     ) -> Response {
         let records = match self.store.records(&self.identity) {
             Ok(records) => records,
-            Err(error) => return Failure::from(error).into_response(&method, &uri, &self.identity),
+            Err(error) => {
+                return Failure::from(error).into_response(
+                    &method,
+                    &uri,
+                    &self.identity,
+                    self.production,
+                );
+            }
         };
         let socket = socket.map(|socket| socket.id().to_owned());
         let request = Request {
@@ -130,7 +149,7 @@ impl Route {
         };
         match answer {
             Ok(body) => (StatusCode::OK, Json(body)).into_response(),
-            Err(failure) => failure.into_response(&method, &uri, &self.identity),
+            Err(failure) => failure.into_response(&method, &uri, &self.identity, self.production),
         }
     }
 }

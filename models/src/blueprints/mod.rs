@@ -112,6 +112,7 @@ pub struct Blueprints {
     store: Store,
     config: BlueprintsConfig,
     per_model: HashMap<String, ModelBlueprints>,
+    production: bool,
 }
 
 /// What a blueprint route does.
@@ -137,6 +138,8 @@ pub(crate) struct Route {
     /// The association of populate / add / remove / replace.
     pub(crate) alias: Option<String>,
     pub(crate) config: BlueprintsConfig,
+    /// Usage errors leave out the development tip.
+    pub(crate) production: bool,
 }
 
 /// A simple English plural (`pet` → `pets`, `city` → `cities`, `box` → `boxes`).
@@ -172,6 +175,7 @@ impl Blueprints {
             store,
             config: BlueprintsConfig::default(),
             per_model: HashMap::new(),
+            production: false,
         }
     }
 
@@ -184,6 +188,12 @@ impl Blueprints {
     /// Settings of one model, over the global ones.
     pub fn model(mut self, identity: &str, settings: ModelBlueprints) -> Self {
         self.per_model.insert(identity.to_lowercase(), settings);
+        self
+    }
+
+    /// Production mode: usage errors leave out Sails' development tip.
+    pub fn production(mut self, production: bool) -> Self {
+        self.production = production;
         self
     }
 
@@ -206,6 +216,7 @@ impl Blueprints {
                 action,
                 alias: alias.map(str::to_owned),
                 config: config.clone(),
+                production: self.production,
             };
             let mut routes: Vec<(MethodFilter, String, Route)> = Vec::new();
             if config.shortcuts {
