@@ -254,13 +254,8 @@ impl Criteria {
                 });
             }
         }
-        if self.limit.is_some() || self.skip > 0 {
-            let limit = self.limit.map_or(-1, |limit| limit as i64);
-            sql.push(" LIMIT ")
-                .bind(SqlValue::Integer(limit))
-                .push(" OFFSET ")
-                .bind(SqlValue::Integer(self.skip as i64));
-        }
+        let dialect = sql.dialect;
+        dialect.limit(self.limit, self.skip, sql);
     }
 
     /// Appends ` WHERE …` when the condition restricts anything.
@@ -753,6 +748,8 @@ mod tests {
         }
         let (text, _) = sql_of(json!({"sort": "age DESC", "limit": 2, "skip": "4"}));
         assert_eq!(text, " ORDER BY \"age\" DESC LIMIT ? OFFSET ?");
+        let (text, _) = sql_of(json!({"skip": 3}));
+        assert_eq!(text, " LIMIT -1 OFFSET ?");
     }
 
     #[test]

@@ -11,18 +11,32 @@ use crate::model::AttributeType;
 pub enum Dialect {
     /// SQLite 3 (embedded: a file, or in memory).
     Sqlite,
+    /// PostgreSQL.
+    Postgres,
 }
 
 impl Dialect {
+    /// The dialect a database URL names (`sqlite:…`, `postgres:…` or `postgresql:…`).
+    pub fn of_url(url: &str) -> Option<Self> {
+        let scheme = url.split_once(':')?.0;
+        match scheme {
+            "sqlite" => Some(Self::Sqlite),
+            "postgres" | "postgresql" => Some(Self::Postgres),
+            _ => None,
+        }
+    }
+
     /// The column type storing values of `kind` (`auto_key`: the
-    /// auto-increment primary key).
+    /// auto-increment primary key). JSON is stored as its text.
     pub(crate) fn column_type(self, kind: AttributeType, auto_key: bool) -> &'static str {
         match (self, kind) {
             (Self::Sqlite, _) if auto_key => "INTEGER PRIMARY KEY AUTOINCREMENT",
-            (Self::Sqlite, AttributeType::String) => "TEXT",
+            (Self::Postgres, _) if auto_key => "BIGSERIAL PRIMARY KEY",
+            (_, AttributeType::String | AttributeType::Json | AttributeType::Ref) => "TEXT",
             (Self::Sqlite, AttributeType::Number) => "REAL",
+            (Self::Postgres, AttributeType::Number) => "DOUBLE PRECISION",
             (Self::Sqlite, AttributeType::Boolean) => "INTEGER",
-            (Self::Sqlite, AttributeType::Json | AttributeType::Ref) => "TEXT",
+            (Self::Postgres, AttributeType::Boolean) => "BOOLEAN",
         }
     }
 
@@ -30,6 +44,38 @@ impl Dialect {
     pub(crate) fn like(self) -> &'static str {
         match self {
             Self::Sqlite => "LIKE",
+            Self::Postgres => "ILIKE",
+        }
+    }
+
+    /// A query listing the column names of `table`.
+    pub(crate) fn columns_of(self, table: &str, sql: &mut Sql) {
+        match self {
+            Self::Sqlite => sql.push("SELECT name FROM pragma_table_info("),
+            Self::Postgres => sql.push(
+                "SELECT column_name::TEXT FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = (",
+            ),
+        };
+        sql.bind(SqlValue::Text(table.to_owned())).push(")");
+    }
+
+    /// ` LIMIT … OFFSET …` (`None`: no limit).
+    pub(crate) fn limit(self, limit: Option<u64>, skip: u64, sql: &mut Sql) {
+        match (self, limit) {
+            (_, Some(limit)) => {
+                sql.push(" LIMIT ")
+                    .bind(SqlValue::Integer(limit.min(i64::MAX as u64) as i64));
+            }
+            // SQLite takes an OFFSET only after a LIMIT.
+            (Self::Sqlite, None) if skip > 0 => {
+                sql.push(" LIMIT -1");
+            }
+            _ => {}
+        }
+        if skip > 0 {
+            sql.push(" OFFSET ")
+                .bind(SqlValue::Integer(skip.min(i64::MAX as u64) as i64));
         }
     }
 }
@@ -37,7 +83,8 @@ impl Dialect {
 /// A value bound to a query parameter.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum SqlValue {
-    Null,
+    /// A null of a column of this type.
+    Null(AttributeType),
     Integer(i64),
     Real(f64),
     Text(String),
@@ -49,7 +96,7 @@ impl SqlValue {
     pub(crate) fn of(kind: AttributeType, value: &Value) -> Self {
         match (kind, value) {
             (AttributeType::Json | AttributeType::Ref, value) => Self::Text(value.to_string()),
-            (_, Value::Null) => Self::Null,
+            (_, Value::Null) => Self::Null(kind),
             (_, Value::Bool(flag)) => Self::Bool(*flag),
             (_, Value::Number(number)) => match number.as_i64() {
                 Some(integer) => Self::Integer(integer),
@@ -101,6 +148,10 @@ impl Sql {
         self.params.push(value);
         match self.dialect {
             Dialect::Sqlite => self.text.push('?'),
+            Dialect::Postgres => {
+                self.text.push('$');
+                self.text.push_str(&self.params.len().to_string());
+            }
         }
         self
     }
@@ -133,6 +184,22 @@ mod tests {
             .bind(SqlValue::Text("x'; DROP TABLE pet; --".into()));
         assert_eq!(sql.text, "SELECT * FROM \"pet\" WHERE \"na\"\"me\" = ?");
         assert_eq!(sql.params.len(), 1);
+        let mut sql = Sql::new(Dialect::Postgres);
+        sql.bind(SqlValue::Integer(1))
+            .push(", ")
+            .bind(SqlValue::Integer(2));
+        assert_eq!(sql.text, "$1, $2");
+    }
+
+    #[test]
+    fn dialects_from_urls() {
+        assert_eq!(Dialect::of_url("sqlite::memory:"), Some(Dialect::Sqlite));
+        assert_eq!(
+            Dialect::of_url("postgres://u@h/db"),
+            Some(Dialect::Postgres)
+        );
+        assert_eq!(Dialect::of_url("mysql://u@h/db"), None);
+        assert_eq!(Dialect::of_url("nothing"), None);
     }
 
     #[test]

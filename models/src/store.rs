@@ -1,18 +1,14 @@
 //! The store: models' records in SQL tables (SQLite, a file or in memory),
 //! the schema kept as Sails' `migrate` setting says, and the model API.
 
-use std::str::FromStr;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool,
-    SqlitePoolOptions, SqliteRow,
-};
-use sqlx::{AssertSqlSafe, Row, TypeInfo, ValueRef};
+use sqlx::any::{AnyArguments, AnyPoolOptions, AnyRow, AnyTypeInfoKind, install_default_drivers};
+use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Row, ValueRef};
 use tokio::sync::Mutex;
 
 use crate::criteria::{Condition, Criteria, CriteriaError};
@@ -50,7 +46,7 @@ pub struct Store {
 }
 
 struct Inner {
-    pool: SqlitePool,
+    pool: AnyPool,
     dialect: Dialect,
     models: Models,
     /// Writes run one at a time, each in a transaction, so a record read for
@@ -74,39 +70,56 @@ fn now_ms() -> i64 {
 }
 
 impl Store {
-    /// Opens the database at `url` (`sqlite::memory:`, `sqlite://data.db`,
-    /// `sqlite://data.db?mode=rwc`), creating a file that is missing, and
-    /// applies `migrate` to the models' tables.
+    /// Opens the database at `url` and applies `migrate` to the models'
+    /// tables. SQLite: `sqlite::memory:`, `sqlite://data.db` (created when
+    /// missing); Postgres: `postgres://user:password@host/database`.
     pub async fn connect(url: &str, models: Models, migrate: Migrate) -> Result<Self, ModelError> {
+        install_default_drivers();
+        let dialect = Dialect::of_url(url).ok_or_else(|| {
+            ModelError::Database(sqlx::Error::Configuration(
+                format!("`{url}` is not a sqlite: or postgres: URL").into(),
+            ))
+        })?;
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        let mut options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .busy_timeout(Duration::from_secs(10));
-        if !in_memory {
-            options = options.journal_mode(SqliteJournalMode::Wal);
-        }
+        let url = if dialect == Dialect::Sqlite && !in_memory && !url.contains("mode=") {
+            // Create the file when it is missing.
+            let joiner = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{joiner}mode=rwc")
+        } else {
+            url.to_owned()
+        };
         // An in-memory database lives as long as its one connection.
         let pool = if in_memory {
-            SqlitePoolOptions::new()
+            AnyPoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
                 .idle_timeout(None)
                 .max_lifetime(None)
         } else {
-            SqlitePoolOptions::new().max_connections(4)
+            AnyPoolOptions::new().max_connections(4)
         }
-        .connect_with(options)
+        .connect(&url)
         .await?;
+        if dialect == Dialect::Sqlite && !in_memory {
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await?;
+        }
         let store = Self {
             inner: Arc::new(Inner {
                 pool,
-                dialect: Dialect::Sqlite,
+                dialect,
                 models,
                 writes: Mutex::new(()),
             }),
         };
         store.migrate(migrate).await?;
         Ok(store)
+    }
+
+    /// The SQL dialect of the database.
+    pub fn dialect(&self) -> Dialect {
+        self.inner.dialect
     }
 
     /// The models.
@@ -168,12 +181,15 @@ impl Store {
                         statements.push(format!("DROP TABLE IF EXISTS {}", quote(&junction.table)));
                     }
                     statements.push(format!(
-                        "CREATE TABLE IF NOT EXISTS {} (\"id\" INTEGER PRIMARY KEY AUTOINCREMENT, {} {}, {} {}, UNIQUE ({}, {}))",
+                        "CREATE TABLE IF NOT EXISTS {} (\"id\" {}, {} {}, {} {}, UNIQUE ({}, {}))",
                         quote(&junction.table),
+                        self.inner.dialect.column_type(AttributeType::Number, true),
                         quote(&junction.own_column),
                         self.inner.dialect.column_type(model.key_type(), false),
                         quote(&junction.other_column),
-                        self.inner.dialect.column_type(self.key_type(&junction.other_model), false),
+                        self.inner
+                            .dialect
+                            .column_type(self.key_type(&junction.other_model), false),
                         quote(&junction.own_column),
                         quote(&junction.other_column),
                     ));
@@ -186,15 +202,14 @@ impl Store {
                 .await?;
         }
         for model in self.inner.models.iter() {
-            let existing: Vec<String> = sqlx::query(AssertSqlSafe(format!(
-                "SELECT name FROM pragma_table_info({})",
-                quote_literal(model.table())
-            )))
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|row| row.try_get::<String, _>(0))
-            .collect::<Result<_, _>>()?;
+            let mut columns = Sql::new(self.inner.dialect);
+            self.inner.dialect.columns_of(model.table(), &mut columns);
+            let existing: Vec<String> = query_of(columns)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|row| row.try_get::<String, _>(0))
+                .collect::<Result<_, _>>()?;
             for (name, _) in model.columns() {
                 if !existing.iter().any(|column| column == name) {
                     let definition = self.column_definition(model, name);
@@ -298,16 +313,14 @@ struct Junction {
     owner: (String, String),
 }
 
-/// A string as an SQL literal (for the few statements that take no parameters).
-fn quote_literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
-
-fn query_of(sql: Sql) -> sqlx::query::Query<'static, sqlx::Sqlite, SqliteArguments> {
+fn query_of(sql: Sql) -> sqlx::query::Query<'static, sqlx::Any, AnyArguments> {
     let mut query = sqlx::query(AssertSqlSafe(sql.text));
     for param in sql.params {
         query = match param {
-            SqlValue::Null => query.bind(None::<String>),
+            // A null is typed as its column, which Postgres insists on.
+            SqlValue::Null(AttributeType::Number) => query.bind(None::<f64>),
+            SqlValue::Null(AttributeType::Boolean) => query.bind(None::<bool>),
+            SqlValue::Null(_) => query.bind(None::<String>),
             SqlValue::Integer(integer) => query.bind(integer),
             SqlValue::Real(real) => query.bind(real),
             SqlValue::Text(text) => query.bind(text),
@@ -322,13 +335,21 @@ fn write_error(error: sqlx::Error) -> ModelError {
     if let sqlx::Error::Database(database) = &error
         && database.kind() == sqlx::error::ErrorKind::UniqueViolation
     {
-        let message = database.message();
-        let attribute = message
-            .rsplit_once(": ")
-            .map(|(_, columns)| columns)
-            .and_then(|columns| columns.split(", ").next())
-            .and_then(|column| column.rsplit_once('.'))
-            .map_or("", |(_, column)| column);
+        // SQLite names `table.column`; Postgres the index, `<table>_<column>_unique`
+        // or `<table>_pkey`.
+        let attribute = match database.constraint() {
+            Some(index) => index
+                .strip_suffix("_unique")
+                .or_else(|| index.strip_suffix("_pkey").map(|_| ""))
+                .and_then(|rest| rest.split_once('_').map(|(_, column)| column))
+                .unwrap_or(""),
+            None => database
+                .message()
+                .rsplit_once(": ")
+                .and_then(|(_, columns)| columns.split(", ").next())
+                .and_then(|column| column.rsplit_once('.'))
+                .map_or("", |(_, column)| column),
+        };
         return ModelError::Unique {
             attribute: attribute.to_owned(),
         };
@@ -436,7 +457,7 @@ impl Records {
 
     async fn insert(
         &self,
-        connection: &mut SqliteConnection,
+        connection: &mut AnyConnection,
         checked: Checked,
     ) -> Result<Value, ModelError> {
         let model = self.model();
@@ -471,16 +492,18 @@ impl Records {
     }
 
     fn stored(&self, name: &str, value: &Value) -> SqlValue {
-        let kind = match self.model().get(name).map(|attribute| &attribute.kind) {
-            Some(Kind::Value(kind)) => *kind,
-            _ => AttributeType::String,
-        };
+        let kind = self
+            .model()
+            .get(name)
+            .map_or(AttributeType::String, |attribute| {
+                value_type(&self.store, attribute)
+            });
         SqlValue::of(kind, value)
     }
 
     async fn fetch_key(
         &self,
-        connection: &mut SqliteConnection,
+        connection: &mut AnyConnection,
         key: &Value,
     ) -> Result<Option<Value>, ModelError> {
         let criteria = Criteria {
@@ -697,7 +720,7 @@ impl Records {
     /// goes through the child's key column or the join table.
     async fn link(
         &self,
-        connection: &mut SqliteConnection,
+        connection: &mut AnyConnection,
         key: &Value,
         attribute: &str,
         children: &[Value],
@@ -902,7 +925,7 @@ impl Records {
     /// (parent key, child key) of a collection, for the given parents.
     async fn children_of(
         &self,
-        connection: &mut SqliteConnection,
+        connection: &mut AnyConnection,
         attribute: &str,
         parents: Vec<Value>,
     ) -> Result<Vec<(Value, Value)>, ModelError> {
@@ -995,12 +1018,12 @@ enum Link {
 
 /// The records matching `criteria`, with the columns the criteria keeps.
 async fn select(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     store: &Store,
     model: &Model,
     criteria: &Criteria,
 ) -> Result<Vec<Value>, ModelError> {
-    let mut sql = Sql::new(Dialect::Sqlite);
+    let mut sql = Sql::new(store.inner.dialect);
     let columns: Vec<(&str, AttributeType)> = model
         .columns()
         .filter(|(name, _)| criteria.keeps(model, name))
@@ -1037,7 +1060,7 @@ async fn select(
 
 /// The records whose `attribute` is one of `keys`.
 async fn select_by(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     store: &Store,
     model: &Model,
     attribute: &str,
@@ -1066,26 +1089,29 @@ fn value_type(store: &Store, attribute: &crate::model::Attribute) -> AttributeTy
 }
 
 /// A column's value as JSON, by what the database holds and the attribute's type.
-fn decode(row: &SqliteRow, index: usize, kind: AttributeType) -> Value {
+fn decode(row: &AnyRow, index: usize, kind: AttributeType) -> Value {
     let Ok(raw) = row.try_get_raw(index) else {
         return Value::Null;
     };
-    if raw.is_null() {
-        return Value::Null;
-    }
-    let stored = raw.type_info().name().to_owned();
-    match stored.as_str() {
-        "INTEGER" => match row.try_get::<i64, _>(index) {
-            Ok(integer) if kind == AttributeType::Boolean => Value::Bool(integer != 0),
-            Ok(integer) => Value::from(integer),
-            Err(_) => Value::Null,
-        },
-        "REAL" => row
+    let stored = raw.type_info().kind();
+    match stored {
+        AnyTypeInfoKind::Null => Value::Null,
+        AnyTypeInfoKind::Bool => row
+            .try_get::<bool, _>(index)
+            .map_or(Value::Null, Value::Bool),
+        AnyTypeInfoKind::SmallInt | AnyTypeInfoKind::Integer | AnyTypeInfoKind::BigInt => {
+            match row.try_get::<i64, _>(index) {
+                Ok(integer) if kind == AttributeType::Boolean => Value::Bool(integer != 0),
+                Ok(integer) => Value::from(integer),
+                Err(_) => Value::Null,
+            }
+        }
+        AnyTypeInfoKind::Real | AnyTypeInfoKind::Double => row
             .try_get::<f64, _>(index)
             .ok()
             .and_then(number_value)
             .unwrap_or(Value::Null),
-        _ => {
+        AnyTypeInfoKind::Text | AnyTypeInfoKind::Blob => {
             let text = row.try_get::<String, _>(index).unwrap_or_default();
             match kind {
                 AttributeType::Json | AttributeType::Ref => {

@@ -24,12 +24,77 @@ title = { type = "string" }
 members = { collection = "user", via = "clubs" }
 "#;
 
-async fn store() -> Store {
+/// A store of the interop models, empty, in an in-memory SQLite database.
+async fn sqlite() -> Store {
     let models = Models::from_toml(INTEROP).expect("models");
     Store::connect("sqlite::memory:", models, Migrate::Alter)
         .await
         .expect("store")
 }
+
+/// A store of the interop models in a database of its own, `test_<name>`, made
+/// anew on the server `SAILS_MODELS_POSTGRES_URL` names.
+async fn postgres(name: &str) -> Store {
+    let url = std::env::var("SAILS_MODELS_POSTGRES_URL").expect(
+        "SAILS_MODELS_POSTGRES_URL names a PostgreSQL server (postgres://user@host/database)",
+    );
+    sqlx::any::install_default_drivers();
+    let admin = sqlx::AnyPool::connect(&url)
+        .await
+        .expect("connect to PostgreSQL");
+    let database = format!("test_{name}");
+    for statement in [
+        format!("DROP DATABASE IF EXISTS \"{database}\""),
+        format!("CREATE DATABASE \"{database}\""),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(&admin)
+            .await
+            .expect("make the test database");
+    }
+    admin.close().await;
+    let (server, _) = url.rsplit_once('/').expect("a database URL");
+    let models = Models::from_toml(INTEROP).expect("models");
+    Store::connect(&format!("{server}/{database}"), models, Migrate::Alter)
+        .await
+        .expect("store")
+}
+
+/// Each check, on an in-memory SQLite store, and (ignored unless asked for,
+/// as it needs a server) on PostgreSQL.
+macro_rules! on_every_store {
+    ($($check:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    super::$check(super::sqlite().await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                #[ignore = "needs a PostgreSQL server named by SAILS_MODELS_POSTGRES_URL"]
+                async fn $check() {
+                    super::$check(super::postgres(stringify!($check)).await).await;
+                }
+            )*
+        }
+    };
+}
+
+on_every_store!(
+    create_fills_defaults_ids_and_timestamps,
+    validation_errors_name_the_attribute_and_rule,
+    unique_violations_are_typed,
+    find_with_criteria_sort_limit_skip_select_omit,
+    hostile_values_are_data_not_sql,
+    update_returns_previous_and_destroy_unlinks_children,
+    one_to_many_and_many_to_many_collections,
+    typed_records_through_serde,
+    concurrent_updates_of_one_record_all_land,
+);
 
 fn names(records: &[Value]) -> Vec<&str> {
     records
@@ -38,9 +103,7 @@ fn names(records: &[Value]) -> Vec<&str> {
         .collect()
 }
 
-#[tokio::test]
-async fn create_fills_defaults_ids_and_timestamps() {
-    let store = store().await;
+async fn create_fills_defaults_ids_and_timestamps(store: Store) {
     let pets = store.records("pet").unwrap();
     let rex = pets.create(&json!({"name": "Rex"})).await.unwrap();
     assert_eq!(rex["id"], 1);
@@ -84,9 +147,7 @@ async fn create_fills_defaults_ids_and_timestamps() {
     );
 }
 
-#[tokio::test]
-async fn validation_errors_name_the_attribute_and_rule() {
-    let store = store().await;
+async fn validation_errors_name_the_attribute_and_rule(store: Store) {
     let pets = store.records("pet").unwrap();
     let error = pets
         .create(&json!({"species": "dog", "age": -1, "colour": "red"}))
@@ -115,9 +176,7 @@ async fn validation_errors_name_the_attribute_and_rule() {
     assert_eq!(pets.count(&Value::Null).await.unwrap(), 1);
 }
 
-#[tokio::test]
-async fn unique_violations_are_typed() {
-    let store = store().await;
+async fn unique_violations_are_typed(store: Store) {
     let users = store.records("user").unwrap();
     users
         .create(&json!({"name": "Ann", "email": "a@x"}))
@@ -136,9 +195,7 @@ async fn unique_violations_are_typed() {
     users.create(&json!({"name": "Di"})).await.unwrap();
 }
 
-#[tokio::test]
-async fn find_with_criteria_sort_limit_skip_select_omit() {
-    let store = store().await;
+async fn find_with_criteria_sort_limit_skip_select_omit(store: Store) {
     let pets = store.records("pet").unwrap();
     for (name, age) in [("Rex", 3), ("Bo", 5), ("Cy", 1), ("Rolo", 7)] {
         pets.create(&json!({"name": name, "age": age}))
@@ -187,9 +244,7 @@ async fn find_with_criteria_sort_limit_skip_select_omit() {
     ));
 }
 
-#[tokio::test]
-async fn hostile_values_are_data_not_sql() {
-    let store = store().await;
+async fn hostile_values_are_data_not_sql(store: Store) {
     let pets = store.records("pet").unwrap();
     let hostile = "Rex'); DROP TABLE \"pet\"; --";
     pets.create(&json!({"name": hostile})).await.unwrap();
@@ -218,9 +273,7 @@ async fn hostile_values_are_data_not_sql() {
     ));
 }
 
-#[tokio::test]
-async fn update_returns_previous_and_destroy_unlinks_children() {
-    let store = store().await;
+async fn update_returns_previous_and_destroy_unlinks_children(store: Store) {
     let users = store.records("user").unwrap();
     let pets = store.records("pet").unwrap();
     let ann = users.create(&json!({"name": "Ann"})).await.unwrap();
@@ -252,9 +305,7 @@ async fn update_returns_previous_and_destroy_unlinks_children() {
     assert!(users.destroy_one(&ann["id"]).await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn one_to_many_and_many_to_many_collections() {
-    let store = store().await;
+async fn one_to_many_and_many_to_many_collections(store: Store) {
     let users = store.records("user").unwrap();
     let pets = store.records("pet").unwrap();
     let clubs = store.records("club").unwrap();
@@ -324,9 +375,7 @@ struct Pet {
     created_at: Option<i64>,
 }
 
-#[tokio::test]
-async fn typed_records_through_serde() {
-    let store = store().await;
+async fn typed_records_through_serde(store: Store) {
     let pets = store.records("pet").unwrap();
     let rex: Pet = pets
         .create_as(&json!({"name": "Rex", "species": "dog"}))
@@ -338,9 +387,7 @@ async fn typed_records_through_serde() {
     assert_eq!(all, [rex]);
 }
 
-#[tokio::test]
-async fn concurrent_updates_of_one_record_all_land() {
-    let store = store().await;
+async fn concurrent_updates_of_one_record_all_land(store: Store) {
     let pets = Arc::new(store.records("pet").unwrap());
     let rex = pets
         .create(&json!({"name": "Rex", "age": 0}))
