@@ -151,6 +151,11 @@ async fn crud_over_http() {
         2
     );
     assert_eq!(server.ok("GET", "/pet/1", Value::Null).await["name"], "Rex");
+    // findOne takes the id, select and omit; other params are ignored, as in Sails.
+    let one = server
+        .ok("GET", "/pet/1?colour=red&omit=species", Value::Null)
+        .await;
+    assert_eq!((one["id"].clone(), one.get("species")), (json!(1), None));
     let max = server
         .ok("PATCH", "/pet/1", json!({"name": "Max", "id": 7}))
         .await;

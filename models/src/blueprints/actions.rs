@@ -272,23 +272,30 @@ impl Request<'_> {
             };
             clauses.insert("sort".into(), sort);
         }
+        self.select_or_omit(&mut clauses);
+        Criteria::parse(model, &Value::Object(clauses))
+            .map_err(|error| criteria_error(error.to_string()))
+    }
+
+    /// `select` (which wins) or `omit`, as comma-separated names.
+    fn select_or_omit(&self, clauses: &mut Map<String, Value>) {
         if let Some(select) = self.param("select") {
             clauses.insert("select".into(), Value::String(text(select)));
         } else if let Some(omit) = self.param("omit") {
             clauses.insert("omit".into(), Value::String(text(omit)));
         }
-        Criteria::parse(model, &Value::Object(clauses))
-            .map_err(|error| criteria_error(error.to_string()))
     }
 
-    /// Select/omit of the action's own record (findOne): only those clauses.
-    fn projection(&self) -> Result<Criteria, Failure> {
-        let mut criteria = self.criteria(self.model(), &[])?;
-        criteria.condition = Condition::And(Vec::new());
-        criteria.limit = None;
-        criteria.skip = 0;
-        criteria.sort.clear();
-        Ok(criteria)
+    /// The criteria of findOne: the record `id`, and `select` or `omit`
+    /// (other params are ignored, as in Sails).
+    fn by_id(&self, id: &Value) -> Result<Criteria, Failure> {
+        let mut clauses = Map::new();
+        let mut condition = Map::new();
+        condition.insert(self.model().primary_key().to_owned(), id.clone());
+        clauses.insert("where".into(), Value::Object(condition));
+        self.select_or_omit(&mut clauses);
+        Criteria::parse(self.model(), &Value::Object(clauses))
+            .map_err(|error| criteria_error(error.to_string()))
     }
 
     /// Records of this model matching `criteria`, with `populates` filled in
@@ -438,10 +445,7 @@ impl Request<'_> {
 
     async fn find_one(&self) -> Result<Value, Failure> {
         let id = self.target_id()?;
-        let mut criteria = self.projection()?;
-        criteria.condition = Criteria::by_id(self.model(), &id)
-            .map_err(|error| criteria_error(error.to_string()))?
-            .condition;
+        let criteria = self.by_id(&id)?;
         let populates = self.populates(self.model())?;
         let record = self
             .read(criteria, &populates)
