@@ -656,6 +656,17 @@ async fn associations_publish_added_to_removed_from_and_updated() {
     let heard_pets = heard(&mut [&mut a, &mut c], "pet").await;
     assert_eq!(heard_pets[0][0]["verb"], "created");
 
+    // An update that sets user 2's pets tells each child that came or left.
+    server.ok("PATCH", "/user/2", json!({"pets": [1]})).await;
+    let heard_pets = heard(&mut [&mut a, &mut c], "pet").await;
+    assert!(
+        heard_pets[1].contains(&json!({"verb": "updated", "data": {"owner": 2}, "id": 1})),
+        "{heard_pets:?}"
+    );
+    server.ok("PATCH", "/user/2", json!({"pets": []})).await;
+    let heard_pets = heard(&mut [&mut a, &mut c], "pet").await;
+    assert!(heard_pets[1].contains(&json!({"verb": "updated", "data": {"owner": null}, "id": 1})));
+
     // Destroying user 1 unlinks Kit; Kit's room hears `updated {owner: null}`.
     server.ok("DELETE", "/user/1", Value::Null).await;
     assert_eq!(

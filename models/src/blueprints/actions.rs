@@ -535,21 +535,13 @@ impl Request<'_> {
         if let Value::Object(values) = &mut values {
             values.remove(self.model().primary_key());
         }
+        // The record before, populated (as Sails reads it, before the update).
+        let previous = self.read_one(&id).await?.ok_or(Failure::NotFound)?;
         let updated = self
             .records
             .update_one(&id, &values)
             .await?
             .ok_or(Failure::NotFound)?;
-        let mut previous = vec![updated.previous];
-        let populates: Vec<String> = self
-            .model()
-            .associations()
-            .map(|(name, _)| name.to_owned())
-            .collect();
-        self.records
-            .populate(&mut previous, &populates, Some(DEFAULT_LIMIT))
-            .await?;
-        let previous = previous.pop().unwrap_or(Value::Null);
         // `data`: the values sent, as stored, then the key and `updatedAt`.
         let mut data = Map::new();
         if let Value::Object(values) = &values {
@@ -569,6 +561,8 @@ impl Request<'_> {
         }
         self.realtime
             .subscribe(self.identity(), std::slice::from_ref(&id))
+            .await?;
+        self.publish_replaced_children(&id, &values, &previous)
             .await?;
         for (alias, attribute) in self.model().associations() {
             let (Kind::Model(_), Some(new)) = (&attribute.kind, data.get(alias)) else {
@@ -591,6 +585,50 @@ impl Request<'_> {
             .updated(self.identity(), &id, &Value::Object(data), Some(&previous))
             .await?;
         self.read_one(&id).await?.ok_or(Failure::NotFound)
+    }
+
+    /// For each one-to-many collection an update sets (`pets: [1, 2]`),
+    /// children that left hear `updated {via: null}` and children that came
+    /// `updated {via: id}`.
+    async fn publish_replaced_children(
+        &self,
+        id: &Value,
+        values: &Value,
+        previous: &Value,
+    ) -> Result<(), Failure> {
+        let models = self.route.store.models();
+        for (alias, _) in self.model().associations() {
+            let (Some(Value::Array(_)), Some((target, via, true))) =
+                (values.get(alias), self.inverse(alias))
+            else {
+                continue;
+            };
+            let children = self.route.store.records(&target)?;
+            let key = models.get(&target).map_or("id", Model::primary_key);
+            let now: Vec<Value> = values[alias]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|child| children.key(child).ok())
+                .collect();
+            let before: Vec<Value> = previous[alias]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|child| child[key].clone())
+                .collect();
+            for gone in before.iter().filter(|child| !now.contains(child)) {
+                self.realtime
+                    .updated(&target, gone, &json!({ via.clone(): Value::Null }), None)
+                    .await?;
+            }
+            for came in now.iter().filter(|child| !before.contains(child)) {
+                self.realtime
+                    .updated(&target, came, &json!({ via.clone(): id }), None)
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     async fn destroy(&self) -> Result<Value, Failure> {
