@@ -438,9 +438,16 @@ async fn the_apps_own_routes_win() {
         "Ann"
     );
     assert_eq!(
-        server.call("GET", "/nothing/here", Value::Null).await.0,
+        server.call("GET", "/nothing/here", Value::Null).await,
+        (404, json!("Not Found"))
+    );
+    // A method no blueprint route takes is a 404 too, as in Sails.
+    assert_eq!(server.call("PATCH", "/pet", json!({})).await.0, 404);
+    assert_eq!(
+        server.call("POST", "/user/1/pets/1", json!({})).await.0,
         404
     );
+    assert_eq!(server.call("PUT", "/pet/1/owner/1", json!({})).await.0, 404);
 }
 
 #[tokio::test]

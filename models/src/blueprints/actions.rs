@@ -755,8 +755,8 @@ impl Request<'_> {
     }
 
     /// Publishes of adding `child` to the collection: `addedTo` to the
-    /// parent's room, the child's side (`updated` or `addedTo`), and
-    /// `removedFrom` to the child's previous parent.
+    /// parent's room, then the child's side (`updated` or `addedTo`); a
+    /// socket requester is subscribed to the child.
     async fn publish_added(
         &self,
         id: &Value,
@@ -782,15 +782,39 @@ impl Request<'_> {
                 self.realtime
                     .updated(target, &child_id, &json!({ via.clone(): id }), None)
                     .await?;
-                if !child[&via].is_null() {
-                    self.realtime
-                        .removed_from(self.identity(), &child[&via], alias, &child_id)
-                        .await?;
-                }
             }
             Some((_, via, false)) => self.realtime.added_to(target, &child_id, &via, id).await?,
             None => {}
         }
+        Ok(())
+    }
+
+    /// `removedFrom` to the parent `child` had before it was added to a
+    /// one-to-many collection (add tells even the same parent, as Sails does;
+    /// replace leaves `except` out).
+    async fn publish_left_parent(
+        &self,
+        alias: &str,
+        target: &str,
+        child: &Value,
+        except: Option<&Value>,
+    ) -> Result<(), Failure> {
+        let Some((_, via, true)) = self.inverse(alias) else {
+            return Ok(());
+        };
+        let previous = &child[&via];
+        if previous.is_null() || Some(previous) == except {
+            return Ok(());
+        }
+        let key = self
+            .route
+            .store
+            .models()
+            .get(target)
+            .map_or("id", Model::primary_key);
+        self.realtime
+            .removed_from(self.identity(), previous, alias, &child[key])
+            .await?;
         Ok(())
     }
 
@@ -809,6 +833,8 @@ impl Request<'_> {
             .subscribe(self.identity(), std::slice::from_ref(&id))
             .await?;
         self.publish_added(&id, &alias, &target, &child).await?;
+        self.publish_left_parent(&alias, &target, &child, None)
+            .await?;
         self.read_one(&id).await?.ok_or(Failure::NotFound)
     }
 
@@ -900,6 +926,10 @@ impl Request<'_> {
             if !current.contains(&child[&child_key]) {
                 self.publish_added(&id, &alias, &target, child).await?;
             }
+        }
+        for child in &listed_records {
+            self.publish_left_parent(&alias, &target, child, Some(&id))
+                .await?;
         }
         for removed in current.iter().filter(|child| !listed.contains(child)) {
             self.realtime

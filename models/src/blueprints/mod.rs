@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{Method, Uri};
+use axum::http::{Method, StatusCode, Uri};
 use axum::routing::{MethodFilter, on};
 use sails_server::{Params, Sails, SocketRequest};
 use serde::Deserialize;
@@ -140,6 +140,11 @@ pub(crate) struct Route {
     pub(crate) config: BlueprintsConfig,
     /// Usage errors leave out the development tip.
     pub(crate) production: bool,
+}
+
+/// Sails' answer for a request no route takes.
+async fn not_found() -> (StatusCode, &'static str) {
+    (StatusCode::NOT_FOUND, "Not Found")
 }
 
 /// A simple English plural (`pet` → `pets`, `city` → `cities`, `box` → `boxes`).
@@ -332,7 +337,10 @@ impl Blueprints {
                 router = router.route(&path, on(methods, handler));
             }
         }
+        // Sails answers a path or method it has no route for with 404.
         router
+            .fallback(not_found)
+            .method_not_allowed_fallback(not_found)
     }
 
     /// `app` with the blueprint routes behind it: a request the app has no
