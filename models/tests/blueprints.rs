@@ -683,3 +683,85 @@ async fn associations_publish_added_to_removed_from_and_updated() {
     let heard_users = heard(&mut [&mut a, &mut c], "user").await;
     assert_eq!(heard_users[0][0]["verb"], "destroyed");
 }
+
+#[tokio::test]
+async fn replace_moves_children_and_tells_every_side() {
+    let server = server().await;
+    let mut a = Client::connect(server.addr).await;
+    let mut b = Client::connect(server.addr).await;
+    let mut c = Client::connect(server.addr).await;
+    server.ok("POST", "/user", json!({"name": "Ann"})).await;
+    server.ok("POST", "/user", json!({"name": "Bob"})).await;
+    server
+        .ok("POST", "/pet", json!({"name": "Rex", "owner": 1}))
+        .await;
+    server.ok("POST", "/pet", json!({"name": "Tom"})).await;
+    // A: user 1 and its pet 1; B: user 2; C: pet 2 and user 1.
+    assert_eq!(ask(&mut a, "get", "/user/1", json!({})).await.0, 200);
+    assert_eq!(ask(&mut b, "get", "/user/2", json!({})).await.0, 200);
+    assert_eq!(
+        ask(&mut c, "get", "/pet/2?populate=false", json!({}))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        ask(&mut c, "get", "/user/1?populate=false", json!({}))
+            .await
+            .0,
+        200
+    );
+
+    let (status, bob) = ask(&mut b, "put", "/user/2/pets", json!([1, 2])).await;
+    assert_eq!(status, 200, "{bob}");
+    let owners: Vec<&Value> = bob["pets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pet| &pet["owner"])
+        .collect();
+    assert_eq!(owners, [&json!(2), &json!(2)]);
+    let left_ann = json!({"id": 1, "verb": "removedFrom", "attribute": "pets", "removedId": 1});
+    let pets = heard(&mut [&mut a, &mut b, &mut c], "pet").await;
+    let users = heard(&mut [&mut a, &mut b, &mut c], "user").await;
+    assert_eq!(
+        pets[0],
+        [json!({"verb": "updated", "data": {"owner": 2}, "id": 1})]
+    );
+    assert_eq!(users[0], [left_ann.clone()]);
+    assert!(
+        pets[1].is_empty() && users[1].is_empty(),
+        "the requester is left out"
+    );
+    assert_eq!(
+        pets[2],
+        [json!({"verb": "updated", "data": {"owner": 2}, "id": 2})]
+    );
+    assert_eq!(users[2], [left_ann]);
+    let b_id = b.id().await;
+    assert!(server.subscribers("pet", json!(1)).await.contains(&b_id));
+
+    // Emptying the collection over HTTP: each child left, in order.
+    let bob = server.ok("PUT", "/user/2/pets", json!([])).await;
+    assert_eq!(bob["pets"], json!([]));
+    let users = heard(&mut [&mut a, &mut b, &mut c], "user").await;
+    let pets = heard(&mut [&mut a, &mut b, &mut c], "pet").await;
+    assert_eq!(
+        users[1],
+        [
+            json!({"id": 2, "verb": "removedFrom", "attribute": "pets", "removedId": 1}),
+            json!({"id": 2, "verb": "removedFrom", "attribute": "pets", "removedId": 2}),
+        ]
+    );
+    assert_eq!(
+        pets[1],
+        [
+            json!({"verb": "updated", "data": {"owner": null}, "id": 1}),
+            json!({"verb": "updated", "data": {"owner": null}, "id": 2}),
+        ]
+    );
+    assert_eq!(
+        server.ok("GET", "/pet/1?populate=false", Value::Null).await["owner"],
+        Value::Null
+    );
+}
