@@ -728,7 +728,7 @@ async fn replace_moves_children_and_tells_every_side() {
         pets[0],
         [json!({"verb": "updated", "data": {"owner": 2}, "id": 1})]
     );
-    assert_eq!(users[0], [left_ann.clone()]);
+    assert_eq!(users[0], std::slice::from_ref(&left_ann));
     assert!(
         pets[1].is_empty() && users[1].is_empty(),
         "the requester is left out"
