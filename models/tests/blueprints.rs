@@ -7,10 +7,13 @@
 #[path = "../../server/tests/realtime/support.rs"]
 mod support;
 
+mod common;
+
 use std::net::SocketAddr;
 
 use axum::routing::get;
 use axum::{Json, Router};
+use common::{Backend, database_url, on_every_store};
 use sails_models::{Blueprints, BlueprintsConfig, Migrate, ModelBlueprints, Models, Store};
 use sails_server::{Sails, SocketRequest};
 use serde_json::{Value, json};
@@ -26,6 +29,19 @@ name = { type = "string", required = true }
 species = { type = "string" }
 owner = { model = "user" }
 "#;
+
+on_every_store!(
+    crud_over_http,
+    find_takes_where_loose_params_sort_limit_select_and_populate,
+    bad_input_gets_sails_errors_never_a_crash,
+    concurrent_updates_of_one_record_all_succeed,
+    shortcuts_take_values_from_the_query_string,
+    the_apps_own_routes_win,
+    sockets_subscribe_watch_and_hear_what_others_change,
+    associations_publish_added_to_removed_from_and_updated,
+    replace_moves_children_and_tells_every_side,
+    settings_move_and_remove_routes,
+);
 
 /// The app's own routes: `/hello`, `/echo` (the socket id, for the test
 /// client), and two that blueprints also have, which must win.
@@ -47,9 +63,14 @@ struct Server {
     sails: Sails,
 }
 
-async fn start(blueprints: impl FnOnce(Blueprints) -> Blueprints) -> Server {
+async fn start(
+    backend: Backend,
+    name: &str,
+    blueprints: impl FnOnce(Blueprints) -> Blueprints,
+) -> Server {
     let models = Models::from_toml(MODELS).expect("models");
-    let store = Store::connect("sqlite::memory:", models, Migrate::Drop)
+    let url = database_url(backend, &format!("blueprints_{name}")).await;
+    let store = Store::connect(&url, models, Migrate::Drop)
         .await
         .expect("store");
     let router = blueprints(Blueprints::new(store)).attach(own_routes());
@@ -60,8 +81,8 @@ async fn start(blueprints: impl FnOnce(Blueprints) -> Blueprints) -> Server {
     }
 }
 
-async fn server() -> Server {
-    start(|blueprints| blueprints).await
+async fn server(backend: Backend, name: &str) -> Server {
+    start(backend, name, |blueprints| blueprints).await
 }
 
 impl Server {
@@ -120,9 +141,8 @@ async fn heard(clients: &mut [&mut Client], event: &str) -> Vec<Vec<Value>> {
     all
 }
 
-#[tokio::test]
-async fn crud_over_http() {
-    let server = server().await;
+async fn crud_over_http(backend: Backend) {
+    let server = server(backend, "crud_over_http").await;
     let rex = server
         .ok(
             "POST",
@@ -178,9 +198,12 @@ async fn crud_over_http() {
     assert_eq!(server.call("DELETE", "/pet/1", Value::Null).await.0, 404);
 }
 
-#[tokio::test]
-async fn find_takes_where_loose_params_sort_limit_select_and_populate() {
-    let server = server().await;
+async fn find_takes_where_loose_params_sort_limit_select_and_populate(backend: Backend) {
+    let server = server(
+        backend,
+        "find_takes_where_loose_params_sort_limit_select_and_populate",
+    )
+    .await;
     let ann = server.ok("POST", "/user", json!({"name": "Ann"})).await;
     assert_eq!(ann["pets"], json!([]));
     for (name, species) in [("Rex", "dog"), ("Tom", "cat"), ("Kit", "cat")] {
@@ -242,9 +265,8 @@ async fn find_takes_where_loose_params_sort_limit_select_and_populate() {
     );
 }
 
-#[tokio::test]
-async fn bad_input_gets_sails_errors_never_a_crash() {
-    let server = server().await;
+async fn bad_input_gets_sails_errors_never_a_crash(backend: Backend) {
+    let server = server(backend, "bad_input_gets_sails_errors_never_a_crash").await;
     server.ok("POST", "/pet", json!({"name": "Rex"})).await;
     let (status, body) = server.call("POST", "/pet", json!({"species": "dog"})).await;
     assert_eq!(status, 400);
@@ -358,9 +380,8 @@ async fn bad_input_gets_sails_errors_never_a_crash() {
     );
 }
 
-#[tokio::test]
-async fn concurrent_updates_of_one_record_all_succeed() {
-    let server = server().await;
+async fn concurrent_updates_of_one_record_all_succeed(backend: Backend) {
+    let server = server(backend, "concurrent_updates_of_one_record_all_succeed").await;
     server.ok("POST", "/pet", json!({"name": "Rex"})).await;
     let mut tasks = Vec::new();
     for index in 0..16 {
@@ -378,9 +399,8 @@ async fn concurrent_updates_of_one_record_all_succeed() {
     assert!(rex["name"].as_str().unwrap().starts_with("Rex "));
 }
 
-#[tokio::test]
-async fn shortcuts_take_values_from_the_query_string() {
-    let server = server().await;
+async fn shortcuts_take_values_from_the_query_string(backend: Backend) {
+    let server = server(backend, "shortcuts_take_values_from_the_query_string").await;
     let bo = server
         .ok("GET", "/pet/create?name=Bo&species=7", Value::Null)
         .await;
@@ -417,9 +437,8 @@ async fn shortcuts_take_values_from_the_query_string() {
     assert_eq!(server.call("GET", "/pet/find/1", Value::Null).await.0, 404);
 }
 
-#[tokio::test]
-async fn the_apps_own_routes_win() {
-    let server = server().await;
+async fn the_apps_own_routes_win(backend: Backend) {
+    let server = server(backend, "the_apps_own_routes_win").await;
     assert_eq!(
         server.ok("GET", "/pet/special", Value::Null).await,
         "the app's own"
@@ -450,9 +469,8 @@ async fn the_apps_own_routes_win() {
     assert_eq!(server.call("PUT", "/pet/1/owner/1", json!({})).await.0, 404);
 }
 
-#[tokio::test]
-async fn settings_move_and_remove_routes() {
-    let server = start(|blueprints| {
+async fn settings_move_and_remove_routes(backend: Backend) {
+    let server = start(backend, "settings_move_and_remove_routes", |blueprints| {
         blueprints
             .config(BlueprintsConfig {
                 prefix: "/api".into(),
@@ -488,9 +506,12 @@ async fn settings_move_and_remove_routes() {
     );
 }
 
-#[tokio::test]
-async fn sockets_subscribe_watch_and_hear_what_others_change() {
-    let server = server().await;
+async fn sockets_subscribe_watch_and_hear_what_others_change(backend: Backend) {
+    let server = server(
+        backend,
+        "sockets_subscribe_watch_and_hear_what_others_change",
+    )
+    .await;
     let mut a = Client::connect(server.addr).await;
     let mut b = Client::connect(server.addr).await;
     let a_id = a.id().await;
@@ -587,9 +608,12 @@ async fn sockets_subscribe_watch_and_hear_what_others_change() {
     );
 }
 
-#[tokio::test]
-async fn associations_publish_added_to_removed_from_and_updated() {
-    let server = server().await;
+async fn associations_publish_added_to_removed_from_and_updated(backend: Backend) {
+    let server = server(
+        backend,
+        "associations_publish_added_to_removed_from_and_updated",
+    )
+    .await;
     let mut a = Client::connect(server.addr).await;
     let mut c = Client::connect(server.addr).await;
     server.ok("POST", "/user", json!({"name": "Ann"})).await;
@@ -684,9 +708,8 @@ async fn associations_publish_added_to_removed_from_and_updated() {
     assert_eq!(heard_users[0][0]["verb"], "destroyed");
 }
 
-#[tokio::test]
-async fn replace_moves_children_and_tells_every_side() {
-    let server = server().await;
+async fn replace_moves_children_and_tells_every_side(backend: Backend) {
+    let server = server(backend, "replace_moves_children_and_tells_every_side").await;
     let mut a = Client::connect(server.addr).await;
     let mut b = Client::connect(server.addr).await;
     let mut c = Client::connect(server.addr).await;

@@ -1,7 +1,10 @@
 //! The model API on an in-memory SQLite store (and a file, for `migrate`).
 
+mod common;
+
 use std::sync::Arc;
 
+use common::{Backend, database_url, on_every_store};
 use sails_models::{Attribute, Migrate, ModelError, Models, Rule, Store};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -24,64 +27,13 @@ title = { type = "string" }
 members = { collection = "user", via = "clubs" }
 "#;
 
-/// A store of the interop models, empty, in an in-memory SQLite database.
-async fn sqlite() -> Store {
+/// A store of the interop models in a fresh database of `backend` for the test `name`.
+async fn store(backend: Backend, name: &str) -> Store {
+    let url = database_url(backend, name).await;
     let models = Models::from_toml(INTEROP).expect("models");
-    Store::connect("sqlite::memory:", models, Migrate::Alter)
+    Store::connect(&url, models, Migrate::Alter)
         .await
         .expect("store")
-}
-
-/// A store of the interop models in a database of its own, `test_<name>`, made
-/// anew on the server `SAILS_MODELS_POSTGRES_URL` names.
-async fn postgres(name: &str) -> Store {
-    let url = std::env::var("SAILS_MODELS_POSTGRES_URL").expect(
-        "SAILS_MODELS_POSTGRES_URL names a PostgreSQL server (postgres://user@host/database)",
-    );
-    sqlx::any::install_default_drivers();
-    let admin = sqlx::AnyPool::connect(&url)
-        .await
-        .expect("connect to PostgreSQL");
-    let database = format!("test_{name}");
-    for statement in [
-        format!("DROP DATABASE IF EXISTS \"{database}\""),
-        format!("CREATE DATABASE \"{database}\""),
-    ] {
-        sqlx::query(sqlx::AssertSqlSafe(statement))
-            .execute(&admin)
-            .await
-            .expect("make the test database");
-    }
-    admin.close().await;
-    let (server, _) = url.rsplit_once('/').expect("a database URL");
-    let models = Models::from_toml(INTEROP).expect("models");
-    Store::connect(&format!("{server}/{database}"), models, Migrate::Alter)
-        .await
-        .expect("store")
-}
-
-/// Each check, on an in-memory SQLite store, and (ignored unless asked for,
-/// as it needs a server) on PostgreSQL.
-macro_rules! on_every_store {
-    ($($check:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $check() {
-                    super::$check(super::sqlite().await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                #[ignore = "needs a PostgreSQL server named by SAILS_MODELS_POSTGRES_URL"]
-                async fn $check() {
-                    super::$check(super::postgres(stringify!($check)).await).await;
-                }
-            )*
-        }
-    };
 }
 
 on_every_store!(
@@ -103,7 +55,8 @@ fn names(records: &[Value]) -> Vec<&str> {
         .collect()
 }
 
-async fn create_fills_defaults_ids_and_timestamps(store: Store) {
+async fn create_fills_defaults_ids_and_timestamps(backend: Backend) {
+    let store = store(backend, "create_fills_defaults_ids_and_timestamps").await;
     let pets = store.records("pet").unwrap();
     let rex = pets.create(&json!({"name": "Rex"})).await.unwrap();
     assert_eq!(rex["id"], 1);
@@ -147,7 +100,8 @@ async fn create_fills_defaults_ids_and_timestamps(store: Store) {
     );
 }
 
-async fn validation_errors_name_the_attribute_and_rule(store: Store) {
+async fn validation_errors_name_the_attribute_and_rule(backend: Backend) {
+    let store = store(backend, "validation_errors_name_the_attribute_and_rule").await;
     let pets = store.records("pet").unwrap();
     let error = pets
         .create(&json!({"species": "dog", "age": -1, "colour": "red"}))
@@ -176,7 +130,8 @@ async fn validation_errors_name_the_attribute_and_rule(store: Store) {
     assert_eq!(pets.count(&Value::Null).await.unwrap(), 1);
 }
 
-async fn unique_violations_are_typed(store: Store) {
+async fn unique_violations_are_typed(backend: Backend) {
+    let store = store(backend, "unique_violations_are_typed").await;
     let users = store.records("user").unwrap();
     users
         .create(&json!({"name": "Ann", "email": "a@x"}))
@@ -195,7 +150,8 @@ async fn unique_violations_are_typed(store: Store) {
     users.create(&json!({"name": "Di"})).await.unwrap();
 }
 
-async fn find_with_criteria_sort_limit_skip_select_omit(store: Store) {
+async fn find_with_criteria_sort_limit_skip_select_omit(backend: Backend) {
+    let store = store(backend, "find_with_criteria_sort_limit_skip_select_omit").await;
     let pets = store.records("pet").unwrap();
     for (name, age) in [("Rex", 3), ("Bo", 5), ("Cy", 1), ("Rolo", 7)] {
         pets.create(&json!({"name": name, "age": age}))
@@ -244,7 +200,8 @@ async fn find_with_criteria_sort_limit_skip_select_omit(store: Store) {
     ));
 }
 
-async fn hostile_values_are_data_not_sql(store: Store) {
+async fn hostile_values_are_data_not_sql(backend: Backend) {
+    let store = store(backend, "hostile_values_are_data_not_sql").await;
     let pets = store.records("pet").unwrap();
     let hostile = "Rex'); DROP TABLE \"pet\"; --";
     pets.create(&json!({"name": hostile})).await.unwrap();
@@ -273,7 +230,12 @@ async fn hostile_values_are_data_not_sql(store: Store) {
     ));
 }
 
-async fn update_returns_previous_and_destroy_unlinks_children(store: Store) {
+async fn update_returns_previous_and_destroy_unlinks_children(backend: Backend) {
+    let store = store(
+        backend,
+        "update_returns_previous_and_destroy_unlinks_children",
+    )
+    .await;
     let users = store.records("user").unwrap();
     let pets = store.records("pet").unwrap();
     let ann = users.create(&json!({"name": "Ann"})).await.unwrap();
@@ -305,7 +267,8 @@ async fn update_returns_previous_and_destroy_unlinks_children(store: Store) {
     assert!(users.destroy_one(&ann["id"]).await.unwrap().is_none());
 }
 
-async fn one_to_many_and_many_to_many_collections(store: Store) {
+async fn one_to_many_and_many_to_many_collections(backend: Backend) {
+    let store = store(backend, "one_to_many_and_many_to_many_collections").await;
     let users = store.records("user").unwrap();
     let pets = store.records("pet").unwrap();
     let clubs = store.records("club").unwrap();
@@ -375,7 +338,8 @@ struct Pet {
     created_at: Option<i64>,
 }
 
-async fn typed_records_through_serde(store: Store) {
+async fn typed_records_through_serde(backend: Backend) {
+    let store = store(backend, "typed_records_through_serde").await;
     let pets = store.records("pet").unwrap();
     let rex: Pet = pets
         .create_as(&json!({"name": "Rex", "species": "dog"}))
@@ -387,7 +351,8 @@ async fn typed_records_through_serde(store: Store) {
     assert_eq!(all, [rex]);
 }
 
-async fn concurrent_updates_of_one_record_all_land(store: Store) {
+async fn concurrent_updates_of_one_record_all_land(backend: Backend) {
+    let store = store(backend, "concurrent_updates_of_one_record_all_land").await;
     let pets = Arc::new(store.records("pet").unwrap());
     let rex = pets
         .create(&json!({"name": "Rex", "age": 0}))
