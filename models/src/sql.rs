@@ -48,6 +48,25 @@ impl Dialect {
         }
     }
 
+    /// The statement opening a transaction that writes: SQLite takes the
+    /// write lock at once (two writers that both read first would otherwise
+    /// deadlock), PostgreSQL locks the rows it reads ([`Self::lock_rows`]).
+    pub(crate) fn begin_write(self) -> &'static str {
+        match self {
+            Self::Sqlite => "BEGIN IMMEDIATE",
+            Self::Postgres => "BEGIN",
+        }
+    }
+
+    /// What a `SELECT` inside a writing transaction ends with, so that the
+    /// records read stay as read until the transaction ends.
+    pub(crate) fn lock_rows(self) -> &'static str {
+        match self {
+            Self::Sqlite => "",
+            Self::Postgres => " FOR UPDATE",
+        }
+    }
+
     /// A query listing the column names of `table`.
     pub(crate) fn columns_of(self, table: &str, sql: &mut Sql) {
         match self {

@@ -122,6 +122,15 @@ impl Store {
         self.inner.dialect
     }
 
+    /// A transaction for a write (see [`Dialect::begin_write`]).
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, ModelError> {
+        Ok(self
+            .inner
+            .pool
+            .begin_with(self.inner.dialect.begin_write())
+            .await?)
+    }
+
     /// The models.
     pub fn models(&self) -> &Models {
         &self.inner.models
@@ -157,7 +166,7 @@ impl Store {
             return Ok(());
         }
         let _write = self.inner.writes.lock().await;
-        let mut tx = self.inner.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut statements = Vec::new();
         for model in self.inner.models.iter() {
             if migrate == Migrate::Drop {
@@ -402,7 +411,14 @@ impl Records {
     /// `find` with criteria already parsed.
     pub async fn find_parsed(&self, criteria: &Criteria) -> Result<Vec<Value>, ModelError> {
         let mut connection = self.store.inner.pool.acquire().await?;
-        select(&mut connection, &self.store, self.model(), criteria).await
+        select(
+            &mut connection,
+            &self.store,
+            self.model(),
+            criteria,
+            Lock::None,
+        )
+        .await
     }
 
     /// `findOne(criteria)`: the one matching record, if any (an error when several match).
@@ -433,7 +449,7 @@ impl Records {
     pub async fn create(&self, values: &Value) -> Result<Value, ModelError> {
         let checked = self.check(values, Purpose::NewRecord)?;
         let _write = self.store.inner.writes.lock().await;
-        let mut tx = self.store.inner.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let record = self.insert(&mut tx, checked).await?;
         tx.commit().await?;
         Ok(record)
@@ -446,7 +462,7 @@ impl Records {
             .map(|values| self.check(values, Purpose::NewRecord))
             .collect::<Result<Vec<_>, _>>()?;
         let _write = self.store.inner.writes.lock().await;
-        let mut tx = self.store.inner.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let mut records = Vec::with_capacity(checked.len());
         for checked in checked {
             records.push(self.insert(&mut tx, checked).await?);
@@ -514,9 +530,11 @@ impl Records {
             },
             ..Criteria::all()
         };
-        Ok(select(connection, &self.store, self.model(), &criteria)
-            .await?
-            .pop())
+        Ok(
+            select(connection, &self.store, self.model(), &criteria, Lock::None)
+                .await?
+                .pop(),
+        )
     }
 
     /// `update(criteria, values)`: changes every matching record; returns them as they are now.
@@ -547,8 +565,8 @@ impl Records {
         let model = self.model();
         let key_name = model.primary_key();
         let _write = self.store.inner.writes.lock().await;
-        let mut tx = self.store.inner.pool.begin().await?;
-        let previous = select(&mut tx, &self.store, model, criteria).await?;
+        let mut tx = self.store.begin_write().await?;
+        let previous = select(&mut tx, &self.store, model, criteria, Lock::ForUpdate).await?;
         if previous.len() > at_most {
             return Err(
                 CriteriaError::Shape("more than one record matches `updateOne`".into()).into(),
@@ -614,8 +632,8 @@ impl Records {
     ) -> Result<Vec<Value>, ModelError> {
         let model = self.model();
         let _write = self.store.inner.writes.lock().await;
-        let mut tx = self.store.inner.pool.begin().await?;
-        let records = select(&mut tx, &self.store, model, criteria).await?;
+        let mut tx = self.store.begin_write().await?;
+        let records = select(&mut tx, &self.store, model, criteria, Lock::ForUpdate).await?;
         if records.len() > at_most {
             return Err(
                 CriteriaError::Shape("more than one record matches `destroyOne`".into()).into(),
@@ -703,7 +721,7 @@ impl Records {
             .map(|child| self.store.records(&target)?.key(child))
             .collect::<Result<Vec<_>, _>>()?;
         let _write = self.store.inner.writes.lock().await;
-        let mut tx = self.store.inner.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         self.link(&mut tx, &key, attribute, &children, link).await?;
         tx.commit().await?;
         Ok(())
@@ -1016,12 +1034,20 @@ enum Link {
     Replace,
 }
 
+/// Whether [`select`] locks the rows it reads (inside a writing transaction).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lock {
+    None,
+    ForUpdate,
+}
+
 /// The records matching `criteria`, with the columns the criteria keeps.
 async fn select(
     connection: &mut AnyConnection,
     store: &Store,
     model: &Model,
     criteria: &Criteria,
+    lock: Lock,
 ) -> Result<Vec<Value>, ModelError> {
     let mut sql = Sql::new(store.inner.dialect);
     let columns: Vec<(&str, AttributeType)> = model
@@ -1045,6 +1071,9 @@ async fn select(
         ));
     }
     criteria.write_sql(model, &mut sql);
+    if lock == Lock::ForUpdate {
+        sql.push(store.inner.dialect.lock_rows());
+    }
     let rows = query_of(sql).fetch_all(&mut *connection).await?;
     Ok(rows
         .iter()
@@ -1077,7 +1106,7 @@ async fn select_by(
         },
         ..Criteria::all()
     };
-    select(connection, store, model, &criteria).await
+    select(connection, store, model, &criteria, Lock::None).await
 }
 
 /// The JSON type a column decodes to (a reference: its target's key type).

@@ -442,3 +442,64 @@ async fn migrate_alter_keeps_data_and_adds_columns_drop_empties_safe_touches_not
     drop(store);
     let _ = std::fs::remove_dir_all(&directory);
 }
+
+/// Two stores on one database (two servers, say) update one record at once:
+/// each update reads the record as the one before it left it.
+async fn two_stores_update_one_record(url: &str) {
+    let models = Models::from_toml(INTEROP).expect("models");
+    let first = Store::connect(url, models.clone(), Migrate::Drop)
+        .await
+        .unwrap();
+    let second = Store::connect(url, models, Migrate::Safe).await.unwrap();
+    let rex = first
+        .records("pet")
+        .unwrap()
+        .create(&json!({"name": "Rex", "age": 0}))
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for age in 1..=20 {
+        let store = if age % 2 == 0 {
+            first.clone()
+        } else {
+            second.clone()
+        };
+        let id = rex["id"].clone();
+        tasks.push(tokio::spawn(async move {
+            let pets = store.records("pet").unwrap();
+            let updated = pets
+                .update_one(&id, &json!({"age": age}))
+                .await
+                .unwrap()
+                .unwrap();
+            updated.previous["age"].as_i64().unwrap()
+        }));
+    }
+    let mut previous_ages = Vec::new();
+    for task in tasks {
+        previous_ages.push(task.await.unwrap());
+    }
+    previous_ages.sort_unstable();
+    previous_ages.dedup();
+    assert_eq!(
+        previous_ages.len(),
+        20,
+        "no two updates saw the same record"
+    );
+}
+
+#[tokio::test]
+async fn two_stores_on_one_sqlite_file_serialise_their_updates() {
+    let directory = std::env::temp_dir().join(format!("sails-models-two-{}", std::process::id()));
+    std::fs::create_dir_all(&directory).unwrap();
+    let url = format!("sqlite://{}", directory.join("two.db").display());
+    two_stores_update_one_record(&url).await;
+    let _ = std::fs::remove_dir_all(&directory);
+}
+
+#[tokio::test]
+#[ignore = "needs a PostgreSQL server named by SAILS_MODELS_POSTGRES_URL"]
+async fn two_stores_on_one_postgres_database_serialise_their_updates() {
+    let url = database_url(Backend::Postgres, "two_stores").await;
+    two_stores_update_one_record(&url).await;
+}
