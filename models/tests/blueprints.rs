@@ -331,6 +331,17 @@ async fn bad_input_gets_sails_errors_never_a_crash(backend: Backend) {
         .call("POST", "/pet", Value::String("{oops".into()))
         .await;
     assert_eq!(status, 400, "{body}");
+    // A taken id, as Sails words it.
+    let (status, body) = server
+        .call("POST", "/pet", json!({"name": "Bo", "id": 1}))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body,
+        json!({"code": "E_UNIQUE",
+               "message": "Would violate uniqueness constraint-- a record already exists with conflicting value(s).",
+               "modelIdentity": "pet", "attrNames": []})
+    );
     // Injection-shaped values are data.
     let hostile = "Rex%27%20OR%201%3D1%3B%20DROP%20TABLE%20pet%3B%20--";
     assert_eq!(

@@ -147,8 +147,20 @@ impl Route {
             Action::Remove => request.remove().await,
             Action::Replace => request.replace().await,
         };
+        let primary_key = self
+            .store
+            .models()
+            .get(&self.identity)
+            .map(Model::primary_key);
         match answer {
             Ok(body) => (StatusCode::OK, Json(body)).into_response(),
+            // Sails names no attribute when the key is taken.
+            Err(Failure::Unique { attribute }) if Some(attribute.as_str()) == primary_key => {
+                Failure::Unique {
+                    attribute: String::new(),
+                }
+                .into_response(&method, &uri, &self.identity, self.production)
+            }
             Err(failure) => failure.into_response(&method, &uri, &self.identity, self.production),
         }
     }
