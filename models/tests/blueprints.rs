@@ -73,7 +73,8 @@ async fn start(
     let store = Store::connect(&url, models, Migrate::Drop)
         .await
         .expect("store");
-    let router = blueprints(Blueprints::new(store)).attach(own_routes());
+    let static_files = Router::new().fallback(|| async { "a static file" });
+    let router = blueprints(Blueprints::new(store).fallback(static_files)).attach(own_routes());
     let (app, sails) = Sails::builder().build(router);
     Server {
         addr: serve(app).await,
@@ -469,7 +470,8 @@ async fn the_apps_own_routes_win(backend: Backend) {
     );
     assert_eq!(
         server.call("GET", "/nothing/here", Value::Null).await,
-        (404, json!("Not Found"))
+        (200, json!("a static file")),
+        "the app's fallback answers what no route takes"
     );
     // A method no blueprint route takes is a 404 too, as in Sails.
     assert_eq!(server.call("PATCH", "/pet", json!({})).await.0, 404);
@@ -477,7 +479,11 @@ async fn the_apps_own_routes_win(backend: Backend) {
         server.call("POST", "/user/1/pets/1", json!({})).await.0,
         404
     );
-    assert_eq!(server.call("PUT", "/pet/1/owner/1", json!({})).await.0, 404);
+    // No add route for a `model` association: the path is the app fallback's.
+    assert_eq!(
+        server.ok("PUT", "/pet/1/owner/1", json!({})).await,
+        "a static file"
+    );
 }
 
 async fn settings_move_and_remove_routes(backend: Backend) {
@@ -503,13 +509,15 @@ async fn settings_move_and_remove_routes(backend: Backend) {
         server.ok("GET", "/api/pets/find/1", Value::Null).await["name"],
         "Rex"
     );
-    assert_eq!(server.call("GET", "/pet", Value::Null).await.0, 404);
+    // Not a blueprint route any more: the app's fallback answers.
+    assert_eq!(server.ok("GET", "/pet", Value::Null).await, "a static file");
     server
         .ok("POST", "/api/v1/users", json!({"name": "Ann"}))
         .await;
     assert_eq!(
-        server.call("GET", "/api/users/find", Value::Null).await.0,
-        404
+        server.ok("GET", "/api/users/find", Value::Null).await,
+        "a static file",
+        "no shortcuts for users"
     );
     assert_eq!(
         server.ok("GET", "/api/v1/users/1", Value::Null).await["name"],

@@ -20,13 +20,13 @@
 mod actions;
 mod publish;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::Request;
 use axum::http::{Method, StatusCode, Uri};
-use axum::routing::{MethodFilter, on};
+use axum::routing::{MethodFilter, MethodRouter};
 use sails_server::{Params, Sails, SocketRequest};
 use serde::Deserialize;
 use tower::ServiceExt;
@@ -113,6 +113,8 @@ pub struct Blueprints {
     config: BlueprintsConfig,
     per_model: HashMap<String, ModelBlueprints>,
     production: bool,
+    /// What answers a path no blueprint route takes (default: 404 `Not Found`).
+    fallback: Option<Router>,
 }
 
 /// What a blueprint route does.
@@ -181,6 +183,7 @@ impl Blueprints {
             config: BlueprintsConfig::default(),
             per_model: HashMap::new(),
             production: false,
+            fallback: None,
         }
     }
 
@@ -202,9 +205,17 @@ impl Blueprints {
         self
     }
 
+    /// What answers a path that neither the app nor the blueprints take (for
+    /// instance the app's static files), in place of 404 `Not Found`.
+    pub fn fallback(mut self, fallback: Router) -> Self {
+        self.fallback = Some(fallback);
+        self
+    }
+
     /// The blueprint routes alone.
     pub fn router(&self) -> Router {
         let mut router = Router::new();
+        let mut by_path: BTreeMap<String, MethodRouter> = BTreeMap::new();
         for model in self.store.models().iter() {
             let config = self.per_model.get(model.identity()).map_or_else(
                 || self.config.clone(),
@@ -334,18 +345,24 @@ impl Blueprints {
                     let route = Arc::clone(&route);
                     async move { route.run(sails, socket, method, uri, params).await }
                 };
-                router = router.route(&path, on(methods, handler));
+                let methods_here = by_path.remove(&path).unwrap_or_default();
+                by_path.insert(path, methods_here.on(methods, handler));
             }
         }
-        // Sails answers a path or method it has no route for with 404.
-        router
-            .fallback(not_found)
-            .method_not_allowed_fallback(not_found)
+        // Sails answers a method a path has no route for with 404, and so a
+        // path no route takes, unless the app gave a fallback.
+        for (path, methods) in by_path {
+            router = router.route(&path, methods.fallback(not_found));
+        }
+        match &self.fallback {
+            Some(fallback) => router.fallback_service(fallback.clone()),
+            None => router.fallback(not_found),
+        }
     }
 
     /// `app` with the blueprint routes behind it: a request the app has no
     /// route for (or no handler for its method) goes to the blueprints. Sets
-    /// `app`'s fallbacks.
+    /// `app`'s fallbacks (give the app's own fallback to [`Self::fallback`]).
     pub fn attach(&self, app: Router) -> Router {
         let blueprints = self.router();
         let for_methods = blueprints.clone();
