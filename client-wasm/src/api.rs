@@ -124,7 +124,7 @@ fn call(
 /// `held`), which hold its object and its closure, the client's owner.
 fn new_socket(opts: &JsValue, lifecycle: Lifecycle) -> (Rc<Client>, Array) {
     let values = Array::new();
-    for opt in Opt::ALL {
+    for &opt in &Opt::ALL {
         values.set_ref(opt.index() as u32, &get(opts, opt.name()));
     }
     let object = Object::new();
@@ -136,10 +136,10 @@ fn new_socket(opts: &JsValue, lifecycle: Lifecycle) -> (Rc<Client>, Array) {
     // (and the client) once the function is garbage.
     values.set(DISPATCH, dispatch.into_js_value());
     let bound = |operation| held::bound(&values, operation);
-    for method in Method::ALL {
+    for &method in &Method::ALL {
         set(&object, method.name(), &bound(Operation::Method(method)));
     }
-    for opt in Opt::ALL {
+    for &opt in &Opt::ALL {
         let descriptor = Object::new();
         set(&descriptor, "get", &bound(Operation::GetOption(opt)));
         set(&descriptor, "set", &bound(Operation::SetOption(opt)));

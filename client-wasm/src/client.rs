@@ -277,17 +277,18 @@ impl Client {
     }
 
     fn emit(&self, event: &str, args: &[JsValue]) {
+        self.emit_array(event, &args.iter().collect());
+    }
+
+    /// Calls `event`'s listeners with the elements of `args`.
+    fn emit_array(&self, event: &str, args: &Array) {
         // All of them first: a listener may remove another, and add one.
         let handlers = self.listeners.borrow().handlers(event, |&key| {
             self.held.get(key).unchecked_into::<Function>()
         });
-        if handlers.is_empty() {
-            return;
-        }
-        let args: Array = args.iter().collect();
         let this = self.object();
         for handler in handlers {
-            self.keep_thrown(handler.apply(&this, &args));
+            self.keep_thrown(handler.apply(&this, args));
         }
     }
 
@@ -494,13 +495,13 @@ impl Client {
     /// An attempt that never got under way: idle again, without a word.
     fn abandon_attempt(&self) {
         self.lifecycle.borrow_mut().end(now());
-        self.session.borrow_mut().closed();
+        self.ended(Ended::Nothing, "", false);
     }
 
     /// Resolves options against `io.sails`, fetches the session cookie first
     /// when cross-origin, opens the WebSocket.
     fn start_attempt(&self) -> Result<(), ClientError> {
-        for opt in Opt::ALL {
+        for &opt in &Opt::ALL {
             if opt != Opt::Headers && self.own_option(opt).is_undefined() {
                 self.held.set_option(opt, &config::default_of(opt.name()));
             }
@@ -679,14 +680,13 @@ impl Client {
                 let Some(args) = self.parse(&payload, &attachments) else {
                     return;
                 };
-                let args: Vec<JsValue> = Array::from(&args).iter().collect();
-                if let Some((name, rest)) = args.split_first()
-                    && let Some(name) = name.as_string()
-                {
+                // `[name, ...args]`: the listeners get the array without its name.
+                let args: Array = args.unchecked_into();
+                if let Some(name) = args.shift().as_string() {
                     if name == "sails:parseError" {
-                        Notice::ParseError.log_with(rest.first().unwrap_or(&JsValue::UNDEFINED));
+                        Notice::ParseError.log_with(&args.get(0));
                     }
-                    self.emit(&name, rest);
+                    self.emit_array(&name, &args);
                 }
             }
             Step::Ack {

@@ -24,17 +24,6 @@ thread_local! {
     });
 }
 
-/// JWR method `method`, bound to `jwr`.
-fn bound_method(method: JwrMethod, jwr: &Object) -> Function {
-    METHODS.with(|methods| {
-        let methods: &Function = methods.as_ref().unchecked_ref();
-        let bound: JsValue = methods
-            .bind2(&JsValue::NULL, &JsValue::from(method.index() as u32), jwr)
-            .into();
-        bound.unchecked_into()
-    })
-}
-
 /// Reads `object[key]`, `undefined` when `object` is not an object.
 pub(crate) fn get(object: &JsValue, key: &str) -> JsValue {
     if object.is_object() {
@@ -92,10 +81,18 @@ pub(crate) fn from_response(response: &JsValue) -> Object {
     let descriptor = Object::new();
     set(&descriptor, "writable", &JsValue::TRUE);
     set(&descriptor, "configurable", &JsValue::TRUE);
-    for method in JwrMethod::ALL {
-        set(&descriptor, "value", &bound_method(method, &jwr));
-        Object::define_property(&jwr, &JsValue::from_str(method.name()), &descriptor);
-    }
+    METHODS.with(|methods| {
+        let methods: &Function = methods.as_ref().unchecked_ref();
+        for method in JwrMethod::ALL {
+            let number = JsValue::from(method.index() as u32);
+            set(
+                &descriptor,
+                "value",
+                &methods.bind2(&JsValue::NULL, &number, &jwr),
+            );
+            Object::define_property(&jwr, &JsValue::from_str(method.name()), &descriptor);
+        }
+    });
     jwr
 }
 
