@@ -25,9 +25,9 @@ use crate::{
 };
 
 thread_local! {
-    /// `io.sails.connect(url, opts)`: a closure of the module's own, as it
-    /// outlives any one socket.
-    static CONNECT: Dispatch = crate::module_closure(|_, url, opts, _, _| {
+    /// `io.sails.connect(url, opts)` itself: a closure of the module's own,
+    /// as it outlives any one socket.
+    static CONNECT: Dispatch = crate::module_closure(|url, opts, _, _, _| {
         connect(Some(url), Some(opts)).map(JsValue::from)
     });
 }
@@ -229,11 +229,7 @@ pub fn install(io: SailsIo) -> Result<SailsIo, JsValue> {
         Object::new()
     };
     config::adopt(&settings);
-    let connect = CONNECT.with(|connect| {
-        let connect: &Function = connect.as_ref().unchecked_ref();
-        connect.bind1(&JsValue::NULL, &JsValue::UNDEFINED)
-    });
-    set(&settings, "connect", &connect);
+    CONNECT.with(|connect| set(&settings, "connect", connect.as_ref()));
     Reflect::set(&io, &"sails".into(), &settings)?;
     Ok(io)
 }

@@ -518,7 +518,7 @@ impl Client {
             Notice::WebsocketOnly.log();
         }
         let eio = self.option(Opt::Eio);
-        let version = if eio.as_f64() == Some(4.0) || eio.as_string().as_deref() == Some("4") {
+        let version = if eio.as_f64() == Some(4.0) || eio == "4" {
             EngineVersion::V4
         } else {
             EngineVersion::V3

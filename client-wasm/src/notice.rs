@@ -146,10 +146,7 @@ extern "C" {
 
 /// Whether `io.sails.environment` is `production`.
 fn is_production() -> bool {
-    crate::config::default_of("environment")
-        .as_string()
-        .as_deref()
-        == Some("production")
+    crate::config::default_of("environment") == "production"
 }
 
 #[cfg(test)]
