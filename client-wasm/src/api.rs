@@ -14,8 +14,8 @@ use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::{
-    Dispatch,
     client::Client,
+    closure::{Dispatch, module_closure},
     config,
     error::ClientError,
     held::{self, DISPATCH, OBJECT},
@@ -27,7 +27,7 @@ use crate::{
 thread_local! {
     /// `io.sails.connect(url, opts)` itself: a closure of the module's own,
     /// as it outlives any one socket.
-    static CONNECT: Dispatch = crate::module_closure(|url, opts, _, _, _| {
+    static CONNECT: Dispatch = module_closure(|url, opts, _, _, _| {
         connect(Some(url), Some(opts)).map(JsValue::from)
     });
 }
@@ -55,13 +55,13 @@ fn dispatch(
     b: JsValue,
     c: JsValue,
 ) -> Result<JsValue, JsValue> {
-    client.call(held, || {
+    client.run(held, || {
         match Operation::from_number(op.as_f64().unwrap_or(f64::NAN))? {
             Operation::Event(event) => {
                 client.on_browser_event(event, &a);
                 Ok(JsValue::UNDEFINED)
             }
-            Operation::Method(method) => call(client, method, a, b, c),
+            Operation::Method(method) => call_method(client, method, a, b, c),
             Operation::GetOption(opt) => Ok(client.own_option(opt)),
             Operation::SetOption(opt) => client.set_option(opt, a).map(|()| JsValue::UNDEFINED),
         }
@@ -69,7 +69,7 @@ fn dispatch(
 }
 
 /// The page's call of socket method `method`, with its arguments.
-fn call(
+fn call_method(
     client: &Client,
     method: Method,
     a: JsValue,

@@ -1,6 +1,9 @@
-//! One socket in the browser: its options, listeners and requests, and the
-//! connection lifecycle (handshake, heartbeat, reconnection) driven by
-//! WebSocket and timer events.
+//! One socket in the browser: its options, listeners and requests, and its
+//! connection (handshake, heartbeat, reconnection), driven by the page's
+//! calls and by WebSocket, timer and cookie-script events (`api` reads each
+//! call into the socket's closure as an `operation::Operation` and hands it
+//! here). Where the socket stands is its [`Lifecycle`]; what each frame
+//! means, its [`Session`]; the console lines, [`Notice`]s.
 //!
 //! Page code (listeners, callbacks, `toJSON`) is only ever called while no
 //! `RefCell` of the client is borrowed, so it may use the socket freely. An
@@ -141,7 +144,7 @@ impl Client {
 
     /// Runs `operation` with the socket's JS values `held` at hand;
     /// rethrows what page code threw meanwhile.
-    pub(crate) fn call(
+    pub(crate) fn run(
         &self,
         held: JsValue,
         operation: impl FnOnce() -> Result<JsValue, ClientError>,

@@ -21,7 +21,7 @@ use crate::operation::{Operation, Opt};
 
 /// The key of the socket object (option `opt` is under key `opt.index()`).
 pub(crate) const OBJECT: u32 = Opt::COUNT as u32;
-/// The key of the socket's closure (`crate::Dispatch`).
+/// The key of the socket's closure (`closure::Dispatch`).
 pub(crate) const DISPATCH: u32 = OBJECT + 1;
 /// The first key handed out by [`Held::put`].
 const FIRST_FREE: u32 = DISPATCH + 1;

@@ -4,7 +4,11 @@
 use js_sys::{Error, Function, JSON, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::{Dispatch, error::ClientError, operation::JwrMethod};
+use crate::{
+    closure::{Dispatch, module_closure},
+    error::ClientError,
+    operation::JwrMethod,
+};
 
 #[wasm_bindgen]
 extern "C" {
@@ -17,7 +21,7 @@ thread_local! {
     /// The closure of the JWRs' methods: each method of a JWR is it, bound
     /// to the method's number and to the JWR (a JWR the page keeps keeps no
     /// socket).
-    static METHODS: Dispatch = crate::module_closure(|op, jwr, _, _, _| {
+    static METHODS: Dispatch = module_closure(|op, jwr, _, _, _| {
         let method = JwrMethod::from_number(op.as_f64().unwrap_or(f64::NAN))
             .map_err(ClientError::from)?;
         Ok(call(method, &jwr))

@@ -16,9 +16,9 @@
 //!   `timer` (`setTimeout`, cancelled on drop), `client` (one socket: its
 //!   requests, listeners and lifecycle, driven by page calls and browser
 //!   events), `held` (the socket's JS values, where the garbage collector
-//!   sees them), `jwr` (responses), `config` (`io.sails`), `api` (the JS
-//!   objects, the module exports, and the dispatch of each call into a
-//!   socket to the client);
+//!   sees them), `closure` (the module's one closure type), `jwr`
+//!   (responses), `config` (`io.sails`), `api` (the JS objects, the module
+//!   exports, and the dispatch of each call into a socket to the client);
 //! - `js/loader.js` (script-tag bundle only): `io` before the module is ready.
 //!
 //! Data flow: a page call (`socket.get`, the client's closure bound to the
@@ -44,6 +44,7 @@ pub mod session;
 
 mod api;
 mod client;
+mod closure;
 mod config;
 #[cfg(target_arch = "wasm32")]
 mod heap;
@@ -55,29 +56,6 @@ mod transport;
 pub use api::{SailsConfig, SailsIo, SailsSocket, connect, create_socket, install, sails};
 
 use wasm_bindgen::prelude::*;
-
-/// The one closure type of the module: each socket has one, and everything
-/// the browser or the page calls on it (its methods and option accessors,
-/// WebSocket events, timers, the cookie script's load) is that closure bound
-/// to an operation number ([`operation::Operation`]) and to the socket's JS
-/// values (`Function.prototype.bind`); the module has two more, for
-/// `io.sails.connect` and for the JWR methods. Each closure type costs the
-/// module its own glue. It is an `Fn`, so page code it runs may call the
-/// socket again.
-pub(crate) type Dispatch = wasm_bindgen::closure::Closure<
-    dyn Fn(JsValue, JsValue, JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>,
->;
-
-/// What a closure of the module's own runs (one that belongs to no socket):
-/// the same signature as [`Dispatch`]'s.
-pub(crate) type ModuleOperation =
-    fn(JsValue, JsValue, JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>;
-
-/// A closure of the module's own, running `operation`. As a function
-/// pointer, every such closure is of one Rust type, and shares its glue.
-pub(crate) fn module_closure(operation: ModuleOperation) -> Dispatch {
-    Dispatch::new(operation)
-}
 
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
