@@ -28,15 +28,10 @@ const FIRST_FREE: u32 = DISPATCH + 1;
 
 /// The socket's closure, as found in `array`, bound to `operation` and to
 /// `array`.
-#[inline]
 pub(crate) fn bound(array: &Array, operation: Operation) -> Function {
-    bound_to_number(array, operation.number())
-}
-
-fn bound_to_number(array: &Array, number: u32) -> Function {
     let dispatch: Function = array.get(DISPATCH).unchecked_into();
     let bound: JsValue = dispatch
-        .bind2(&JsValue::NULL, &JsValue::from(number), array)
+        .bind2(&JsValue::NULL, &JsValue::from(operation.number()), array)
         .into();
     bound.unchecked_into()
 }
@@ -99,7 +94,6 @@ impl Held {
     }
 
     /// The socket's closure bound to `operation` (see [`bound`]).
-    #[inline]
     pub(crate) fn bound(&self, operation: Operation) -> Function {
         bound(&self.array.borrow().clone().unwrap_or_default(), operation)
     }
