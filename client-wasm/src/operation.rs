@@ -241,7 +241,9 @@ impl JwrMethod {
 
 /// `number` as an index below `end`, if it is one.
 fn index_of(number: f64, end: usize) -> Option<usize> {
-    (number >= 0.0 && number < end as f64 && number.fract() == 0.0).then_some(number as usize)
+    // `as` saturates, and makes NaN 0: only an index reads back as itself.
+    let index = number as usize;
+    (index < end && index as f64 == number).then_some(index)
 }
 
 #[cfg(test)]
