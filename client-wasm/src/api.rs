@@ -14,46 +14,22 @@ use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::{
-    Dispatch,
-    client::{self, Client},
-    config::{self, OPTION_NAMES},
+    client::Client,
+    closure::{Dispatch, module_closure},
+    config,
     error::ClientError,
     held::{self, DISPATCH, OBJECT},
-    jwr::{self, get, set},
+    jwr::{get, set},
+    lifecycle::Lifecycle,
+    operation::{Method, Operation, Opt},
 };
 
 thread_local! {
-    /// The module's own closure, for what outlives any one socket: operation
-    /// 0 is `io.sails.connect(url, opts)`, `1 + i` JWR method `i` of
-    /// `jwr::METHODS` on its bound JWR.
-    static MODULE: Dispatch = Dispatch::new(module_operation);
-}
-
-fn module_operation(
-    op: JsValue,
-    a: JsValue,
-    b: JsValue,
-    _: JsValue,
-    _: JsValue,
-) -> Result<JsValue, JsValue> {
-    match op.as_f64().unwrap_or(0.0) as usize {
-        0 => connect_value(a, b),
-        op => Ok(jwr::method(op - 1, &a)),
-    }
-}
-
-/// The module's closure bound to operation `op` and to `arg`.
-fn module_bound(op: u32, arg: &JsValue) -> Function {
-    MODULE.with(|module| {
-        let module: &Function = module.as_ref().unchecked_ref();
-        let bound: JsValue = module.bind2(&JsValue::NULL, &op.into(), arg).into();
-        bound.unchecked_into()
-    })
-}
-
-/// JWR method `index` of `jwr::METHODS`, bound to `jwr`.
-pub(crate) fn jwr_method(index: usize, jwr: &Object) -> Function {
-    module_bound(1 + index as u32, jwr)
+    /// `io.sails.connect(url, opts)` itself: a closure of the module's own,
+    /// as it outlives any one socket.
+    static CONNECT: Dispatch = module_closure(|url, opts, _, _, _| {
+        connect(Some(url), Some(opts)).map(JsValue::from)
+    });
 }
 
 #[wasm_bindgen]
@@ -69,76 +45,61 @@ extern "C" {
     pub type SailsIo;
 }
 
-/// The socket methods, in operation-number order (a socket's methods and
-/// option accessors are its closure bound to these numbers).
-const METHODS: [&str; 15] = [
-    "get",
-    "post",
-    "put",
-    "patch",
-    "delete",
-    "request",
-    "on",
-    "off",
-    "removeAllListeners",
-    "isConnected",
-    "isConnecting",
-    "mightBeAboutToAutoConnect",
-    "disconnect",
-    "reconnect",
-    "_connect",
-];
-
-/// Operation numbers after the methods: option `i`'s getter is
-/// `GET_OPTION + i`, its setter `SET_OPTION + i`.
-const GET_OPTION: usize = METHODS.len();
-const SET_OPTION: usize = GET_OPTION + OPTION_NAMES.len();
-
-/// The operation number of `_connect`.
-const CONNECT: u32 = 14;
-const _: () = assert!(matches!(METHODS[CONNECT as usize].as_bytes(), b"_connect"));
-
-/// The verbs' operation numbers are their index in [`METHODS`]: `post` sends
-/// its data as `data`, the others as `params` (as sails.io.js names them).
-const VERB_DATA_KEYS: [&str; 5] = ["params", "data", "params", "params", "params"];
-
-fn event_name(value: &JsValue) -> String {
-    value.as_string().unwrap_or_default()
+/// A call into a socket's closure: operation number `op` (see
+/// `operation`) with the socket's JS values `held` and the call's arguments.
+fn dispatch(
+    client: &Client,
+    op: JsValue,
+    held: JsValue,
+    a: JsValue,
+    b: JsValue,
+    c: JsValue,
+) -> Result<JsValue, JsValue> {
+    client.run(held, || {
+        match Operation::from_number(op.as_f64().unwrap_or(f64::NAN))? {
+            Operation::Event(event) => {
+                client.on_browser_event(event, &a);
+                Ok(JsValue::UNDEFINED)
+            }
+            Operation::Method(method) => call_method(client, method, a, b, c),
+            Operation::GetOption(opt) => Ok(client.own_option(opt)),
+            Operation::SetOption(opt) => client.set_option(opt, a).map(|()| JsValue::UNDEFINED),
+        }
+    })
 }
 
-const _: () = assert!(SET_OPTION + OPTION_NAMES.len() <= client::FIRST_EVENT);
-
-/// Operation `op` of a socket's methods and accessors, with its arguments.
-pub(crate) fn operate(
+/// The page's call of socket method `method`, with its arguments.
+fn call_method(
     client: &Client,
-    op: usize,
+    method: Method,
     a: JsValue,
     b: JsValue,
     c: JsValue,
 ) -> Result<JsValue, ClientError> {
     let chain = || Ok(client.object());
-    match op {
+    let event_name = |value: &JsValue| value.as_string().unwrap_or_default();
+    match method {
         // get/post/put/patch/delete(url, [data], [cb])
-        0..5 => {
+        Method::Get | Method::Post | Method::Put | Method::Patch | Method::Delete => {
             let (data, cb) = if b.is_function() {
                 (Object::new().into(), b)
             } else {
                 (b, c)
             };
             let options = Object::new();
-            set(&options, "method", &METHODS[op].into());
-            set(&options, VERB_DATA_KEYS[op], &data);
+            set(&options, "method", &method.name().into());
+            set(&options, method.verb_data_key(), &data);
             set(&options, "url", &a);
             client.request(&options, &cb)
         }
-        5 => client.request(&a, &b),
-        6 => {
+        Method::Request => client.request(&a, &b),
+        Method::On => {
             if let Some(handler) = b.dyn_ref::<Function>() {
                 client.on(&event_name(&a), handler);
             }
             chain()
         }
-        7 => {
+        Method::Off => {
             if b.is_function() {
                 client.off(&event_name(&a), &b);
             } else {
@@ -146,48 +107,44 @@ pub(crate) fn operate(
             }
             chain()
         }
-        8 => {
+        Method::RemoveAllListeners => {
             client.remove_all_listeners(a.as_string().as_deref());
             chain()
         }
-        9 => Ok(client.is_connected().into()),
-        10 => Ok(client.is_connecting().into()),
-        11 => Ok(client.might_be_about_to_autoconnect().into()),
-        12 => client.disconnect().and_then(|()| chain()),
-        13 => client.reconnect().and_then(|()| chain()),
-        14 => client.connect().and_then(|()| chain()),
-        op if op < SET_OPTION => Ok(client.own_option(op - GET_OPTION)),
-        op => client
-            .set_option(op - SET_OPTION, a)
-            .map(|()| JsValue::UNDEFINED),
+        Method::IsConnected => Ok(client.is_connected().into()),
+        Method::IsConnecting => Ok(client.is_connecting().into()),
+        Method::MightBeAboutToAutoConnect => Ok(client.might_be_about_to_auto_connect().into()),
+        Method::Disconnect => client.disconnect().and_then(|()| chain()),
+        Method::Reconnect => client.reconnect().and_then(|()| chain()),
+        Method::Connect => client.connect().and_then(|()| chain()),
     }
 }
 
 /// Makes a socket with options `opts`: its client, and its JS values (see
 /// `held`), which hold its object and its closure, the client's owner.
-fn new_socket(opts: &JsValue) -> (Rc<Client>, Array) {
+fn new_socket(opts: &JsValue, lifecycle: Lifecycle) -> (Rc<Client>, Array) {
     let values = Array::new();
-    for (index, name) in OPTION_NAMES.iter().enumerate() {
-        values.set_ref(index as u32, &get(opts, name));
+    for &opt in &Opt::ALL {
+        values.set_ref(opt.index() as u32, &get(opts, opt.name()));
     }
     let object = Object::new();
     values.set_ref(OBJECT, &object);
-    let client = Rc::new(Client::new());
+    let client = Rc::new(Client::new(lifecycle));
     let owner = client.clone();
-    let dispatch = Dispatch::new(move |op, held, a, b, c| owner.dispatch(op, held, a, b, c));
+    let dispatch = Dispatch::new(move |op, held, a, b, c| dispatch(&owner, op, held, a, b, c));
     // From here on the JS function owns the closure: the browser frees it
     // (and the client) once the function is garbage.
     values.set(DISPATCH, dispatch.into_js_value());
-    let bound = |op: usize| held::bound(&values, op);
-    for (op, name) in METHODS.iter().enumerate() {
-        set(&object, name, &bound(op));
+    let bound = |operation| held::bound(&values, operation);
+    for &method in &Method::ALL {
+        set(&object, method.name(), &bound(Operation::Method(method)));
     }
-    for (index, name) in OPTION_NAMES.iter().enumerate() {
+    for &opt in &Opt::ALL {
         let descriptor = Object::new();
-        set(&descriptor, "get", &bound(GET_OPTION + index));
-        set(&descriptor, "set", &bound(SET_OPTION + index));
+        set(&descriptor, "get", &bound(Operation::GetOption(opt)));
+        set(&descriptor, "set", &bound(Operation::SetOption(opt)));
         set(&descriptor, "enumerable", &JsValue::TRUE);
-        Object::define_property(&object, &JsValue::from_str(name), &descriptor);
+        Object::define_property(&object, &JsValue::from_str(opt.name()), &descriptor);
     }
     (client, values)
 }
@@ -227,9 +184,10 @@ pub fn connect(
             JsValue::UNDEFINED
         },
     );
-    let (client, values) = new_socket(&merged);
-    let object = client.dispatch(
-        CONNECT.into(),
+    let (client, values) = new_socket(&merged, Lifecycle::idle());
+    let object = dispatch(
+        &client,
+        Operation::Method(Method::Connect).number().into(),
         values.into(),
         JsValue::UNDEFINED,
         JsValue::UNDEFINED,
@@ -245,8 +203,10 @@ pub fn connect(
 pub fn create_socket(
     #[wasm_bindgen(unchecked_param_type = "SocketOptions")] opts: Option<JsValue>,
 ) -> SailsSocket {
-    let (client, values) = new_socket(&opts.unwrap_or(JsValue::UNDEFINED));
-    client.set_about_to_autoconnect(true);
+    let (_, values) = new_socket(
+        &opts.unwrap_or(JsValue::UNDEFINED),
+        Lifecycle::about_to_auto_connect(),
+    );
     values.get(OBJECT).unchecked_into()
 }
 
@@ -269,11 +229,7 @@ pub fn install(io: SailsIo) -> Result<SailsIo, JsValue> {
         Object::new()
     };
     config::adopt(&settings);
-    set(&settings, "connect", &module_bound(0, &JsValue::UNDEFINED));
+    CONNECT.with(|connect| set(&settings, "connect", connect.as_ref()));
     Reflect::set(&io, &"sails".into(), &settings)?;
     Ok(io)
-}
-
-fn connect_value(url: JsValue, opts: JsValue) -> Result<JsValue, JsValue> {
-    connect(Some(url), Some(opts)).map(JsValue::from)
 }

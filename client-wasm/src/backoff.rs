@@ -2,9 +2,11 @@
 //! schedules it (`reconnectionDelay`, `reconnectionDelayMax`,
 //! `randomizationFactor`, `reconnectionAttempts`).
 
-/// The reconnection settings of one socket, in milliseconds.
+/// The reconnection settings of one socket, in milliseconds: how long to
+/// wait before each attempt. The attempts of an outage are counted by the
+/// socket's lifecycle (`lifecycle::Outage`).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BackoffConfig {
+pub struct Backoff {
     /// The first delay (`reconnectionDelay`, default 1000).
     pub delay: f64,
     /// The largest delay (`reconnectionDelayMax`, default 5000).
@@ -15,7 +17,7 @@ pub struct BackoffConfig {
     pub max_attempts: f64,
 }
 
-impl Default for BackoffConfig {
+impl Default for Backoff {
     fn default() -> Self {
         Self {
             delay: 1000.0,
@@ -26,50 +28,20 @@ impl Default for BackoffConfig {
     }
 }
 
-/// Counts reconnection attempts and says how long to wait before the next one.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Backoff {
-    config: BackoffConfig,
-    attempts: u32,
-}
-
 impl Backoff {
-    /// A backoff that has made no attempt yet.
-    pub fn new(config: BackoffConfig) -> Self {
-        Self {
-            config,
-            attempts: 0,
-        }
-    }
-
-    /// How many attempts were scheduled since the last [`Backoff::reset`].
-    pub fn attempts(&self) -> u32 {
-        self.attempts
-    }
-
-    /// Takes new settings, keeping the count of attempts.
-    pub fn set_config(&mut self, config: BackoffConfig) {
-        self.config = config;
-    }
-
-    /// Forgets past attempts (after a successful connection).
-    pub fn reset(&mut self) {
-        self.attempts = 0;
-    }
-
-    /// The delay before the next attempt, or `None` when the attempts are used up.
+    /// The delay before the next attempt when `attempts` were made already,
+    /// or `None` when the attempts are used up.
     ///
     /// `random` is a number in `[0, 1)` (the browser's `Math.random()`): it
     /// picks the direction and size of the jitter. The delay doubles with each
     /// attempt and never exceeds `delay_max`.
-    pub fn next_delay(&mut self, random: f64) -> Option<u32> {
-        if f64::from(self.attempts) >= self.config.max_attempts {
+    pub fn delay(&self, attempts: u32, random: f64) -> Option<u32> {
+        if f64::from(attempts) >= self.max_attempts {
             return None;
         }
-        let exponent = self.attempts.min(64) as i32;
-        self.attempts += 1;
-        let mut ms = self.config.delay.max(0.0) * 2f64.powi(exponent);
-        let randomization = self.config.randomization.clamp(0.0, 1.0);
+        let exponent = attempts.min(64) as i32;
+        let mut ms = self.delay.max(0.0) * 2f64.powi(exponent);
+        let randomization = self.randomization.clamp(0.0, 1.0);
         if randomization > 0.0 {
             let deviation = (random * randomization * ms).floor();
             if ((random * 10.0).floor() as u32) & 1 == 0 {
@@ -78,7 +50,7 @@ impl Backoff {
                 ms += deviation;
             }
         }
-        let ms = ms.min(self.config.delay_max.max(0.0)).max(0.0);
+        let ms = ms.min(self.delay_max.max(0.0)).max(0.0);
         Some(if ms >= f64::from(u32::MAX) {
             u32::MAX
         } else {
@@ -92,48 +64,44 @@ mod tests {
     use super::*;
 
     fn no_jitter(max_attempts: f64) -> Backoff {
-        Backoff::new(BackoffConfig {
+        Backoff {
             randomization: 0.0,
             max_attempts,
-            ..BackoffConfig::default()
-        })
+            ..Backoff::default()
+        }
     }
 
     #[test]
     fn doubles_up_to_the_maximum() {
-        let mut backoff = no_jitter(f64::INFINITY);
-        let delays: Vec<_> = (0..5).map(|_| backoff.next_delay(0.3).unwrap()).collect();
+        let backoff = no_jitter(f64::INFINITY);
+        let delays: Vec<_> = (0..5).map(|n| backoff.delay(n, 0.3).unwrap()).collect();
         assert_eq!(delays, [1000, 2000, 4000, 5000, 5000]);
-        assert_eq!(backoff.attempts(), 5);
+        assert_eq!(backoff.delay(u32::MAX, 0.3), Some(5000));
     }
 
     #[test]
-    fn stops_after_the_allowed_attempts_and_resets() {
-        let mut backoff = no_jitter(2.0);
-        assert!(backoff.next_delay(0.0).is_some());
-        assert!(backoff.next_delay(0.0).is_some());
-        assert_eq!(backoff.next_delay(0.0), None);
-        backoff.reset();
-        assert_eq!(backoff.next_delay(0.0), Some(1000));
+    fn stops_after_the_allowed_attempts() {
+        let backoff = no_jitter(2.0);
+        assert_eq!(backoff.delay(0, 0.0), Some(1000));
+        assert_eq!(backoff.delay(1, 0.0), Some(2000));
+        assert_eq!(backoff.delay(2, 0.0), None);
     }
 
     #[test]
     fn jitter_stays_within_the_randomization_factor() {
+        let backoff = Backoff::default();
         for step in 0..100 {
             let random = f64::from(step) / 100.0;
-            let mut backoff = Backoff::new(BackoffConfig::default());
-            let delay = backoff.next_delay(random).unwrap();
+            let delay = backoff.delay(0, random).unwrap();
             assert!((500..=1500).contains(&delay), "{random}: {delay}");
         }
         // Even tenths shorten the delay, odd ones lengthen it.
-        let mut shorter = Backoff::new(BackoffConfig::default());
-        assert_eq!(shorter.next_delay(0.45), Some(775));
-        let mut longer = Backoff::new(BackoffConfig::default());
-        assert_eq!(longer.next_delay(0.15), Some(1075));
+        assert_eq!(backoff.delay(0, 0.45), Some(775));
+        assert_eq!(backoff.delay(0, 0.15), Some(1075));
     }
 
     #[test]
     fn zero_attempts_means_no_reconnection() {
-        assert_eq!(no_jitter(0.0).next_delay(0.0), None);
+        assert_eq!(no_jitter(0.0).delay(0, 0.0), None);
     }
 }

@@ -1,6 +1,9 @@
-//! One socket in the browser: its options, listeners and requests, and the
-//! connection lifecycle (handshake, heartbeat, reconnection) driven by
-//! WebSocket and timer events.
+//! One socket in the browser: its options, listeners and requests, and its
+//! connection (handshake, heartbeat, reconnection), driven by the page's
+//! calls and by WebSocket, timer and cookie-script events (`api` reads each
+//! call into the socket's closure as an `operation::Operation` and hands it
+//! here). Where the socket stands is its [`Lifecycle`]; what each frame
+//! means, its [`Session`]; the console lines, [`Notice`]s.
 //!
 //! Page code (listeners, callbacks, `toJSON`) is only ever called while no
 //! `RefCell` of the client is borrowed, so it may use the socket freely. An
@@ -18,13 +21,16 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
 use crate::{
-    backoff::{Backoff, BackoffConfig},
-    config::{self, OPTION_NAMES, Opt},
+    backoff::Backoff,
+    config,
     endpoint::{Endpoint, strip_trailing_slash},
     error::ClientError,
     held::{Held, OBJECT},
     jwr::{self, get, set},
+    lifecycle::{Ended, Lifecycle, Outage, Reconnected, Retry},
     listeners::Listeners,
+    notice::Notice,
+    operation::{BrowserEvent, Operation, Opt},
     session::{Session, Step},
     timer::Timeout,
     transport::{Frame, Transport},
@@ -47,7 +53,7 @@ enum Reply {
     Promise { resolve: Function, reject: Function },
 }
 
-/// Timer slots.
+/// Timer slots: a timer set in a slot replaces the one there.
 #[derive(Clone, Copy)]
 enum Slot {
     /// EIO3: the next ping to send.
@@ -57,9 +63,6 @@ enum Slot {
     /// The next reconnection attempt.
     Reconnect = 2,
 }
-
-/// What a timer does when it fires.
-type TimerAction = fn(&Client);
 
 /// Waiting for the cross-origin `/__getcookie` script to call back.
 struct CookieWait {
@@ -80,39 +83,24 @@ impl Drop for CookieWait {
 }
 
 const COOKIE_CALLBACK: &str = "_sailsIoJSConnect";
-
-/// Operation numbers of the browser's callbacks into a client (those below
-/// are the page's calls, see `api::operate`).
-pub(crate) const FIRST_EVENT: usize = 64;
-/// A WebSocket `message` event.
-const ON_MESSAGE: usize = FIRST_EVENT;
-/// The WebSocket closed (or failed to open).
-const ON_CLOSE: usize = FIRST_EVENT + 1;
-/// The cookie script loaded, failed, or called back.
-const ON_COOKIE: usize = FIRST_EVENT + 2;
-/// Timer slot `i` fired: `ON_TIMER + i`.
-const ON_TIMER: usize = FIRST_EVENT + 3;
 const DISCONNECTED: &str = "The socket disconnected before the request completed.";
 
 /// The state of one `SailsSocket`.
 pub(crate) struct Client {
+    /// Where the socket stands: connecting, connected, reconnecting, …
+    lifecycle: RefCell<Lifecycle>,
+    /// The protocol: frames in, requests queued and in flight.
     session: RefCell<Session<Request>>,
     listeners: RefCell<Listeners<u32>>,
     /// The socket's JS values: its object, closure, options, listeners and
     /// requests.
     held: Held,
-    backoff: RefCell<Backoff>,
     transport: RefCell<Option<Transport>>,
     timers: RefCell<[Option<Timeout>; 3]>,
     cookie: RefCell<Option<CookieWait>>,
     handshake: Cell<Handshake>,
-    about_to_autoconnect: Cell<bool>,
-    stopped: Cell<bool>,
-    reconnecting: Cell<bool>,
-    lost_at: Cell<f64>,
+    /// The first exception page code threw during the current call.
     thrown: RefCell<Option<JsValue>>,
-    /// What each timer slot does when it fires.
-    timer_actions: [Cell<Option<TimerAction>>; 3],
 }
 
 fn is_function(value: &JsValue) -> bool {
@@ -128,29 +116,25 @@ fn number_or(value: &JsValue, default: f64) -> f64 {
 }
 
 impl Client {
-    /// A disconnected client (its options are among the socket's JS values).
-    pub(crate) fn new() -> Self {
+    /// A disconnected client starting in `lifecycle` (its options are among
+    /// the socket's JS values).
+    pub(crate) fn new(lifecycle: Lifecycle) -> Self {
         Self {
+            lifecycle: RefCell::new(lifecycle),
             session: RefCell::new(Session::new(EngineVersion::V3)),
             listeners: RefCell::default(),
             held: Held::default(),
-            backoff: RefCell::new(Backoff::new(BackoffConfig::default())),
             transport: RefCell::default(),
             timers: RefCell::default(),
             cookie: RefCell::default(),
             handshake: Cell::new(Handshake::DEFAULT),
-            about_to_autoconnect: Cell::new(false),
-            stopped: Cell::new(false),
-            reconnecting: Cell::new(false),
-            lost_at: Cell::new(0.0),
             thrown: RefCell::default(),
-            timer_actions: Default::default(),
         }
     }
 
-    /// The socket's closure bound to operation `op`, for a browser callback.
-    fn bound(&self, op: usize) -> Function {
-        self.held.bound(op)
+    /// The socket's closure bound to browser event `event`, for a callback.
+    fn bound(&self, event: BrowserEvent) -> Function {
+        self.held.bound(Operation::Event(event))
     }
 
     /// The JS object the page sees (for chaining, and `this` of listeners).
@@ -158,46 +142,44 @@ impl Client {
         self.held.get(OBJECT)
     }
 
-    /// Runs operation `op` (a page method or accessor, see `api::operate`, or
-    /// a browser callback from `FIRST_EVENT` on) with the socket's JS values
-    /// `held`; rethrows what page code threw meanwhile.
-    pub(crate) fn dispatch(
+    /// Runs `operation` with the socket's JS values `held` at hand;
+    /// rethrows what page code threw meanwhile.
+    pub(crate) fn run(
         &self,
-        op: JsValue,
         held: JsValue,
-        a: JsValue,
-        b: JsValue,
-        c: JsValue,
+        operation: impl FnOnce() -> Result<JsValue, ClientError>,
     ) -> Result<JsValue, JsValue> {
         let outer = self.held.enter(held.unchecked_into());
-        let op = op.as_f64().unwrap_or(0.0) as usize;
-        let result = match op {
-            ON_MESSAGE => {
-                if let Some(frame) = Frame::of(&a) {
-                    self.on_frame(frame);
-                }
-                Ok(JsValue::UNDEFINED)
-            }
-            ON_CLOSE => {
-                self.lost("transport close", true);
-                Ok(JsValue::UNDEFINED)
-            }
-            ON_COOKIE => {
-                self.cookie_arrived();
-                Ok(JsValue::UNDEFINED)
-            }
-            op if op >= ON_TIMER => {
-                if let Some(action) = self.timer_actions.get(op - ON_TIMER).and_then(Cell::get) {
-                    action(self);
-                }
-                Ok(JsValue::UNDEFINED)
-            }
-            op => crate::api::operate(self, op, a, b, c).map_err(js_error),
-        };
+        let result = operation();
         self.held.leave(outer);
         match (self.take_thrown(), result) {
             (Some(thrown), Ok(_)) => Err(thrown),
-            (_, result) => result,
+            (_, result) => result.map_err(JsValue::from),
+        }
+    }
+
+    /// A callback from the browser: `event` (a WebSocket `message` event for
+    /// [`BrowserEvent::Message`]).
+    pub(crate) fn on_browser_event(&self, event: BrowserEvent, value: &JsValue) {
+        match event {
+            BrowserEvent::Message => {
+                if let Some(frame) = Frame::of(value) {
+                    self.on_frame(frame);
+                }
+            }
+            BrowserEvent::Close => self.lost("transport close", true),
+            BrowserEvent::CookieArrived => self.cookie_arrived(),
+            BrowserEvent::PingDue => {
+                self.send("2");
+                let ping_timeout = self.handshake.get().ping_timeout;
+                self.set_timer(Slot::Deadline, ping_timeout, BrowserEvent::HeartbeatLost);
+            }
+            BrowserEvent::ConnectTimedOut => {
+                self.emit("connect_timeout", &[]);
+                self.lost("timeout", true);
+            }
+            BrowserEvent::HeartbeatLost => self.lost("ping timeout", true),
+            BrowserEvent::ReconnectDue => self.reconnect_due(),
         }
     }
 
@@ -205,26 +187,21 @@ impl Client {
 
     /// `isConnected()`.
     pub(crate) fn is_connected(&self) -> bool {
-        self.session.borrow().is_connected()
+        self.lifecycle.borrow().is_connected()
     }
 
     /// `isConnecting()`.
     pub(crate) fn is_connecting(&self) -> bool {
-        self.session.borrow().is_connecting() || self.cookie.borrow().is_some()
+        self.lifecycle.borrow().is_connecting()
     }
 
     /// `mightBeAboutToAutoConnect()`.
-    pub(crate) fn might_be_about_to_autoconnect(&self) -> bool {
-        self.about_to_autoconnect.get()
-    }
-
-    /// Marks `io.socket` before its first tick.
-    pub(crate) fn set_about_to_autoconnect(&self, value: bool) {
-        self.about_to_autoconnect.set(value);
+    pub(crate) fn might_be_about_to_auto_connect(&self) -> bool {
+        self.lifecycle.borrow().might_be_about_to_auto_connect()
     }
 
     /// The first exception page code threw since the last call.
-    pub(crate) fn take_thrown(&self) -> Option<JsValue> {
+    fn take_thrown(&self) -> Option<JsValue> {
         self.thrown.borrow_mut().take()
     }
 
@@ -236,48 +213,44 @@ impl Client {
 
     // ---- options -----------------------------------------------------------
 
-    /// The socket's own value of option `index`.
-    pub(crate) fn own_option(&self, index: usize) -> JsValue {
-        self.held.get(index as u32)
+    /// The socket's own value of option `opt`.
+    pub(crate) fn own_option(&self, opt: Opt) -> JsValue {
+        self.held.option(opt)
     }
 
-    /// Sets option `index`; refused while connected (unless `io.sails.strict`
-    /// is `false` or the value is the same). A pending reconnection stops.
+    /// Sets option `opt`; refused while connected (unless `io.sails.strict`
+    /// is `false` or the value is the same). A scheduled reconnection stops.
     /// `headers` only apply to requests: they may change at any time.
-    pub(crate) fn set_option(&self, index: usize, value: JsValue) -> Result<(), ClientError> {
-        let name = OPTION_NAMES.get(index).copied().unwrap_or("");
-        let current = self.own_option(index);
-        if index != Opt::Headers as usize
-            && self.is_connected()
-            && config::default_of("strict") != JsValue::FALSE
-            && !value.loose_eq(&current)
-        {
-            return Err(ClientError::ChangeWhileConnected(name));
+    pub(crate) fn set_option(&self, opt: Opt, value: JsValue) -> Result<(), ClientError> {
+        if opt != Opt::Headers {
+            if self.is_connected()
+                && config::default_of("strict") != JsValue::FALSE
+                && !value.loose_eq(&self.own_option(opt))
+            {
+                return Err(ClientError::ChangeWhileConnected(opt.name()));
+            }
+            if self.lifecycle.borrow_mut().stop_reconnecting() {
+                self.clear_timer(Slot::Reconnect);
+                Notice::StoppingReconnect.log();
+            }
         }
-        if index != Opt::Headers as usize
-            && self.timers.borrow_mut()[Slot::Reconnect as usize]
-                .take()
-                .is_some()
-        {
-            self.reconnecting.set(false);
-            config::notice(
-                "Stopping reconnect; use .reconnect() to connect socket after changing options.",
-            );
-        }
-        if index < OPTION_NAMES.len() {
-            self.held.set(index as u32, &value);
-        }
+        self.held.set_option(opt, &value);
         Ok(())
     }
 
     /// The socket's value of `opt`, else `io.sails`'s.
     fn option(&self, opt: Opt) -> JsValue {
-        let own = self.own_option(opt as usize);
+        let own = self.own_option(opt);
         if own.is_undefined() {
-            config::default_of(OPTION_NAMES[opt as usize])
+            config::default_of(opt.name())
         } else {
             own
         }
+    }
+
+    /// The socket's `url`, if a string.
+    fn url(&self) -> Option<String> {
+        self.option(Opt::Url).as_string()
     }
 
     // ---- listeners ---------------------------------------------------------
@@ -307,17 +280,18 @@ impl Client {
     }
 
     fn emit(&self, event: &str, args: &[JsValue]) {
+        self.emit_array(event, &args.iter().collect());
+    }
+
+    /// Calls `event`'s listeners with the elements of `args`.
+    fn emit_array(&self, event: &str, args: &Array) {
         // All of them first: a listener may remove another, and add one.
         let handlers = self.listeners.borrow().handlers(event, |&key| {
             self.held.get(key).unchecked_into::<Function>()
         });
-        if handlers.is_empty() {
-            return;
-        }
-        let args: Array = args.iter().collect();
         let this = self.object();
         for handler in handlers {
-            self.keep_thrown(handler.apply(&this, &args));
+            self.keep_thrown(handler.apply(&this, args));
         }
     }
 
@@ -448,7 +422,7 @@ impl Client {
     }
 
     fn respond(&self, request: Request, response: &JsValue) {
-        let jwr = jwr::from_response(response, crate::api::jwr_method);
+        let jwr = jwr::from_response(response);
         let body = get(&jwr, "body");
         match self.reply(request) {
             Reply::Callback(cb) => {
@@ -486,14 +460,53 @@ impl Client {
 
     // ---- connection lifecycle ---------------------------------------------
 
-    /// Starts connecting (`_connect`): resolves options against `io.sails`,
-    /// fetches the session cookie first when cross-origin, opens the WebSocket.
+    /// `_connect()`: starts connecting; a scheduled reconnection attempt
+    /// starts now.
     pub(crate) fn connect(&self) -> Result<(), ClientError> {
-        self.about_to_autoconnect.set(false);
-        self.stopped.set(false);
-        for (index, name) in OPTION_NAMES.iter().enumerate() {
-            if index != Opt::Headers as usize && self.own_option(index).is_undefined() {
-                self.held.set(index as u32, &config::default_of(name));
+        self.begin(Lifecycle::connect)
+    }
+
+    /// `reconnect()`: starts connecting afresh.
+    pub(crate) fn reconnect(&self) -> Result<(), ClientError> {
+        self.begin(Lifecycle::reconnect)
+    }
+
+    /// `disconnect()`: closes the connection for good (no reconnection); stops
+    /// a connection attempt, or a scheduled one, quietly.
+    pub(crate) fn disconnect(&self) -> Result<(), ClientError> {
+        let ended = self.lifecycle.borrow_mut().disconnect(now())?;
+        self.send("41");
+        self.ended(ended, "io client disconnect", false);
+        Ok(())
+    }
+
+    /// Starts an attempt once `transition` allows it; an attempt that cannot
+    /// start leaves the socket idle.
+    fn begin(
+        &self,
+        transition: fn(&mut Lifecycle) -> Result<(), ClientError>,
+    ) -> Result<(), ClientError> {
+        transition(&mut self.lifecycle.borrow_mut())?;
+        self.clear_timer(Slot::Reconnect);
+        let started = self.start_attempt();
+        if started.is_err() {
+            self.abandon_attempt();
+        }
+        started
+    }
+
+    /// An attempt that never got under way: idle again, without a word.
+    fn abandon_attempt(&self) {
+        self.lifecycle.borrow_mut().end(now());
+        self.ended(Ended::Nothing, "", false);
+    }
+
+    /// Resolves options against `io.sails`, fetches the session cookie first
+    /// when cross-origin, opens the WebSocket.
+    fn start_attempt(&self) -> Result<(), ClientError> {
+        for &opt in &Opt::ALL {
+            if opt != Opt::Headers && self.own_option(opt).is_undefined() {
+                self.held.set_option(opt, &config::default_of(opt.name()));
             }
         }
         let query = self.option(Opt::Query);
@@ -502,15 +515,13 @@ impl Client {
         }
         let transports = self.option(Opt::Transports);
         if self.option(Opt::InitialConnectionHeaders).is_truthy() {
-            config::warn(
-                "When running in browser, `initialConnectionHeaders` option is only available for the `polling` transport.",
-            );
+            Notice::InitialConnectionHeaders.log();
         }
         if transports.is_object() && !Array::from(&transports).includes(&"websocket".into(), 0) {
-            config::warn("This client only speaks the `websocket` transport.");
+            Notice::WebsocketOnly.log();
         }
         let eio = self.option(Opt::Eio);
-        let version = if eio.as_f64() == Some(4.0) || eio.as_string().as_deref() == Some("4") {
+        let version = if eio.as_f64() == Some(4.0) || eio == "4" {
             EngineVersion::V4
         } else {
             EngineVersion::V3
@@ -520,7 +531,7 @@ impl Client {
             session.set_version(version);
             session.opening();
         }
-        let url = self.option(Opt::Url).as_string();
+        let url = self.url();
         let cross_origin = url.as_deref().is_some_and(|url| {
             Endpoint {
                 url: Some(url),
@@ -555,7 +566,7 @@ impl Client {
         let script = document
             .create_element("script")
             .map_err(|_| ClientError::BadEndpoint)?;
-        let callback = self.bound(ON_COOKIE);
+        let callback = self.bound(BrowserEvent::CookieArrived);
         set(&js_sys::global(), COOKIE_CALLBACK, &callback);
         set(&script, "onload", &callback);
         set(&script, "onerror", &callback);
@@ -574,13 +585,15 @@ impl Client {
         };
         drop(wait);
         if let Err(err) = self.open_transport() {
-            self.emit("error", &[js_error(err)]);
+            self.abandon_attempt();
+            self.emit("error", &[err.into()]);
         }
     }
 
+    /// Opens the WebSocket, and arms the connect timeout.
     fn open_transport(&self) -> Result<(), ClientError> {
         let version = self.session.borrow().version();
-        let url = self.option(Opt::Url).as_string();
+        let url = self.url();
         let path = self.option(Opt::Path).as_string();
         let query = self.option(Opt::Query).as_string();
         let origin = page_origin();
@@ -594,28 +607,27 @@ impl Client {
         .websocket_url();
         let transport = websocket_url
             .and_then(|url| {
-                Transport::open(&url, &self.bound(ON_MESSAGE), &self.bound(ON_CLOSE)).ok()
+                Transport::open(
+                    &url,
+                    &self.bound(BrowserEvent::Message),
+                    &self.bound(BrowserEvent::Close),
+                )
+                .ok()
             })
-            .ok_or_else(|| {
-                self.session.borrow_mut().closed();
-                ClientError::BadEndpoint
-            })?;
+            .ok_or(ClientError::BadEndpoint)?;
         self.session.borrow_mut().opening();
         *self.transport.borrow_mut() = Some(transport);
         let timeout = self.option(Opt::Timeout);
         if timeout != JsValue::FALSE {
             let ms = number_or(&timeout, 20_000.0).clamp(0.0, 2_147_483_647.0) as u32;
-            self.set_timer(Slot::Deadline, ms, |client| {
-                client.emit("connect_timeout", &[]);
-                client.lost("timeout", true);
-            });
+            self.set_timer(Slot::Deadline, ms, BrowserEvent::ConnectTimedOut);
         }
         Ok(())
     }
 
-    fn set_timer(&self, slot: Slot, ms: u32, action: TimerAction) {
-        self.timer_actions[slot as usize].set(Some(action));
-        let timeout = Timeout::new(ms, &self.bound(ON_TIMER + slot as usize));
+    /// Calls back `event` in `ms` milliseconds, replacing the timer in `slot`.
+    fn set_timer(&self, slot: Slot, ms: u32, event: BrowserEvent) {
+        let timeout = Timeout::new(ms, &self.bound(event));
         self.timers.borrow_mut()[slot as usize] = Some(timeout);
     }
 
@@ -671,17 +683,13 @@ impl Client {
                 let Some(args) = self.parse(&payload, &attachments) else {
                     return;
                 };
-                let args: Vec<JsValue> = Array::from(&args).iter().collect();
-                if let Some((name, rest)) = args.split_first()
-                    && let Some(name) = name.as_string()
-                {
+                // `[name, ...args]`: the listeners get the array without its name.
+                let args: Array = args.unchecked_into();
+                if let Some(name) = args.shift().as_string() {
                     if name == "sails:parseError" {
-                        config::notice_value(
-                            "Sails encountered an error parsing a socket message sent from this client, and did not have access to a callback function to respond with. Error details:",
-                            rest.first().unwrap_or(&JsValue::UNDEFINED),
-                        );
+                        Notice::ParseError.log_with(&args.get(0));
                     }
-                    self.emit(&name, rest);
+                    self.emit_array(&name, &args);
                 }
             }
             Step::Ack {
@@ -697,18 +705,14 @@ impl Client {
                     .ok()
                     .filter(|value| !value.is_undefined())
                     .unwrap_or_else(|| Error::new("Connection refused by the server").into());
-                config::notice_value(
-                    "Failed to connect socket (possibly due to failed `beforeConnect` on server) Error:",
-                    &reason,
-                );
+                Notice::Refused.log_with(&reason);
                 self.emit("connect_error", std::slice::from_ref(&reason));
                 self.emit("error", &[reason]);
-                self.stopped.set(true);
                 self.lost("io server disconnect", false);
             }
             Step::ServerClosed => self.lost("io server disconnect", false),
             Step::Invalid(err) => {
-                self.emit("error", &[js_error(ClientError::Protocol(err))]);
+                self.emit("error", &[ClientError::Protocol(err).into()]);
             }
         }
     }
@@ -718,7 +722,7 @@ impl Client {
         match JSON::parse(payload) {
             Ok(value) if Array::is_array(&value) => Some(fill_placeholders(value, attachments)),
             _ => {
-                self.emit("error", &[js_error(ClientError::BadJson)]);
+                self.emit("error", &[ClientError::BadJson.into()]);
                 None
             }
         }
@@ -731,44 +735,34 @@ impl Client {
         } = self.handshake.get();
         if self.session.borrow().version().client_pings() {
             self.clear_timer(Slot::Deadline);
-            self.set_timer(Slot::Ping, ping_interval, |client| {
-                client.send("2");
-                let ping_timeout = client.handshake.get().ping_timeout;
-                client.set_timer(Slot::Deadline, ping_timeout, |client| {
-                    client.lost("ping timeout", true);
-                });
-            });
+            self.set_timer(Slot::Ping, ping_interval, BrowserEvent::PingDue);
         } else {
             self.set_timer(
                 Slot::Deadline,
                 ping_interval.saturating_add(ping_timeout),
-                |client| client.lost("ping timeout", true),
+                BrowserEvent::HeartbeatLost,
             );
         }
     }
 
     fn connected(&self, replay: Vec<Request>) {
-        let attempts = self.backoff.borrow().attempts();
-        let was_reconnecting = self.reconnecting.replace(false);
-        self.backoff.borrow_mut().reset();
-        let url = self.option(Opt::Url).as_string();
-        let target = url.as_deref().unwrap_or("Sails");
-        let mut banner = String::from("\n\n  |>    Now connected to ");
-        banner.push_str(target);
-        banner.push_str(".\n\\___/   For help, see: https://sailsjs.com/documentation/reference/web-sockets/socket-client\n        (using the Rust/wasm sails.io.js browser SDK @v");
-        banner.push_str(sails_protocol::sdk::SDK_VERSION);
-        banner.push_str(")\n         Connected at: ");
-        banner.push_str(&String::from(js_sys::Date::new_0().to_string()));
-        banner.push_str("\n\n");
-        config::notice(&banner);
-        if was_reconnecting {
-            let offline = (now() - self.lost_at.get()) / 1000.0;
-            let mut text = String::from(
-                "\n  |>    Socket reconnected successfully after\n\\___/   being offline at least ",
-            );
-            text.push_str(&js_number(offline));
-            text.push_str(" seconds.\n");
-            config::notice(&text);
+        let reconnected = self.lifecycle.borrow_mut().connected(now());
+        let url = self.url();
+        let at = String::from(js_sys::Date::new_0().to_string());
+        Notice::Connected {
+            url: url.as_deref(),
+            at: &at,
+        }
+        .log();
+        if let Some(Reconnected {
+            attempts,
+            offline_seconds,
+        }) = reconnected
+        {
+            Notice::Reconnected {
+                offline_seconds: &js_number(offline_seconds),
+            }
+            .log();
             self.emit("reconnect", &[JsValue::from(attempts)]);
         }
         self.emit("connect", &[]);
@@ -780,137 +774,100 @@ impl Client {
     /// The connection ended (or failed to start): fail what was in flight,
     /// tell the page, and schedule a reconnection if allowed.
     fn lost(&self, reason: &str, may_reconnect: bool) {
+        let ended = self.lifecycle.borrow_mut().end(now());
+        self.ended(ended, reason, may_reconnect);
+    }
+
+    /// Lets go of the connection's resources once `ended` ended, tells the
+    /// page, and schedules a reconnection if `may_reconnect` and the
+    /// `reconnection` option allow.
+    fn ended(&self, ended: Ended, reason: &str, may_reconnect: bool) {
         let transport = self.transport.borrow_mut().take();
         drop(transport);
         let cookie = self.cookie.borrow_mut().take();
         drop(cookie);
-        self.clear_timer(Slot::Ping);
-        self.clear_timer(Slot::Deadline);
-        let (was_connected, was_connecting) = {
-            let session = self.session.borrow();
-            (session.is_connected(), session.is_connecting())
-        };
+        let timers = std::mem::take(&mut *self.timers.borrow_mut());
+        drop(timers);
         let in_flight = self.session.borrow_mut().closed();
-        if was_connected {
-            self.lost_at.set(now());
-            let mut text = String::from(
-                "====================================\nSocket was disconnected from Sails.\nUsually, this is due to one of the following reasons:\n -> the server ",
-            );
-            if let Some(url) = self.option(Opt::Url).as_string() {
-                text.push_str(&url);
-                text.push(' ');
+        match ended {
+            Ended::Connection(_) => {
+                let url = self.url();
+                Notice::Disconnected {
+                    url: url.as_deref(),
+                }
+                .log();
+                self.emit("disconnect", &[reason.into()]);
             }
-            text.push_str("was taken down\n -> your browser lost internet connectivity\n====================================");
-            config::notice(&text);
-            self.emit("disconnect", &[reason.into()]);
-            for request in in_flight {
-                self.fail(request, Error::new(DISCONNECTED).into());
+            Ended::Attempt { reconnecting, .. } => {
+                let error: JsValue = Error::new(&{
+                    let mut text = String::from("Could not connect the socket: ");
+                    text.push_str(reason);
+                    text
+                })
+                .into();
+                Notice::UnableToConnect.log_with(&error);
+                // As socket.io-client: every failed attempt is a `connect_error`, and
+                // a failed reconnection attempt a `reconnect_error` too.
+                self.emit("connect_error", std::slice::from_ref(&error));
+                if reconnecting {
+                    self.emit("reconnect_error", &[error]);
+                }
             }
-        } else if was_connecting {
-            if self.lost_at.get() == 0.0 {
-                self.lost_at.set(now());
-            }
-            let error: JsValue = Error::new(&{
-                let mut text = String::from("Could not connect the socket: ");
-                text.push_str(reason);
-                text
-            })
-            .into();
-            config::notice_value(
-                "====================================\nThe socket was unable to connect.\nThe server may be offline, or the\nsocket may have failed authorization\nbased on its origin or other factors.\nYou may want to check the values of\n`sails.config.sockets.onlyAllowOrigins`\nor (more rarely) `sails.config.sockets.beforeConnect`\nin your app.\nMore info: https://sailsjs.com/config/sockets\n====================================\nTechnical details:",
-                &error,
-            );
-            // As socket.io-client: every failed attempt is a `connect_error`, and
-            // a failed reconnection attempt a `reconnect_error` too.
-            self.emit("connect_error", std::slice::from_ref(&error));
-            if self.reconnecting.get() {
-                self.emit("reconnect_error", &[error]);
-            }
+            Ended::Nothing => {}
         }
-        if may_reconnect && !self.stopped.get() && self.option(Opt::Reconnection).is_truthy() {
-            self.schedule_reconnect();
-        } else {
-            self.reconnecting.set(false);
+        for request in in_flight {
+            self.fail(request, Error::new(DISCONNECTED).into());
+        }
+        if let Some(outage) = ended.outage()
+            && may_reconnect
+            && self.option(Opt::Reconnection).is_truthy()
+        {
+            self.wait_to_reconnect(outage);
         }
     }
 
-    fn schedule_reconnect(&self) {
-        let config = BackoffConfig {
+    /// Schedules the next reconnection attempt of `outage`, or gives up.
+    fn wait_to_reconnect(&self, outage: Outage) {
+        let backoff = Backoff {
             delay: number_or(&self.option(Opt::ReconnectionDelay), 1000.0),
             delay_max: number_or(&self.option(Opt::ReconnectionDelayMax), 5000.0),
             randomization: number_or(&self.option(Opt::RandomizationFactor), 0.5),
             max_attempts: number_or(&self.option(Opt::ReconnectionAttempts), f64::INFINITY),
         };
-        let delay = {
-            let mut backoff = self.backoff.borrow_mut();
-            backoff.set_config(config);
-            backoff.next_delay(Math::random())
-        };
-        let Some(delay) = delay else {
-            self.reconnecting.set(false);
-            self.backoff.borrow_mut().reset();
-            self.emit("reconnect_failed", &[]);
+        let retry = self
+            .lifecycle
+            .borrow_mut()
+            .wait_to_reconnect(outage, &backoff, Math::random());
+        match retry {
+            Retry::In(ms) => self.set_timer(Slot::Reconnect, ms, BrowserEvent::ReconnectDue),
+            Retry::GaveUp => self.emit("reconnect_failed", &[]),
+            Retry::Superseded => {}
+        }
+    }
+
+    /// The reconnection timer fired: announce the attempt, then make it
+    /// (unless a listener disconnected the socket or changed an option).
+    fn reconnect_due(&self) {
+        let Some(attempt) = self.lifecycle.borrow().attempt_due() else {
             return;
         };
-        self.reconnecting.set(true);
-        self.set_timer(Slot::Reconnect, delay, |client| {
-            let attempt = JsValue::from(client.backoff.borrow().attempts());
-            client.emit("reconnect_attempt", std::slice::from_ref(&attempt));
-            client.emit("reconnecting", std::slice::from_ref(&attempt));
-            let mut text = String::from("\n        Socket is trying to reconnect to ");
-            text.push_str(
-                client
-                    .option(Opt::Url)
-                    .as_string()
-                    .as_deref()
-                    .unwrap_or("Sails"),
-            );
-            text.push_str("...\n_-|>_-  (attempt #");
-            text.push_str(&js_number(attempt.as_f64().unwrap_or(0.0)));
-            text.push_str(")\n");
-            config::notice(&text);
-            if client.stopped.get() || !client.reconnecting.get() {
-                return;
-            }
-            client.session.borrow_mut().opening();
-            if client.open_transport().is_err() {
-                client.lost("transport error", true);
-            }
-        });
-    }
-
-    /// `disconnect()`: closes the connection for good (no reconnection); stops
-    /// a connection attempt quietly.
-    pub(crate) fn disconnect(&self) -> Result<(), ClientError> {
-        let pending = self.reconnecting.get() || self.is_connecting();
-        if !self.is_connected() && !pending {
-            return Err(ClientError::AlreadyDisconnected);
+        let attempt = JsValue::from(attempt);
+        self.emit("reconnect_attempt", std::slice::from_ref(&attempt));
+        self.emit("reconnecting", std::slice::from_ref(&attempt));
+        let url = self.url();
+        Notice::Reconnecting {
+            url: url.as_deref(),
+            attempt: &jwr::js_string(&attempt),
         }
-        self.stopped.set(true);
-        self.clear_timer(Slot::Reconnect);
-        self.send("41");
-        self.lost("io client disconnect", false);
-        Ok(())
-    }
-
-    /// `reconnect()`.
-    pub(crate) fn reconnect(&self) -> Result<(), ClientError> {
-        if self.is_connecting() {
-            return Err(ClientError::AlreadyConnecting);
+        .log();
+        if !self.lifecycle.borrow_mut().start_reconnect_attempt() {
+            return;
         }
-        if self.is_connected() {
-            return Err(ClientError::AlreadyConnected);
+        self.session.borrow_mut().opening();
+        if self.open_transport().is_err() {
+            self.lost("transport error", true);
         }
-        self.clear_timer(Slot::Reconnect);
-        self.reconnecting.set(false);
-        self.backoff.borrow_mut().reset();
-        self.connect()
     }
-}
-
-/// A client error as the JS `Error` the page gets.
-pub(crate) fn js_error(err: ClientError) -> JsValue {
-    Error::new(&err.message()).into()
 }
 
 /// Appends `value` in decimal (without `core::fmt`).

@@ -3,7 +3,7 @@
 
 use core::fmt;
 
-use crate::session::ProtocolError;
+use crate::{operation::UnknownOperation, session::ProtocolError};
 
 /// Something the page or the server did that the client refuses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +38,9 @@ pub enum ClientError {
     Protocol(ProtocolError),
     /// A server event or ack whose JSON does not parse.
     BadJson,
+    /// The socket's closure was called with a number that names no
+    /// operation (see `operation`).
+    UnknownOperation,
 }
 
 const USAGE: &str = "\nUsage:\nsocket.request( options, [fnToCallWhenComplete] )\n\noptions.url :: e.g. \"/foo/bar\"\noptions.method :: e.g. \"get\", \"post\", \"put\", or \"delete\", etc.\noptions.params :: e.g. { emailAddress: \"mike@example.com\" }\noptions.headers :: e.g. { \"x-my-custom-header\": \"some string\" }";
@@ -91,6 +94,7 @@ impl ClientError {
                 return text;
             }
             Self::BadJson => ("Unexpected data from the server: invalid JSON", false),
+            Self::UnknownOperation => ("Unknown operation: not a function of this socket.", false),
         };
         let mut message = String::from(text);
         if usage {
@@ -111,6 +115,19 @@ impl std::error::Error for ClientError {}
 impl From<ProtocolError> for ClientError {
     fn from(err: ProtocolError) -> Self {
         Self::Protocol(err)
+    }
+}
+
+impl From<UnknownOperation> for ClientError {
+    fn from(_: UnknownOperation) -> Self {
+        Self::UnknownOperation
+    }
+}
+
+/// The JS `Error` the page gets.
+impl From<ClientError> for wasm_bindgen::JsValue {
+    fn from(err: ClientError) -> Self {
+        js_sys::Error::new(&err.message()).into()
     }
 }
 

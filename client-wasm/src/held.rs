@@ -17,21 +17,21 @@ use std::cell::RefCell;
 use js_sys::{Array, Function};
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::config::OPTION_NAMES;
+use crate::operation::{Operation, Opt};
 
-/// The key of the socket object (option `i` of `OPTION_NAMES` is under key `i`).
-pub(crate) const OBJECT: u32 = OPTION_NAMES.len() as u32;
-/// The key of the socket's closure (`crate::Dispatch`).
+/// The key of the socket object (option `opt` is under key `opt.index()`).
+pub(crate) const OBJECT: u32 = Opt::COUNT as u32;
+/// The key of the socket's closure (`closure::Dispatch`).
 pub(crate) const DISPATCH: u32 = OBJECT + 1;
 /// The first key handed out by [`Held::put`].
 const FIRST_FREE: u32 = DISPATCH + 1;
 
-/// The socket's closure, as found in `array`, bound to operation `op` and to
+/// The socket's closure, as found in `array`, bound to `operation` and to
 /// `array`.
-pub(crate) fn bound(array: &Array, op: usize) -> Function {
+pub(crate) fn bound(array: &Array, operation: Operation) -> Function {
     let dispatch: Function = array.get(DISPATCH).unchecked_into();
     let bound: JsValue = dispatch
-        .bind2(&JsValue::NULL, &JsValue::from(op as u32), array)
+        .bind2(&JsValue::NULL, &JsValue::from(operation.number()), array)
         .into();
     bound.unchecked_into()
 }
@@ -93,8 +93,18 @@ impl Held {
         value
     }
 
-    /// The socket's closure bound to operation `op` (see [`bound`]).
-    pub(crate) fn bound(&self, op: usize) -> Function {
-        bound(&self.array.borrow().clone().unwrap_or_default(), op)
+    /// The socket's closure bound to `operation` (see [`bound`]).
+    pub(crate) fn bound(&self, operation: Operation) -> Function {
+        bound(&self.array.borrow().clone().unwrap_or_default(), operation)
+    }
+
+    /// The socket's own value of option `opt`.
+    pub(crate) fn option(&self, opt: Opt) -> JsValue {
+        self.get(opt.index() as u32)
+    }
+
+    /// Sets the socket's own value of option `opt`.
+    pub(crate) fn set_option(&self, opt: Opt, value: &JsValue) {
+        self.set(opt.index() as u32, value);
     }
 }

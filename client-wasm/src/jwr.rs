@@ -4,6 +4,12 @@
 use js_sys::{Error, Function, JSON, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
+use crate::{
+    closure::{Dispatch, module_closure},
+    error::ClientError,
+    operation::JwrMethod,
+};
+
 #[wasm_bindgen]
 extern "C" {
     /// `String(value)`, as JS string concatenation converts it.
@@ -11,9 +17,16 @@ extern "C" {
     pub(crate) fn js_string(value: &JsValue) -> String;
 }
 
-/// A JWR's methods, in operation-number order: each is the socket's closure
-/// bound to its number and to the JWR (see [`method`]).
-pub(crate) const METHODS: [&str; 4] = ["toString", "toPOJO", "toJSON", "pipe"];
+thread_local! {
+    /// The closure of the JWRs' methods: each method of a JWR is it, bound
+    /// to the method's number and to the JWR (a JWR the page keeps keeps no
+    /// socket).
+    static METHODS: Dispatch = module_closure(|op, jwr, _, _, _| {
+        let method = JwrMethod::from_number(op.as_f64().unwrap_or(f64::NAN))
+            .map_err(ClientError::from)?;
+        Ok(call(method, &jwr))
+    });
+}
 
 /// Reads `object[key]`, `undefined` when `object` is not an object.
 pub(crate) fn get(object: &JsValue, key: &str) -> JsValue {
@@ -32,12 +45,8 @@ pub(crate) fn set(object: &JsValue, key: &str, value: &JsValue) {
 /// The JWR of an ack's response object (`{body, headers, statusCode}`): an
 /// object with those as its own properties (`headers` `{}` and `statusCode`
 /// 200 when the server sent none), `error` when the status is below 200 or
-/// 400 and above, and the [`METHODS`] as non-enumerable properties, made by
-/// `bind_method(index, jwr)`.
-pub(crate) fn from_response(
-    response: &JsValue,
-    bind_method: impl Fn(usize, &Object) -> Function,
-) -> Object {
+/// 400 and above, and the [`JwrMethod`]s as non-enumerable properties.
+pub(crate) fn from_response(response: &JsValue) -> Object {
     let body = get(response, "body");
     let headers = match get(response, "headers") {
         h if h.is_object() => h,
@@ -76,18 +85,26 @@ pub(crate) fn from_response(
     let descriptor = Object::new();
     set(&descriptor, "writable", &JsValue::TRUE);
     set(&descriptor, "configurable", &JsValue::TRUE);
-    for (index, name) in METHODS.iter().enumerate() {
-        set(&descriptor, "value", &bind_method(index, &jwr));
-        Object::define_property(&jwr, &JsValue::from_str(name), &descriptor);
-    }
+    METHODS.with(|methods| {
+        let methods: &Function = methods.as_ref().unchecked_ref();
+        for method in JwrMethod::ALL {
+            let number = JsValue::from(method.index() as u32);
+            set(
+                &descriptor,
+                "value",
+                &methods.bind2(&JsValue::NULL, &number, &jwr),
+            );
+            Object::define_property(&jwr, &JsValue::from_str(method.name()), &descriptor);
+        }
+    });
     jwr
 }
 
-/// JWR method `index` of [`METHODS`] on `jwr`.
-pub(crate) fn method(index: usize, jwr: &JsValue) -> JsValue {
-    match index {
+/// JWR method `method` on `jwr`.
+fn call(method: JwrMethod, jwr: &JsValue) -> JsValue {
+    match method {
         // `[ResponseFromSails]  -- Status: …  -- Headers: …  -- Body: …`
-        0 => {
+        JwrMethod::ToString => {
             let mut text = String::from("[ResponseFromSails]  -- Status: ");
             text.push_str(&js_string(&get(jwr, "statusCode")));
             text.push_str("  -- Headers: ");
@@ -97,7 +114,7 @@ pub(crate) fn method(index: usize, jwr: &JsValue) -> JsValue {
             text.into()
         }
         // `toPOJO()`, and `toJSON()` (what `JSON.stringify(jwr)` shows).
-        1 | 2 => {
+        JwrMethod::ToPojo | JwrMethod::ToJson => {
             let pojo = Object::new();
             for key in ["body", "headers", "statusCode"] {
                 set(&pojo, key, &get(jwr, key));
@@ -105,6 +122,6 @@ pub(crate) fn method(index: usize, jwr: &JsValue) -> JsValue {
             pojo.into()
         }
         // Streaming is not supported: an `Error`, as sails.io.js returns.
-        _ => Error::new("Client-side streaming support not implemented yet.").into(),
+        JwrMethod::Pipe => Error::new("Client-side streaming support not implemented yet.").into(),
     }
 }

@@ -6,34 +6,45 @@
 //!
 //! Layers, from the wire up:
 //! - plain Rust, tested natively: [`session`] (what each frame means, the
-//!   request queue and the acks in flight), [`backoff`] (reconnection timing),
-//!   [`listeners`], [`endpoint`] (handshake URL, cross-origin check), [`error`];
+//!   request queue and the acks in flight), [`lifecycle`] (the connection's
+//!   state machine: idle, connecting, connected, waiting to reconnect),
+//!   [`backoff`] (reconnection timing), [`operation`] (the typed operations
+//!   a socket's closure is bound to, and the JS names of its methods and
+//!   options), [`notice`] (the console lines), [`listeners`], [`endpoint`]
+//!   (handshake URL, cross-origin check), [`error`];
 //! - browser glue: `transport` (the WebSocket, handlers detached on drop),
-//!   `timer` (`setTimeout`, cancelled on drop), `client` (one socket's
-//!   lifecycle, and the one closure every callback into it goes through),
-//!   `held` (the socket's JS values, where the garbage collector sees them),
-//!   `jwr` (responses), `config` (`io.sails`, console notices), `api` (the JS
-//!   objects and module exports);
+//!   `timer` (`setTimeout`, cancelled on drop), `client` (one socket: its
+//!   requests, listeners and lifecycle, driven by page calls and browser
+//!   events), `held` (the socket's JS values, where the garbage collector
+//!   sees them), `closure` (the module's one closure type), `jwr`
+//!   (responses), `config` (`io.sails`), `api` (the JS objects, the module
+//!   exports, and the dispatch of each call into a socket to the client);
 //! - `js/loader.js` (script-tag bundle only): `io` before the module is ready.
 //!
 //! Data flow: a page call (`socket.get`, the client's closure bound to the
-//! operation number of `get`) goes through `api::operate` to
-//! `client::Client::request`, which validates it and either queues it in the
-//! [`session::Session`] or frames it (`42<id>["get",{…}]`) and sends it on the
-//! `transport`. Each WebSocket frame goes to `Session::text_frame` /
-//! `binary_frame`, whose [`session::Step`] tells the client what to do: answer
-//! a ping, replay the queue on connect, call a callback with a JWR, or emit an
-//! event to the page's listeners. JSON is parsed and written by the browser
-//! (`JSON.parse`/`JSON.stringify`), never in Rust.
+//! number of [`operation::Operation::Method`]`(Get)`) is read back by
+//! `api::dispatch` as that operation and goes to `client::Client::request`,
+//! which validates it and either queues it in the [`session::Session`] or
+//! frames it (`42<id>["get",{…}]`) and sends it on the `transport`. Each
+//! WebSocket frame goes to `Session::text_frame` / `binary_frame`, whose
+//! [`session::Step`] tells the client what to do: answer a ping, replay the
+//! queue on connect, call a callback with a JWR, or emit an event to the
+//! page's listeners; the [`lifecycle::Lifecycle`] says where the socket
+//! stands before each of these acts. JSON is parsed and written by the
+//! browser (`JSON.parse`/`JSON.stringify`), never in Rust.
 
 pub mod backoff;
 pub mod endpoint;
 pub mod error;
+pub mod lifecycle;
 pub mod listeners;
+pub mod notice;
+pub mod operation;
 pub mod session;
 
 mod api;
 mod client;
+mod closure;
 mod config;
 #[cfg(target_arch = "wasm32")]
 mod heap;
@@ -45,18 +56,6 @@ mod transport;
 pub use api::{SailsConfig, SailsIo, SailsSocket, connect, create_socket, install, sails};
 
 use wasm_bindgen::prelude::*;
-
-/// The one closure type of the module: each socket has one, and everything
-/// the browser or the page calls on it (its methods and option accessors,
-/// WebSocket events, timers, the cookie script's load) is that closure bound
-/// to an operation number and to the socket's JS values
-/// (`Function.prototype.bind`); the module has one more for
-/// `io.sails.connect` and the JWR methods. Each closure type costs the
-/// module its own glue. It is an `Fn`, so page code it runs may call the
-/// socket again.
-pub(crate) type Dispatch = wasm_bindgen::closure::Closure<
-    dyn Fn(JsValue, JsValue, JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>,
->;
 
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]

@@ -208,13 +208,12 @@ impl<R> Session<R> {
     /// The transport closed: the session is over. Returns the requests that
     /// were in flight (their callbacks get the disconnect error); queued
     /// requests stay for the next connection.
-    pub fn closed(&mut self) -> Vec<R> {
+    pub fn closed(&mut self) -> impl Iterator<Item = R> + use<R> {
         self.phase = Phase::Closed;
         self.assembly = None;
-        self.in_flight
-            .drain(..)
+        std::mem::take(&mut self.in_flight)
+            .into_iter()
             .map(|(_, request)| request)
-            .collect()
     }
 
     /// Reads one text frame.
@@ -435,7 +434,7 @@ mod tests {
         let mut session = connected(EngineVersion::V3);
         send(&mut session, "sent");
         session.enqueue("later");
-        assert_eq!(session.closed(), ["sent"]);
+        assert_eq!(session.closed().collect::<Vec<_>>(), ["sent"]);
         assert_eq!(session.phase(), Phase::Closed);
         assert_eq!(session.queued(), 1);
         assert_eq!(session.in_flight(), 0);

@@ -192,7 +192,10 @@ export async function queueBeforeConnect(api, url) {
   socket._connect();
   check(!socket.mightBeAboutToAutoConnect(), "no longer about to autoconnect");
   check(socket.isConnecting(), "isConnecting after _connect");
+  // A socket connects once: `_connect()` again is refused, as `reconnect()` is.
+  throws(() => socket._connect(), /^Cannot connect- socket is already connecting$/, "_connect() while connecting");
   await connect;
+  throws(() => socket._connect(), /^Cannot connect- socket is already connected$/, "_connect() while connected");
   await Promise.all([first, second, third]);
   // (The server may answer in any order; the order they are sent in is
   // checked against the fake server and in the native session tests.)
