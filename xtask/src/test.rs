@@ -62,6 +62,30 @@ fn node_tests(route: Route) -> Result<(), String> {
     process::run(&mut node, LIMIT).map_err(|err| err.to_string())
 }
 
+/// sails.io.js 1.2.1's own mocha suite (`tests/sailsio-suite/run.cjs`)
+/// against the `sailsio_suite` example, then against the same routes on a
+/// real Sails: every case must pass against both.
+fn sailsio_suite(route: Route) -> Result<(), String> {
+    let runner = toolchain::workspace_root().join("tests/sailsio-suite/run.cjs");
+    let ours = toolchain::target_dir().join("debug/examples/sailsio_suite");
+    let mut failed = Vec::new();
+    for server in ["ours", "sails"] {
+        println!("-- sails.io.js's suite against {server}");
+        let mut node = toolchain::command(route, "node");
+        node.arg(&runner)
+            .env("SAILSIO_SUITE_SERVER", server)
+            .env("SAILSIO_SUITE_BIN", &ours);
+        if let Err(err) = process::run(&mut node, LIMIT) {
+            failed.push(format!("against {server}: {err}"));
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed.join("; "))
+    }
+}
+
 /// Starts an app of the interop contract (`cmd --port 0 --www www/`) and
 /// waits for its ready line.
 fn start_app(mut cmd: Command) -> Result<Background, String> {
@@ -195,6 +219,10 @@ pub(crate) fn run(route: Route) -> Result<(), String> {
         (
             "browser and conformance tests (node --test)",
             Box::new(move || node_tests(route)),
+        ),
+        (
+            "sails.io.js's own suite (against ours, then Sails)",
+            Box::new(move || sailsio_suite(route)),
         ),
     ];
 
