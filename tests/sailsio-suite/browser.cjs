@@ -4,7 +4,9 @@
 // playwright-core. What a case needs and the server under test does not serve
 // is served to the browser here: the page at `/`, as the case bound it, and
 // the sails.io.js 1.2.1 browser build at `/sails.io.js` (the suite's lifecycle
-// serves it from the package's `dist/`). Only `console.log` messages are
+// serves it from the package's `dist/`), or, when SAILSIO_SUITE_CLIENT_DIR
+// names a directory, the client in it: its `sails.io.js` and the files beside
+// it (our client's `sails.io_bg.wasm`). Only `console.log` messages are
 // passed on (PhantomJS passes the page's console calls; Chromium also reports
 // network errors on the console). Chromium runs with its local network access
 // checks off: a page the test itself serves has no address, so Chromium would
@@ -19,7 +21,19 @@ const { EventEmitter } = require('node:events');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
 
-const DIST = path.join(path.dirname(require.resolve('sails.io.js')), 'dist', 'sails.io.js');
+const fs = require('node:fs');
+
+/** Where the client served at `/sails.io.js` (and any file it loads beside itself) comes from. */
+const CLIENT_DIR = process.env.SAILSIO_SUITE_CLIENT_DIR
+  || path.join(path.dirname(require.resolve('sails.io.js')), 'dist');
+const CONTENT_TYPES = { '.js': 'application/javascript', '.wasm': 'application/wasm' };
+
+/** The client's file a request names, if it is one. */
+function clientFile(pathname) {
+  const name = path.basename(pathname);
+  const file = path.join(CLIENT_DIR, name);
+  return pathname === `/${name}` && CONTENT_TYPES[path.extname(name)] && fs.existsSync(file) ? file : null;
+}
 const HANDSHAKE_TIMEOUT_MS = 5_000;
 
 let browser = null;
@@ -64,8 +78,11 @@ async function open(runner, url, code) {
     if (!page) return route.fulfill({ status: 404, body: 'Not Found' });
     return page({}, { send: (html) => route.fulfill({ status: 200, contentType: 'text/html', body: html }) });
   });
-  await context.route((requested) => requested.origin === origin && requested.pathname === '/sails.io.js',
-    (route) => route.fulfill({ status: 200, contentType: 'application/javascript', path: DIST }));
+  await context.route((requested) => requested.origin === origin && clientFile(requested.pathname) !== null,
+    (route) => {
+      const file = clientFile(new URL(route.request().url()).pathname);
+      return route.fulfill({ status: 200, contentType: CONTENT_TYPES[path.extname(file)], path: file });
+    });
   const page = await context.newPage();
   page.on('console', (message) => {
     if (process.env.SAILSIO_SUITE_DEBUG) console.error('page console:', message.type(), message.text());

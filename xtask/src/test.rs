@@ -64,19 +64,29 @@ fn node_tests(route: Route) -> Result<(), String> {
 
 /// sails.io.js 1.2.1's own mocha suite (`tests/sailsio-suite/run.cjs`)
 /// against the `sailsio_suite` example, then against the same routes on a
-/// real Sails: every case must pass against both.
+/// real Sails, then its browser cases with our client (`www/js/`) against
+/// the example: every case that applies must pass.
 fn sailsio_suite(route: Route) -> Result<(), String> {
-    let runner = toolchain::workspace_root().join("tests/sailsio-suite/run.cjs");
+    let root = toolchain::workspace_root();
+    let runner = root.join("tests/sailsio-suite/run.cjs");
     let ours = toolchain::target_dir().join("debug/examples/sailsio_suite");
+    let our_client = root.join("www/js");
     let mut failed = Vec::new();
-    for server in ["ours", "sails"] {
-        println!("-- sails.io.js's suite against {server}");
+    for (run, server, client) in [
+        ("against ours", "ours", None),
+        ("against Sails", "sails", None),
+        ("with our client, against ours", "ours", Some(&our_client)),
+    ] {
+        println!("-- sails.io.js's suite {run}");
         let mut node = toolchain::command(route, "node");
         node.arg(&runner)
             .env("SAILSIO_SUITE_SERVER", server)
             .env("SAILSIO_SUITE_BIN", &ours);
+        if let Some(dir) = client {
+            node.env("SAILSIO_SUITE_CLIENT_DIR", dir);
+        }
         if let Err(err) = process::run(&mut node, LIMIT) {
-            failed.push(format!("against {server}: {err}"));
+            failed.push(format!("{run}: {err}"));
         }
     }
     if failed.is_empty() {
@@ -221,7 +231,7 @@ pub(crate) fn run(route: Route) -> Result<(), String> {
             Box::new(move || node_tests(route)),
         ),
         (
-            "sails.io.js's own suite (against ours, then Sails)",
+            "sails.io.js's own suite (against ours, then Sails; then our client)",
             Box::new(move || sailsio_suite(route)),
         ),
     ];
