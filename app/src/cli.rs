@@ -296,7 +296,7 @@ pub fn parse_args(
 /// stdout), and makes a panic one log line: a handler that panics is
 /// answered 500 by the realtime layer, and each such request should not
 /// print a report of its own.
-fn install_logging() {
+pub fn install_logging() {
     // Another subscriber already installed (by an embedding program) stays.
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)

@@ -90,22 +90,33 @@ pub async fn run(config: ServerConfig) -> std::io::Result<()> {
     );
     let mut sockets = SocketsConfig::default();
     sockets.origins = config.origins;
-    // Messages over the size limit close their connection with 1009.
-    let listener = sails_server::listener::guarded(listen(config.addr)?, &sockets);
     if config.csrf {
         tracing::info!(
             "CSRF protection on: POST, PUT, PATCH and DELETE need a token from GET /csrfToken"
         );
     }
     let csrf = config.csrf.then(sails_server::Csrf::new);
-    let router = demo::app_with(config.www, sockets, config.session, csrf).0;
+    let router = demo::app_with(config.www, sockets.clone(), config.session, csrf).0;
+    serve(config.addr, &sockets, router).await
+}
+
+/// Binds `addr`, prints the ready line `listening on http://<addr>` and
+/// serves `app` (built with the realtime configuration `sockets`) until
+/// ctrl-c, through [`sails_server::listener::guarded`]: a message over the
+/// size limit closes its connection with 1009.
+pub async fn serve(
+    addr: SocketAddr,
+    sockets: &SocketsConfig,
+    app: axum::Router,
+) -> std::io::Result<()> {
+    let listener = sails_server::listener::guarded(listen(addr)?, sockets);
     println!(
         "listening on http://{}",
         axum::serve::Listener::local_addr(&listener)?
     );
     axum::serve(
         listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
+        app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async {
         let _ = tokio::signal::ctrl_c().await;

@@ -132,7 +132,11 @@ var settled = new Promise(function (resolve) {
   }, 0);
 });
 
-sails.ready = Promise.all([wasm_bindgen(), settled]).then(function () {
+// The module beside the script, found as wasm-bindgen finds it but without the
+// script URL's query or fragment: `sails.io.js#production` (Sails' way to ask
+// for the production environment) still loads `sails.io_bg.wasm`.
+var wasmModule = src ? { module_or_path: src.replace(/[?#].*$/, "").replace(/\.js$/, "_bg.wasm") } : undefined;
+sails.ready = Promise.all([wasm_bindgen(wasmModule), settled]).then(function () {
   wasm_bindgen.install(io);
   standIns.forEach(function (entry) {
     try {

@@ -1,5 +1,6 @@
 //! `SocketsConfig`: the Rust form of `sails.config.sockets`.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use socketioxide::TransportType;
@@ -39,6 +40,10 @@ pub enum MissingOrigin {
 pub struct SocketsConfig {
     /// The Socket.IO endpoint (`/socket.io`).
     pub path: String,
+    /// More paths the same endpoint answers at (none): a client that
+    /// connects at one of them joins the same server as at [`path`](Self::path),
+    /// with the same routes, sessions and rooms.
+    pub extra_paths: Vec<String>,
     /// Accepted transports (`[Websocket]`).
     pub transports: Vec<Transport>,
     /// How often the server expects a heartbeat (25 s).
@@ -84,6 +89,7 @@ impl Default for SocketsConfig {
     fn default() -> Self {
         Self {
             path: "/socket.io".into(),
+            extra_paths: Vec::new(),
             transports: vec![Transport::Websocket],
             ping_interval: Duration::from_millis(25_000),
             ping_timeout: Duration::from_millis(60_000),
@@ -134,6 +140,27 @@ impl SocketsConfig {
                     || self.missing_origin == MissingOrigin::Allow
             }
         }
+    }
+
+    /// Where a request to `path` goes: `None` outside the endpoint, else its
+    /// path at [`path`](Self::path), the one the endpoint is served at
+    /// (`path` itself unless it is under one of [`extra_paths`](Self::extra_paths)).
+    pub(crate) fn endpoint_path<'a>(&self, path: &'a str) -> Option<Cow<'a, str>> {
+        let rest_after = |endpoint: &str| {
+            let rest = path.strip_prefix(endpoint.trim_end_matches('/'))?;
+            (rest.is_empty() || rest.starts_with('/')).then_some(rest)
+        };
+        if rest_after(&self.path).is_some() {
+            return Some(Cow::Borrowed(path));
+        }
+        let rest = self
+            .extra_paths
+            .iter()
+            .find_map(|extra| rest_after(extra))?;
+        Some(Cow::Owned(format!(
+            "{}{rest}",
+            self.path.trim_end_matches('/')
+        )))
     }
 
     pub(crate) fn apply(
@@ -192,6 +219,22 @@ mod tests {
             ..config
         };
         assert!(!strict.origin_allowed(None, HOST));
+    }
+
+    #[test]
+    fn the_endpoint_answers_at_every_path() {
+        let config = SocketsConfig {
+            extra_paths: vec!["/socketz/".into(), "/more".into()],
+            ..SocketsConfig::default()
+        };
+        let at = |path| config.endpoint_path(path).map(Cow::into_owned);
+        assert_eq!(at("/socket.io/"), Some("/socket.io/".into()));
+        assert_eq!(at("/socket.io"), Some("/socket.io".into()));
+        assert_eq!(at("/socketz/"), Some("/socket.io/".into()));
+        assert_eq!(at("/more/x"), Some("/socket.io/x".into()));
+        assert_eq!(at("/socket.iox/"), None);
+        assert_eq!(at("/moreover"), None);
+        assert_eq!(at("/hello"), None);
     }
 
     #[test]

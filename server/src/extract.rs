@@ -2,7 +2,11 @@
 //! and `req.socket`).
 
 use std::convert::Infallible;
+use std::sync::{Arc, Weak};
 
+use socketioxide::socket::Socket;
+
+use crate::sails::Handshake;
 use crate::sockets::SocketId;
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::StatusCode;
@@ -13,19 +17,38 @@ use axum::response::{IntoResponse, Response};
 ///
 /// As an extractor it rejects HTTP requests with 400; take
 /// `Option<SocketRequest>` to serve both.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct SocketRequest {
     id: SocketId,
+    socket: Weak<Socket>,
 }
 
+impl PartialEq for SocketRequest {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for SocketRequest {}
+
 impl SocketRequest {
-    pub(crate) fn new(id: SocketId) -> Self {
-        Self { id }
+    pub(crate) fn new(socket: &Arc<Socket>) -> Self {
+        Self {
+            id: SocketId::new(socket.id),
+            socket: Arc::downgrade(socket),
+        }
     }
 
     /// The requesting socket's id (Sails' `sails.sockets.getId(req)`); also a room name.
     pub fn id(&self) -> SocketId {
         self.id
+    }
+
+    /// The requesting socket's handshake (Sails' `req.socket.handshake`):
+    /// the headers and URL of the request that opened it; `None` once the
+    /// socket is gone. Also an extractor of its own, [`Handshake`].
+    pub fn handshake(&self) -> Option<Handshake> {
+        self.socket.upgrade().map(|socket| Handshake::of(&socket))
     }
 }
 
@@ -69,5 +92,38 @@ impl<S: Send + Sync> FromRequestParts<S> for IsSocket {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(Self(parts.extensions.get::<SocketRequest>().is_some()))
+    }
+}
+
+/// The rejection of [`Handshake`] as an extractor.
+#[derive(Debug, thiserror::Error)]
+pub enum HandshakeRejection {
+    /// A plain HTTP request has no handshake (400).
+    #[error("This endpoint only answers socket requests.")]
+    NotASocketRequest,
+    /// The requesting socket has disconnected (410); nobody reads the answer.
+    #[error("The socket has disconnected.")]
+    Disconnected,
+}
+
+impl IntoResponse for HandshakeRejection {
+    fn into_response(self) -> Response {
+        let status = match self {
+            Self::NotASocketRequest => StatusCode::BAD_REQUEST,
+            Self::Disconnected => StatusCode::GONE,
+        };
+        (status, self.to_string()).into_response()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Handshake {
+    type Rejection = HandshakeRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let socket = parts
+            .extensions
+            .get::<SocketRequest>()
+            .ok_or(HandshakeRejection::NotASocketRequest)?;
+        socket.handshake().ok_or(HandshakeRejection::Disconnected)
     }
 }

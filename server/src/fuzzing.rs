@@ -27,6 +27,7 @@ pub fn virtual_request(event: &str) -> Result<Result<Request<Body>, Refusal>, Pa
     let socket = SocketHeaders {
         cookie: Some(HeaderValue::from_static(SOCKET_COOKIE)),
         origin: Some(HeaderValue::from_static(SOCKET_ORIGIN)),
+        nosession: false,
     };
     Ok(VirtualRequest::parse(Some(event))?.into_http(&socket, &RequestLimits::default()))
 }

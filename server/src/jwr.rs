@@ -125,8 +125,11 @@ impl Serialize for JwrHeaders {
 /// The ack of a virtual request: `{body, headers, statusCode}`.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Jwr {
-    /// JSON bodies as JSON, text bodies as strings, others as binary.
-    pub body: JwrBody,
+    /// JSON bodies as JSON, text bodies as strings, others as binary;
+    /// `None` when the route answered nothing (a 200 with an empty body and
+    /// no `content-type`): the JWR then has no `body` key, as in Sails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<JwrBody>,
     /// The response headers sent with it.
     pub headers: JwrHeaders,
     /// The HTTP status code.
@@ -160,7 +163,7 @@ impl Jwr {
     /// A JWR with `status` and its reason phrase as the body, as Express sends it.
     pub fn plain(status: StatusCode) -> Self {
         Self {
-            body: reason_phrase(status),
+            body: Some(reason_phrase(status)),
             headers: JwrHeaders::default(),
             status_code: status.as_u16(),
         }
@@ -169,7 +172,7 @@ impl Jwr {
     /// A JWR with `status` and `message` as its text body.
     pub fn text(status: StatusCode, message: String) -> Self {
         Self {
-            body: JwrBody::Text(Bytes::from(message)),
+            body: Some(JwrBody::Text(Bytes::from(message))),
             headers: JwrHeaders::default(),
             status_code: status.as_u16(),
         }
@@ -215,31 +218,37 @@ fn reason_phrase(status: StatusCode) -> JwrBody {
 }
 
 /// The body of the JWR. A JSON body that parses is sent as JSON, except a
-/// JSON string, which stays its JSON text (as Sails sends it). An empty body
-/// on a non-200 response becomes what Express would have sent:
-/// `Redirecting to <location>` for a redirect, else the status' reason phrase.
-fn body_of(headers: &HeaderMap, status: StatusCode, bytes: Bytes) -> JwrBody {
+/// JSON string, which stays its JSON text (as Sails sends it). An empty 200
+/// is no body at all (Sails' `res.send()`) unless it has a `content-type`
+/// (an empty string, `""`); an empty body on another status becomes what
+/// Express would have sent: `Redirecting to <location>` for a redirect, else
+/// the status' reason phrase.
+fn body_of(headers: &HeaderMap, status: StatusCode, bytes: Bytes) -> Option<JwrBody> {
     if is_binary(headers) || (!bytes.is_empty() && std::str::from_utf8(&bytes).is_err()) {
-        return JwrBody::Binary(bytes);
+        return Some(JwrBody::Binary(bytes));
     }
     if bytes.is_empty() {
         if status == StatusCode::OK {
-            return JwrBody::Text(bytes);
+            return headers
+                .contains_key(header::CONTENT_TYPE)
+                .then_some(JwrBody::Text(bytes));
         }
         if status.is_redirection()
             && let Some(location) = headers.get(header::LOCATION).and_then(|v| v.to_str().ok())
         {
-            return JwrBody::Json(Value::String(format!("Redirecting to {location}")));
+            return Some(JwrBody::Json(Value::String(format!(
+                "Redirecting to {location}"
+            ))));
         }
-        return reason_phrase(status);
+        return Some(reason_phrase(status));
     }
     if is_json(headers)
         && let Ok(raw) = serde_json::from_slice::<Box<RawValue>>(&bytes)
         && !raw.get().starts_with('"')
     {
-        return JwrBody::RawJson(raw);
+        return Some(JwrBody::RawJson(raw));
     }
-    JwrBody::Text(bytes)
+    Some(JwrBody::Text(bytes))
 }
 
 /// The media type of `content-type`, without parameters.
@@ -289,7 +298,7 @@ mod tests {
     #[tokio::test]
     async fn json_bodies_become_values() {
         let jwr = to_jwr(response(200, Some("application/json"), r#"{"a":1}"#)).await;
-        assert_eq!(jwr.body, json!({"a":1}));
+        assert_eq!(jwr.body.unwrap(), json!({"a":1}));
         assert_eq!(
             jwr.headers.get("content-type").as_deref(),
             Some("application/json")
@@ -298,13 +307,15 @@ mod tests {
         assert_eq!(
             to_jwr(response(200, Some("application/json"), "false"))
                 .await
-                .body,
+                .body
+                .unwrap(),
             json!(false)
         );
         assert_eq!(
             to_jwr(response(200, Some("application/json"), r#""foo""#))
                 .await
-                .body,
+                .body
+                .unwrap(),
             json!("\"foo\"")
         );
     }
@@ -312,15 +323,18 @@ mod tests {
     #[tokio::test]
     async fn text_and_empty_bodies() {
         assert_eq!(
-            to_jwr(response(200, Some("text/plain"), "ok!")).await.body,
+            to_jwr(response(200, Some("text/plain"), "ok!"))
+                .await
+                .body
+                .unwrap(),
             json!("ok!")
         );
         assert_eq!(
-            to_jwr(response(404, None, "")).await.body,
+            to_jwr(response(404, None, "")).await.body.unwrap(),
             json!("Not Found")
         );
         assert_eq!(
-            to_jwr(response(204, None, "")).await.body,
+            to_jwr(response(204, None, "")).await.body.unwrap(),
             json!("No Content")
         );
         let mut redirect = response(302, None, "");
@@ -334,12 +348,25 @@ mod tests {
         assert_eq!(
             to_jwr(response(200, Some("application/octet-stream"), "ab"))
                 .await
-                .body,
+                .body
+                .unwrap(),
             JwrBody::Binary(Bytes::from_static(b"ab"))
         );
-        assert_eq!(jwr.body, json!("Redirecting to /x"));
+        assert_eq!(jwr.body.clone().unwrap(), json!("Redirecting to /x"));
         assert_eq!(jwr.headers.get("set-cookie"), None);
         assert_eq!(jwr.headers.get("location").as_deref(), Some("/x"));
+    }
+
+    #[tokio::test]
+    async fn an_empty_200_is_no_body_unless_it_has_a_content_type() {
+        let nothing = to_jwr(response(200, None, "")).await;
+        assert_eq!(nothing.body, None);
+        assert_eq!(
+            serde_json::to_string(&nothing).unwrap(),
+            r#"{"headers":{},"statusCode":200}"#
+        );
+        let empty_text = to_jwr(response(200, Some("text/plain"), "")).await;
+        assert_eq!(empty_text.body.unwrap(), json!(""));
     }
 
     #[tokio::test]
@@ -377,7 +404,7 @@ mod tests {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        assert_eq!(to_jwr(streamed).await.body, json!({"a":[1,2]}));
+        assert_eq!(to_jwr(streamed).await.body.unwrap(), json!({"a":[1,2]}));
         let pieces = futures_util::stream::iter(
             ["x".repeat(600), "y".repeat(600)].map(Ok::<_, std::io::Error>),
         );
@@ -391,9 +418,10 @@ mod tests {
         // and any two of them compared equal.
         let deep = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
         let jwr = to_jwr(response(200, Some("application/json"), &deep(200))).await;
-        assert!(matches!(jwr.body, JwrBody::RawJson(_)));
-        assert_eq!(jwr.body.to_value(), None);
-        assert_eq!(jwr.body, jwr.body.clone());
+        let body = jwr.body.clone().unwrap();
+        assert!(matches!(body, JwrBody::RawJson(_)));
+        assert_eq!(body.to_value(), None);
+        assert_eq!(body, body.clone());
         let deeper = to_jwr(response(200, Some("application/json"), &deep(201))).await;
         assert_ne!(jwr.body, deeper.body);
         let json = serde_json::to_string(&jwr).unwrap();

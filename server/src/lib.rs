@@ -18,7 +18,7 @@ pub mod virtual_request;
 
 pub use config::{MissingOrigin, RequestLimits, SocketsConfig, Transport};
 pub use csrf::Csrf;
-pub use extract::{IsSocket, SocketRequest};
+pub use extract::{HandshakeRejection, IsSocket, SocketRequest};
 pub use jwr::{Jwr, JwrBody, JwrHeaders};
 pub use origin::{InvalidOrigin, Origin, OriginPolicy};
 pub use outbox::CloseReason;

@@ -1,5 +1,6 @@
 //! [`Sails`]: the realtime layer put over an application's axum router.
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -11,6 +12,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequestParts, OriginalUri, Request, State};
 use axum::http::request::Parts;
+use axum::http::uri::PathAndQuery;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -21,7 +23,7 @@ use socketioxide::SocketIo;
 use socketioxide::adapter::LocalAdapter;
 use socketioxide::extract::SocketRef;
 use socketioxide::handler::{ConnectHandler, FromConnectParts, MessageHandler};
-use socketioxide::socket::{DisconnectReason, Sid, Socket};
+use socketioxide::socket::{DisconnectReason, Socket};
 use tower::{Layer, ServiceExt};
 use tower_sessions::{Session, SessionManagerLayer, SessionStore};
 
@@ -35,7 +37,7 @@ use crate::request_queue::{Admission, Queued, RequestQueue};
 use crate::session::{DEFAULT_COOKIE_NAME, SessionCookie, Sessions, SharedStore, get_cookie};
 use crate::sockets::{SocketId, Sockets};
 use crate::virtual_request::{
-    PARSE_ERROR_EVENT, ParseError, ParseErrorBody, Refusal, SocketHeaders, VERB_EVENTS,
+    NOSESSION, PARSE_ERROR_EVENT, ParseError, ParseErrorBody, Refusal, SocketHeaders, VERB_EVENTS,
     VirtualRequest, check_sdk_version,
 };
 
@@ -72,7 +74,9 @@ impl<P> Pipeline for P where
 {
 }
 
-/// What a `before_connect` hook sees of a handshake.
+/// What a `before_connect` hook sees of a handshake; also an extractor, in
+/// handlers of socket requests, of the handshake of the requesting socket
+/// (Sails' `req.socket.handshake`), which rejects HTTP requests with 400.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Handshake {
@@ -80,6 +84,22 @@ pub struct Handshake {
     pub headers: HeaderMap,
     /// The handshake URL, with its query (`__sails_io_sdk_version=…`, the client's own query).
     pub uri: Uri,
+}
+
+impl Handshake {
+    /// The handshake of a connected socket, as its client sent it.
+    pub(crate) fn of(socket: &Socket) -> Self {
+        let parts = socket.req_parts();
+        // The URI before any rewrite (an extra path of the endpoint).
+        let uri = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or_else(|| parts.uri.clone(), |original| original.0.clone());
+        Self {
+            headers: parts.headers.clone(),
+            uri,
+        }
+    }
 }
 
 impl Handshake {
@@ -117,6 +137,9 @@ struct SocketContext {
     origin: Option<HeaderValue>,
     /// Whether its SDK version allows virtual requests.
     sdk: Result<(), ParseError>,
+    /// Whether its handshake asked for no session (a `nosession` header or
+    /// query parameter): none of its requests then has one.
+    nosession: bool,
     /// The peer address of the handshake connection, when the server records it.
     peer: Option<ConnectInfo<SocketAddr>>,
     /// Its requests waiting for their turn.
@@ -146,6 +169,7 @@ impl SocketContext {
         SocketHeaders {
             cookie: self.session().cookie,
             origin: self.origin.clone(),
+            nosession: self.nosession,
         }
     }
 }
@@ -428,15 +452,11 @@ async fn guard_handshakes(
     next: Next,
 ) -> Response {
     let config = &sails.shared.config;
-    let path = request.uri().path();
-    let endpoint = config.path.trim_end_matches('/');
-    let is_socket_io = path == endpoint
-        || path
-            .strip_prefix(endpoint)
-            .is_some_and(|rest| rest.starts_with('/'));
-    if !is_socket_io {
-        return next.run(request).await;
-    }
+    let moved_to = match config.endpoint_path(request.uri().path()) {
+        None => return next.run(request).await,
+        Some(Cow::Borrowed(_)) => None,
+        Some(Cow::Owned(path)) => Some(path),
+    };
     let origin = request
         .headers()
         .get(header::ORIGIN)
@@ -469,7 +489,26 @@ async fn guard_handshakes(
             return (StatusCode::FORBIDDEN, "Forbidden").into_response();
         }
     }
+    if let Some(path) = moved_to {
+        // socketioxide answers at one path: a request at another of the
+        // endpoint's paths goes on as if sent to that one.
+        let Ok(uri) = uri_with_path(request.uri(), path) else {
+            return (StatusCode::BAD_REQUEST, "Bad Request").into_response();
+        };
+        *request.uri_mut() = uri;
+    }
     next.run(request).await
+}
+
+/// `uri` with its path replaced by `path`, its query kept.
+fn uri_with_path(uri: &Uri, path: String) -> Result<Uri, axum::http::Error> {
+    let path_and_query = match uri.query() {
+        Some(query) => format!("{path}?{query}"),
+        None => path,
+    };
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = Some(PathAndQuery::try_from(path_and_query)?);
+    Ok(Uri::from_parts(parts)?)
 }
 
 /// Copies a handshake's URI and header values into memory of their own.
@@ -531,15 +570,16 @@ async fn on_handshake(
     let sdk = check_sdk_version(sdk_version);
     let origin = headers.get(header::ORIGIN).cloned();
     let handshake_cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
+    let nosession = headers.contains_key(NOSESSION) || query_value(&parts.uri, NOSESSION).is_some();
     let (cookie, pinned) = match &sails.shared.sessions {
-        Some(sessions) => {
+        Some(sessions) if !nosession => {
             let (cookie, pinned) = sessions
                 .socket_cookie(handshake_cookie)
                 .await
                 .map_err(|_| HandshakeError::Session)?;
             (Some(cookie), pinned)
         }
-        None => (handshake_cookie.map(str::to_owned), None),
+        _ => (handshake_cookie.map(str::to_owned), None),
     };
     let config = &sails.shared.config;
     let outbox = Arc::new(Outbox::new(
@@ -556,6 +596,7 @@ async fn on_handshake(
         }),
         origin,
         sdk,
+        nosession,
         peer,
         requests: RequestQueue::default(),
         outbox,
@@ -678,7 +719,7 @@ async fn serve_requests(
             let Some(next) = context.requests.pop() else {
                 break;
             };
-            running.push(answer(socket.id, &context, &sails, pipeline.clone(), next));
+            running.push(answer(&socket, &context, &sails, pipeline.clone(), next));
         }
         if running.is_empty() {
             if context.requests.worker_idle() {
@@ -696,7 +737,7 @@ async fn serve_requests(
 /// Answers one request: its JWR (or parse error) as the ack, or a
 /// `sails:parseError` event when the client asked for no ack.
 async fn answer(
-    socket_id: Sid,
+    socket: &Arc<Socket>,
     context: &SocketContext,
     sails: &Sails,
     pipeline: impl Pipeline,
@@ -705,12 +746,12 @@ async fn answer(
     let reply = match context.sdk.clone().and(queued.request) {
         Err(error) => Payload::ParseError(ParseErrorBody::from(&error)),
         Ok(request) => {
-            let respond = respond(socket_id, context, sails, pipeline, request);
+            let respond = respond(socket, context, sails, pipeline, request);
             let jwr = AssertUnwindSafe(respond)
                 .catch_unwind()
                 .await
                 .unwrap_or_else(|_| {
-                    tracing::error!(socket = %socket_id, "a request handler panicked; answered 500");
+                    tracing::error!(socket = %socket.id, "a request handler panicked; answered 500");
                     Jwr::internal_error()
                 });
             if queued.ack.is_none() {
@@ -732,22 +773,21 @@ async fn answer(
 
 /// A request through the application's router, answered as a JWR.
 async fn respond(
-    socket_id: Sid,
+    socket: &Arc<Socket>,
     context: &SocketContext,
     sails: &Sails,
     pipeline: impl Pipeline,
     request: VirtualRequest,
 ) -> Jwr {
     let config = &sails.shared.config;
-    let uses_session = !request.skips_session();
+    let uses_session = !request.skips_session() && !context.nosession;
     let mut http = match request.into_http(&context.headers(), &config.request_limits) {
         Ok(http) => http,
         Err(Refusal::NotRoutable) => return Jwr::plain(StatusCode::NOT_FOUND),
         Err(refusal) => return Jwr::text(refusal.status(), refusal.to_string()),
     };
     http.extensions_mut().insert(sails.clone());
-    http.extensions_mut()
-        .insert(SocketRequest::new(SocketId::new(socket_id)));
+    http.extensions_mut().insert(SocketRequest::new(socket));
     if let Some(peer) = context.peer {
         http.extensions_mut().insert(peer);
     }

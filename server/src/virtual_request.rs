@@ -16,6 +16,9 @@ use crate::config::RequestLimits;
 /// The socket events that carry virtual requests; each name is the lower-case method.
 pub const VERB_EVENTS: [&str; 7] = ["get", "post", "put", "delete", "patch", "options", "head"];
 
+/// The header (or handshake query parameter) that asks for no session.
+pub(crate) const NOSESSION: &str = "nosession";
+
 /// The oldest sails.io.js version whose requests are accepted.
 const MIN_SDK_VERSION: semver::Version = semver::Version::new(0, 11, 0);
 /// The version assumed when a client announces none (as Sails does).
@@ -203,7 +206,7 @@ impl VirtualRequest {
 
     /// Whether the client asked to skip the session (a `nosession` header).
     pub(crate) fn skips_session(&self) -> bool {
-        self.headers.iter().any(|(name, _)| name == "nosession")
+        self.headers.iter().any(|(name, _)| name == NOSESSION)
     }
 
     /// The HTTP request the router sees: the client's headers, except
@@ -236,7 +239,8 @@ impl VirtualRequest {
                 limit: limits.max_header_bytes,
             });
         }
-        let skips_session = self.skips_session();
+        let skips_session = self.skips_session() || socket.nosession;
+        let socket_skips_session = socket.nosession && !self.skips_session();
         let uri = self.uri.ok_or(Refusal::NotRoutable)?;
         let pinned = |name: &HeaderName| *name == header::COOKIE || *name == header::ORIGIN;
         // The map's own limit lies far beyond `max_headers`; reaching it is that refusal too.
@@ -265,6 +269,13 @@ impl VirtualRequest {
                 .filter(|_| !skips_session)
                 .map(|cookie| (header::COOKIE, cookie)),
             socket.origin.clone().map(|origin| (header::ORIGIN, origin)),
+            // As in Sails, the handshake's `nosession` stands for each request.
+            socket_skips_session.then(|| {
+                (
+                    HeaderName::from_static(NOSESSION),
+                    HeaderValue::from_static("true"),
+                )
+            }),
         ];
         for (name, value) in own.into_iter().flatten() {
             headers.try_insert(name, value).map_err(too_many)?;
@@ -278,11 +289,13 @@ impl VirtualRequest {
 }
 
 /// The headers a socket's requests carry whatever the client says: its
-/// handshake's `cookie` (or its pinned session's) and `origin`.
+/// handshake's `cookie` (or its pinned session's) and `origin`, and
+/// `nosession` when its handshake had it.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SocketHeaders {
     pub(crate) cookie: Option<HeaderValue>,
     pub(crate) origin: Option<HeaderValue>,
+    pub(crate) nosession: bool,
 }
 
 /// Why a parsed request is answered without reaching the router.
@@ -553,6 +566,7 @@ mod tests {
         SocketHeaders {
             cookie: Some(HeaderValue::from_static("sails.sid=abc")),
             origin: Some(HeaderValue::from_static("http://page.example")),
+            nosession: false,
         }
     }
 
@@ -578,6 +592,26 @@ mod tests {
 
         let request = http(json!({"url":"/","headers":{"nosession":"1","cookie":"a=b"}})).unwrap();
         assert!(request.headers().get("cookie").is_none());
+    }
+
+    #[test]
+    fn a_nosession_handshake_stands_for_every_request() {
+        let socket = SocketHeaders {
+            nosession: true,
+            ..socket()
+        };
+        let request = parse("get", json!({"url":"/"}))
+            .unwrap()
+            .into_http(&socket, &RequestLimits::default())
+            .unwrap();
+        assert_eq!(request.headers()["nosession"], "true");
+        assert!(request.headers().get("cookie").is_none());
+        let request = parse("get", json!({"url":"/","headers":{"nosession":"1"}}))
+            .unwrap()
+            .into_http(&socket, &RequestLimits::default())
+            .unwrap();
+        let values: Vec<_> = request.headers().get_all("nosession").iter().collect();
+        assert_eq!(values, ["1"]);
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub(crate) const SERVER_APP: &str = "sails-app";
 pub(crate) const SERVER_BIN: &str = "sails-server";
 /// The example app with the interop routes (`--port 0 --www DIR`).
 pub(crate) const INTEROP_EXAMPLE: &str = "interop";
+/// The example app with the routes sails.io.js's own suite expects (`--port 0`).
+pub(crate) const SAILSIO_SUITE_EXAMPLE: &str = "sailsio_suite";
 /// The package of the load generator, the bare server and the hot paths.
 pub(crate) const BENCH: &str = "sails-bench";
 /// The load generator.
@@ -53,7 +55,12 @@ impl Binaries {
 
     /// The interop example app.
     pub(crate) fn interop(&self) -> PathBuf {
-        self.0.join("examples").join(INTEROP_EXAMPLE)
+        self.example(INTEROP_EXAMPLE)
+    }
+
+    /// An example program.
+    pub(crate) fn example(&self, name: &str) -> PathBuf {
+        self.0.join("examples").join(name)
     }
 }
 

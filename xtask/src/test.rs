@@ -23,7 +23,7 @@ use crate::{
     build,
     error::{Error, Result},
     fuzz, instructions,
-    packages::{Binaries, CLIENT, SERVER_BIN},
+    packages::{Binaries, CLIENT, SAILSIO_SUITE_EXAMPLE, SERVER_BIN},
     process::{self, Background},
     setup,
     toolchain::{self, Route, WASM_TARGET},
@@ -44,7 +44,7 @@ struct Layer {
 }
 
 /// Every layer, in the summary's order.
-const LAYERS: [Layer; 13] = [
+const LAYERS: [Layer; 14] = [
     Layer {
         name: "format",
         title: "format",
@@ -110,6 +110,11 @@ const LAYERS: [Layer; 13] = [
         title: "browser and conformance tests (node --test)",
         run: node_tests,
     },
+    Layer {
+        name: "sailsio-suite",
+        title: "sails.io.js 1.2.1's own suite (ours, Sails, and our client)",
+        run: sailsio_suite,
+    },
 ];
 
 /// One stage: lanes side by side, each a list of layers run in turn.
@@ -131,7 +136,7 @@ const STAGES: [Stage; 2] = [
         ],
         &["fuzz", "instructions"],
     ],
-    &[&["bundle", "size", "wasm", "npm", "browser"]],
+    &[&["bundle", "size", "wasm", "npm", "browser", "sailsio-suite"]],
 ];
 
 fn cargo(route: Route, args: &[&str]) -> Result {
@@ -227,6 +232,37 @@ fn node_tests(route: Route) -> Result {
         .env("SAILS_WWW", root.join("www"))
         .env("SAILS_INTEROP_BIN", binaries.interop());
     process::run(&mut node, LIMIT)
+}
+
+/// sails.io.js 1.2.1's own mocha suite (`tests/sailsio-suite/run.cjs`)
+/// against the `sailsio_suite` example, then against the same routes on a
+/// real Sails, then its browser cases with our client (`www/js/`) against
+/// the example: every case that applies must pass.
+fn sailsio_suite(route: Route) -> Result {
+    let root = toolchain::workspace_root();
+    let runner = root.join("tests/sailsio-suite/run.cjs");
+    let ours = Binaries::debug().example(SAILSIO_SUITE_EXAMPLE);
+    let our_client = root.join("www/js");
+    let mut first_failure = None;
+    for (run, server, client) in [
+        ("against ours", "ours", None),
+        ("against Sails", "sails", None),
+        ("with our client, against ours", "ours", Some(&our_client)),
+    ] {
+        println!("-- sails.io.js's suite {run}");
+        let mut node = toolchain::command(route, "node");
+        node.arg(&runner)
+            .env("SAILSIO_SUITE_SERVER", server)
+            .env("SAILSIO_SUITE_BIN", &ours);
+        if let Some(dir) = client {
+            node.env("SAILSIO_SUITE_CLIENT_DIR", dir);
+        }
+        // Every run goes ahead, so that one log shows every difference.
+        if let Err(err) = process::run(&mut node, LIMIT) {
+            first_failure.get_or_insert(err);
+        }
+    }
+    first_failure.map_or(Ok(()), Err)
 }
 
 /// Starts an app of the interop contract (`cmd --port 0 --www www/`) and

@@ -357,3 +357,35 @@ async fn a_pinned_session_ends_with_its_socket_but_a_page_session_stays() {
     let (_, _, body) = http(addr, "GET", "/count", &[("cookie", &cookie)], "").await;
     assert_eq!(body, "3");
 }
+
+#[tokio::test]
+async fn extra_paths_reach_the_same_server() {
+    let mut config = SocketsConfig::default();
+    config.extra_paths = vec!["/socketz".into()];
+    let addr = with_config(config).await;
+    let mut main = Client::connect(addr).await;
+    let mut extra = Client::connect_with(
+        addr,
+        Options {
+            path: "/socketz".into(),
+            ..Options::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(extra.get_ok("/hello").await, "ok!");
+    // One server: a socket at one path reaches a socket at the other.
+    let extra_id = extra.id().await;
+    let sent = main
+        .request(
+            "post",
+            &format!("/sockets/{extra_id}/emit"),
+            json!({"event": "note", "data": "across"}),
+        )
+        .await;
+    assert_eq!(sent["statusCode"], 200, "{sent}");
+    assert_eq!(extra.next_event("note").await, "across");
+    // A path that only starts like one of them is not the endpoint.
+    let (status, _, _) = http(addr, "GET", "/socketzz/?EIO=3&transport=polling", &[], "").await;
+    assert_eq!(status, 404);
+}

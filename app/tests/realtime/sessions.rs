@@ -110,3 +110,17 @@ async fn a_socket_follows_its_session_across_a_login_id_change() {
     );
     assert_eq!(client.get_ok("/whoami").await, "ada");
 }
+
+#[tokio::test]
+async fn a_nosession_handshake_leaves_every_request_without_a_session() {
+    let addr = demo().await;
+    let options = Options::default().header("nosession", "true");
+    let mut client = Client::connect_with(addr, options).await.unwrap();
+    for _ in 0..2 {
+        let echoed = client.get_ok("/echo").await;
+        assert_eq!(echoed["headers"]["nosession"], "true");
+        assert_eq!(echoed["headers"]["cookie"], serde_json::Value::Null);
+        // The demo's counter starts a fresh session each time.
+        assert_eq!(client.get_ok("/count").await, 1);
+    }
+}

@@ -7,7 +7,7 @@ use axum::routing::get;
 use serde_json::json;
 use tower_sessions::MemoryStore;
 
-use crate::support::{Client, demo, http, serve};
+use crate::support::{Client, Options, demo, http, serve};
 
 #[tokio::test]
 async fn every_verb_reaches_the_same_handler_as_http() {
@@ -183,4 +183,53 @@ async fn requests_run_concurrently_and_without_ack() {
         &json!(["post", {"url": "/blast", "data": {"event": "fire", "data": 1}}]).to_string(),
     );
     assert_eq!(listener.next_event("fire").await, 1);
+}
+
+#[tokio::test]
+async fn a_route_that_answers_nothing_sends_a_jwr_without_body() {
+    let router = Router::new()
+        .route("/nothing", get(|| async {}))
+        .route("/empty", get(|| async { "" }));
+    let (app, _) = sails_server::Sails::builder().build(router);
+    let addr = serve(app).await;
+    let mut client = Client::connect(addr).await;
+    let nothing = client.request("get", "/nothing", json!({})).await;
+    assert_eq!(nothing, json!({"headers": {}, "statusCode": 200}));
+    let empty = client.request("get", "/empty", json!({})).await;
+    assert_eq!(empty["body"], "");
+}
+
+#[tokio::test]
+async fn handlers_read_the_handshake_of_the_requesting_socket() {
+    async fn handshake(handshake: sails_server::Handshake) -> String {
+        let token = handshake.query_value("token").unwrap_or("none");
+        let header = handshake
+            .headers
+            .get("x-kick")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("none");
+        format!("{token} {header} {}", handshake.uri.path())
+    }
+    let router = Router::new().route("/handshake", get(handshake));
+    let mut config = sails_server::SocketsConfig::default();
+    config.extra_paths = vec!["/more".into()];
+    let (app, _) = sails_server::Sails::builder().config(config).build(router);
+    let addr = serve(app).await;
+    let options = Options {
+        path: "/more".into(),
+        // A query parameter of the client's own, after the SDK's version.
+        sdk_version: Some(format!("{}&token=290891", sails_protocol::sdk::SDK_VERSION)),
+        ..Options::default().header("x-kick", "yes")
+    };
+    let mut client = Client::connect_with(addr, options).await.unwrap();
+    let jwr = client
+        .request("get", "/handshake?token=no", json!({}))
+        .await;
+    // The handshake's own query and path, not the request's.
+    assert_eq!(jwr["body"], "290891 yes /more/");
+    let (status, _, body) = http(addr, "GET", "/handshake", &[], "").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (400, "This endpoint only answers socket requests.")
+    );
 }
