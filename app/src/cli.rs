@@ -12,6 +12,8 @@
 //! | `--cookie-secure true\|false` | `cookie_secure` | the session cookie's `Secure` flag (default: on in production, off otherwise) |
 //! | `--session-lifetime 30m\|12h\|7d` | `session_lifetime` | a session ends this long after its last change (default: when the browser closes) |
 //! | `--production` | `production = true` | production mode, also when `NODE_ENV` or `SAILS_ENV` is `production` |
+//! | `--models FILE` | `models` (relative to the file) | the models, in TOML, each with Sails' blueprint routes (default: the demo's `user` and `pet`) |
+//! | `--database URL` | `database` | where records are kept: `sqlite://FILE` (created when missing), `sqlite::memory:` (the default: empty at each start) or `postgres://…` |
 //! | `--csrf` | `csrf = true` | CSRF protection (Sails' `security.csrf`): POST, PUT, PATCH and DELETE need a token from `GET /csrfToken` |
 //!
 //! In production mode the server refuses to start unless the origins are
@@ -27,7 +29,12 @@ use serde::Deserialize;
 
 use sails_server::{OriginPolicy, SessionCookie};
 
+use sails_models::Models;
+
 use crate::ServerConfig;
+
+/// Where records are kept unless told: in memory, empty at each start.
+pub const DEFAULT_DATABASE: &str = "sqlite::memory:";
 
 /// The longest session lifetime accepted: 400 days, the most browsers keep a cookie.
 const MAX_LIFETIME: Duration = Duration::from_secs(400 * 24 * 60 * 60);
@@ -66,6 +73,8 @@ struct FileSettings {
     session_lifetime: Option<String>,
     production: Option<bool>,
     csrf: Option<bool>,
+    models: Option<PathBuf>,
+    database: Option<String>,
 }
 
 /// What the flags say; `None` (or empty) where they say nothing.
@@ -81,12 +90,15 @@ struct Flags {
     session_lifetime: Option<Duration>,
     production: bool,
     csrf: bool,
+    models: Option<PathBuf>,
+    database: Option<String>,
 }
 
 fn usage(program: &str) -> String {
     format!(
         "usage: {program} [--host 127.0.0.1] [--port 1337] [--www DIR] [--config FILE]\n\
          \x20      [--allow-origin ORIGIN]... [--any-origin] [--production] [--csrf]\n\
+         \x20      [--models FILE] [--database sqlite://FILE|sqlite::memory:|postgres://…]\n\
          \x20      [--cookie-secure true|false] [--session-lifetime 30m|12h|7d]"
     )
 }
@@ -111,6 +123,8 @@ fn read_flags(program: &str, args: impl Iterator<Item = String>) -> Result<Flags
             "--port" => flags.port = Some(parse_port(&value()?, "--port")?),
             "--www" => flags.www = Some(PathBuf::from(value()?)),
             "--config" => flags.config = Some(PathBuf::from(value()?)),
+            "--models" => flags.models = Some(PathBuf::from(value()?)),
+            "--database" => flags.database = Some(value()?),
             "--allow-origin" => flags.allow_origins.push(value()?),
             "--cookie-secure" => flags.cookie_secure = Some(parse_bool(&value()?, &name)?),
             "--session-lifetime" => {
@@ -274,6 +288,19 @@ pub fn parse_args(
         .unwrap_or(production);
     let session = SessionCookie::default().secure(secure).lifetime(lifetime);
 
+    let models = match flags
+        .models
+        .or_else(|| file.models.map(|path| file_dir.join(path)))
+    {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|err| format!("--models: cannot read `{}`: {err}", path.display()))?;
+            Models::from_toml(&text)
+                .map_err(|err| format!("--models: `{}`: {err}", path.display()))?
+        }
+        None => crate::demo::models(),
+    };
+
     let addr: SocketAddr = format!("{host}:{port}")
         .parse()
         .map_err(|_| format!("--host: `{host}` is not an IP address"))?;
@@ -287,6 +314,11 @@ pub fn parse_args(
         session,
         production,
         csrf: flags.csrf || file.csrf == Some(true),
+        models,
+        database: flags
+            .database
+            .or(file.database)
+            .unwrap_or_else(|| DEFAULT_DATABASE.to_owned()),
     };
     check_production(&config)?;
     Ok(config)

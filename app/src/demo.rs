@@ -29,13 +29,14 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, patch, post, put};
+use axum::routing::{any, get, get_service, patch, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tower_http::services::ServeDir;
 use tower_sessions::{MemoryStore, Session};
 
+use sails_models::{Blueprints, Models};
 use sails_server::{
     Csrf, DEFAULT_EVENT, IsSocket, RecordId, Sails, SessionCookie, SocketId, SocketRequest,
     Sockets, SocketsConfig, SocketsError,
@@ -135,26 +136,83 @@ pub fn app(www: PathBuf) -> (Router, Sails) {
 
 /// [`app`] with a given realtime configuration.
 pub fn app_with_config(www: PathBuf, config: SocketsConfig) -> (Router, Sails) {
-    app_with(www, config, SessionCookie::default(), None)
+    Demo::new(www).sockets(config).build()
 }
 
-/// [`app`] with a given realtime configuration, session cookie and CSRF protection.
-pub fn app_with(
-    www: PathBuf,
-    config: SocketsConfig,
-    cookie: SessionCookie,
-    csrf: Option<Csrf>,
-) -> (Router, Sails) {
-    // `cargo xtask build` writes the client's files gzipped beside them.
-    let router = routes().fallback_service(ServeDir::new(www).precompressed_gzip());
-    let builder = Sails::builder()
-        .config(config)
-        .sessions_with(MemoryStore::default(), cookie);
-    match csrf {
-        Some(csrf) => builder.csrf(csrf),
-        None => builder,
+/// The demo application's settings, for [`Demo::build`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Demo {
+    /// The static files.
+    pub www: PathBuf,
+    /// The realtime layer's configuration.
+    pub sockets: SocketsConfig,
+    /// The session cookie's settings.
+    pub cookie: SessionCookie,
+    /// CSRF protection, when on.
+    pub csrf: Option<Csrf>,
+    /// Blueprint routes behind the demo's own (the app's routes win, as in Sails).
+    pub blueprints: Option<Blueprints>,
+}
+
+impl Demo {
+    /// The demo with Sails' defaults, no CSRF protection and no models.
+    pub fn new(www: PathBuf) -> Self {
+        Self {
+            www,
+            sockets: SocketsConfig::default(),
+            cookie: SessionCookie::default(),
+            csrf: None,
+            blueprints: None,
+        }
     }
-    .build(router)
+
+    /// This realtime configuration.
+    pub fn sockets(mut self, sockets: SocketsConfig) -> Self {
+        self.sockets = sockets;
+        self
+    }
+
+    /// [`routes`], the blueprints behind them, the static files behind both,
+    /// and the realtime layer over everything.
+    pub fn build(self) -> (Router, Sails) {
+        // `cargo xtask build` writes the client's files gzipped beside them.
+        // Other methods than GET and HEAD find nothing there: 404, as in Sails.
+        let files = get_service(ServeDir::new(self.www).precompressed_gzip())
+            .fallback(|| async { (StatusCode::NOT_FOUND, "Not Found") });
+        let router = match self.blueprints {
+            Some(blueprints) => blueprints
+                .fallback(Router::new().fallback_service(files))
+                .attach(routes()),
+            None => routes().fallback_service(files),
+        };
+        let builder = Sails::builder()
+            .config(self.sockets)
+            .sessions_with(MemoryStore::default(), self.cookie);
+        match self.csrf {
+            Some(csrf) => builder.csrf(csrf),
+            None => builder,
+        }
+        .build(router)
+    }
+}
+
+/// The demo's models, as the interop contract has them: `user` (a name, and
+/// pets) and `pet` (a name, required; a species; an owner).
+pub const MODELS: &str = r#"
+[user.attributes]
+name = { type = "string" }
+pets = { collection = "pet", via = "owner" }
+
+[pet.attributes]
+name = { type = "string", required = true }
+species = { type = "string" }
+owner = { model = "user" }
+"#;
+
+/// [`MODELS`], read.
+pub fn models() -> Models {
+    Models::from_toml(MODELS).expect("the demo's models are valid")
 }
 
 /// A JSON body that may be absent or not JSON: `{}` when empty, the text when not JSON.

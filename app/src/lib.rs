@@ -24,6 +24,7 @@ pub mod demo;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use sails_models::{Blueprints, Migrate, Store};
 use sails_server::{OriginPolicy, SessionCookie, SocketsConfig};
 
 /// Where the server listens, what it serves, and to whom.
@@ -41,6 +42,10 @@ pub struct ServerConfig {
     pub production: bool,
     /// Whether POST, PUT, PATCH and DELETE need a CSRF token (`GET /csrfToken`).
     pub csrf: bool,
+    /// The models served with Sails' blueprint routes.
+    pub models: sails_models::Models,
+    /// Where their records are kept (`sqlite://FILE`, `sqlite::memory:`, `postgres://…`).
+    pub database: String,
 }
 
 /// The demo application: the interop routes, realtime on, sessions in memory,
@@ -96,7 +101,25 @@ pub async fn run(config: ServerConfig) -> std::io::Result<()> {
         );
     }
     let csrf = config.csrf.then(sails_server::Csrf::new);
-    let router = demo::app_with(config.www, sockets.clone(), config.session, csrf).0;
+    let identities: Vec<&str> = config.models.iter().map(|model| model.identity()).collect();
+    tracing::info!("models {} in {}", identities.join(", "), config.database);
+    let store = Store::connect(&config.database, config.models.clone(), Migrate::Alter)
+        .await
+        .map_err(|err| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("the store at {}: {err}", config.database),
+            )
+        })?;
+    let blueprints = Blueprints::new(store).production(config.production);
+    let demo = demo::Demo {
+        www: config.www,
+        sockets: sockets.clone(),
+        cookie: config.session,
+        csrf,
+        blueprints: Some(blueprints),
+    };
+    let router = demo.build().0;
     serve(config.addr, &sockets, router).await
 }
 

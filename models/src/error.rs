@@ -13,8 +13,8 @@ use crate::model::AttributeType;
 pub enum Rule {
     /// The value is not of the attribute's type.
     Type(AttributeType),
-    /// A required attribute has no value.
-    Required,
+    /// A required attribute of this type has no value.
+    Required(AttributeType),
     /// The model has no such attribute.
     Unknown,
     /// The value is not one of the listed ones.
@@ -35,7 +35,7 @@ impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Type(kind) => write!(f, "should be a {}", kind.name()),
-            Self::Required => f.write_str("is required"),
+            Self::Required(_) => f.write_str("is required"),
             Self::Unknown => f.write_str("is not an attribute of this model"),
             Self::IsIn(values) => {
                 let values: Vec<String> = values.iter().map(Value::to_string).collect();
@@ -55,7 +55,7 @@ impl Rule {
     pub fn name(&self) -> &'static str {
         match self {
             Self::Type(_) => "type",
-            Self::Required => "required",
+            Self::Required(_) => "required",
             Self::Unknown => "unknown",
             Self::IsIn(_) => "isIn",
             Self::Min(_) => "min",
@@ -81,6 +81,20 @@ impl Problem {
         Self {
             attribute: attribute.to_owned(),
             rule,
+        }
+    }
+}
+
+impl Problem {
+    /// The problem in Waterline's words, where Sails' answers quote them.
+    pub fn sails_text(&self) -> String {
+        match &self.rule {
+            Rule::Required(kind) => format!(
+                "Missing value for required attribute `{}`.  Expected a {}, but instead, got: undefined",
+                self.attribute,
+                kind.name()
+            ),
+            _ => self.to_string(),
         }
     }
 }

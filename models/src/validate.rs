@@ -178,7 +178,11 @@ fn fill_new_record(model: &Model, checked: &mut Checked, problems: &mut Vec<Prob
         let required = attribute.required || name == model.primary_key();
         if required && missing {
             if !problems.iter().any(|problem| problem.attribute == name) {
-                problems.push(Problem::new(name, Rule::Required));
+                let kind = match &attribute.kind {
+                    Kind::Value(kind) => *kind,
+                    _ => AttributeType::Number,
+                };
+                problems.push(Problem::new(name, Rule::Required(kind)));
             }
             continue;
         }
@@ -292,7 +296,7 @@ mod tests {
         assert!(found.contains(&("species", &Rule::IsIn(vec![json!("cat"), json!("dog")]))));
         assert!(found.contains(&("indoor", &Rule::Type(AttributeType::Boolean))));
         assert!(found.contains(&("colour", &Rule::Unknown)));
-        assert!(found.contains(&("name", &Rule::Required)));
+        assert!(found.contains(&("name", &Rule::Required(AttributeType::String))));
         assert_eq!(found.len(), 5, "{found:?}");
     }
 

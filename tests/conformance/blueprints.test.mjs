@@ -12,7 +12,7 @@ import { sailsIo, connect, request, close, WAIT_MS } from "./harness.mjs";
 import { interopServers } from "./servers.mjs";
 
 /** The servers this suite runs against: the Sails app, the reference (our app has no models yet). */
-const BLUEPRINT_SERVERS = interopServers().filter((server) => server.kind === "sails");
+const BLUEPRINT_SERVERS = interopServers();
 
 const ARTIFACTS = fileURLToPath(new URL("../artifacts/blueprints/", import.meta.url));
 const SOCKET_NAMES = ["A", "B", "C"];
@@ -38,11 +38,39 @@ function heard(messages = {}) {
   return Object.fromEntries(SOCKET_NAMES.map((name) => [name, messages[name] ?? []]));
 }
 
+/**
+ * On purpose, our `details` of a usage error are our own sentence (naming the
+ * attribute, the rule or the modifier), not Waterline's exact wording; the
+ * code, the message and the status are Sails'. Against ours, a non-empty
+ * `details` stands for the expected one (the transcripts keep the text).
+ */
+const OUR_WORDING = "(our own wording of the details)";
+
+/** The server kind of the scenario running (scenarios run one at a time). */
+let runningKind = "sails";
+
+/**
+ * An outcome as compared: a usage error's non-empty `details` from ours as
+ * OUR_WORDING; the body as answered stays readable as `raw` (not enumerable,
+ * so comparisons ignore it).
+ */
+function comparable(outcome) {
+  const compared = { ...outcome, body: comparableBody(outcome.body) };
+  Object.defineProperty(compared, "raw", { value: outcome.body, enumerable: false });
+  return compared;
+}
+
+function comparableBody(body) {
+  if (runningKind !== "ours" || !body || typeof body !== "object" || Array.isArray(body)) return body;
+  if (typeof body.code !== "string" || typeof body.details !== "string" || body.details === "") return body;
+  return { ...body, details: OUR_WORDING };
+}
+
 /** A 400 answer of a blueprint action for a usage error, as `formatUsageError` words it. */
 function usageError(code, details, method, path) {
   return {
     code,
-    details,
+    details: runningKind === "ours" ? OUR_WORDING : details,
     message:
       `The server could not fulfill this request (\`${method} ${path}\`) due to a problem with the parameters that were sent.  ` +
       "See the `details` for more info.  **The following additional tip will not be shown in production**:  " +
@@ -90,8 +118,12 @@ async function openWorld(target) {
     /** A virtual request from socket `name`: `{status, headers, body, heard}`. */
     async socket(name, method, url, data) {
       const { jwr } = await request(sockets[name], { method, url, data, headers: {} });
-      const outcome = { status: jwr.statusCode, headers: jwr.headers, body: normalise(jwr.body), heard: await collectHeard() };
-      return record(`socket ${name}: ${method.toUpperCase()} ${url}`, outcome);
+      // Our JWRs name the response's content-type on purpose (Sails drops it;
+      // both-servers.test.mjs pins that difference): left out of the comparison.
+      const { "content-type": _type, ...headers } = jwr.headers || {};
+      const outcome = { status: jwr.statusCode, headers, body: normalise(jwr.body), heard: await collectHeard() };
+      record(`socket ${name}: ${method.toUpperCase()} ${url}`, outcome);
+      return comparable(outcome);
     },
 
     /** The same over HTTP (JSON body when `data` is given): `{status, type, body, heard}`. */
@@ -100,10 +132,13 @@ async function openWorld(target) {
       if (data !== undefined) Object.assign(init, { headers: { "content-type": "application/json" }, body: JSON.stringify(data) });
       const response = await fetch(`${server.url}${url}`, init);
       const text = await response.text();
-      const type = response.headers.get("content-type");
+      // The media type alone: Sails adds `; charset=utf-8` to JSON, which
+      // means nothing for JSON (RFC 8259) and which ours leaves out.
+      const type = response.headers.get("content-type")?.split(";")[0];
       const body = type?.startsWith("application/json") ? JSON.parse(text) : text;
       const outcome = { status: response.status, type, body: normalise(body), heard: await collectHeard() };
-      return record(`http: ${method.toUpperCase()} ${url}`, outcome);
+      record(`http: ${method.toUpperCase()} ${url}`, outcome);
+      return comparable(outcome);
     },
 
     /** The rooms socket `name` is in, sorted, its own id room aside. */
@@ -140,6 +175,7 @@ async function openWorld(target) {
 /** A scenario on a fresh server: `body(world)`, its transcript saved whatever the outcome. */
 function scenario(target, title, body) {
   test(title, async () => {
+    runningKind = target.kind;
     const world = await openWorld(target);
     try {
       await body(world);
@@ -156,8 +192,8 @@ async function seed(world, { users = [], pets = [] }) {
   for (const values of pets) assert.equal((await world.http("post", "/pet", values)).status, 200);
 }
 
-const JSON_TYPE = "application/json; charset=utf-8";
-const TEXT_TYPE = "text/plain; charset=utf-8";
+const JSON_TYPE = "application/json";
+const TEXT_TYPE = "text/plain";
 
 for (const target of BLUEPRINT_SERVERS) {
   describe(`blueprints: ${target.name}`, { skip: target.skip }, () => {
@@ -344,7 +380,7 @@ for (const target of BLUEPRINT_SERVERS) {
       // The contract lets our server answer 400 instead; the text says why either way.
       for (const outcome of [await w.socket("A", "get", `/pet${where("{bad")}`), await w.http("get", `/pet${where("{bad")}`)]) {
         assert.ok(target.kind === "sails" ? outcome.status === 500 : [400, 500].includes(outcome.status), `status ${outcome.status}`);
-        const text = typeof outcome.body === "string" ? outcome.body : outcome.body.details;
+        const text = typeof outcome.raw === "string" ? outcome.raw : outcome.raw.details;
         assert.match(text, /Could not JSON\.parse\(\) the provided `where` clause\. Here is the raw error: /);
       }
     });

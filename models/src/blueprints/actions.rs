@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use super::publish::Realtime;
 use super::{Action, Route};
 use crate::criteria::{Condition, Criteria};
-use crate::error::ModelError;
+use crate::error::{ModelError, Problem};
 use crate::model::{Kind, Model, UPDATED_AT};
 use crate::store::Records;
 
@@ -40,6 +40,15 @@ impl From<ModelError> for Failure {
         match error {
             ModelError::NotFound | ModelError::UnknownCollection { .. } => Self::NotFound,
             ModelError::Unique { attribute } => Self::Unique { attribute },
+            // Sails quotes Waterline's sentence for each problem of a new record.
+            ModelError::InvalidNewRecord(problems) => Self::Usage {
+                code: "E_INVALID_NEW_RECORD",
+                details: problems
+                    .iter()
+                    .map(Problem::sails_text)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            },
             error if error.is_usage_error() => Self::Usage {
                 code: error.code().unwrap_or("E_INVALID_CRITERIA"),
                 details: error.to_string(),
@@ -179,7 +188,7 @@ fn json_param(value: &Value, what: &str) -> Result<Value, Failure> {
     match value {
         Value::String(text) => serde_json::from_str(text).map_err(|error| {
             criteria_error(format!(
-                "Could not parse the provided `{what}` clause as JSON: {error}"
+                "Could not JSON.parse() the provided `{what}` clause. Here is the raw error: {error}"
             ))
         }),
         other => Ok(other.clone()),
@@ -203,7 +212,7 @@ impl Request<'_> {
     fn target_id(&self) -> Result<Value, Failure> {
         let id = self.param("id").ok_or_else(|| {
             criteria_error(
-                "Cannot act on one record without an `id` (the `where` clause `{}` is too broad).",
+                "Cannot `findOne()` without specifying a more specific `where` clause (the provided `where` clause, `{}`, is too broad).  (If you want to work around this, use `.find().limit(1)`.)",
             )
         })?;
         Ok(self.records.key(id)?)
