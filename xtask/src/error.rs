@@ -52,6 +52,12 @@ pub(crate) enum Error {
         /// How long it had.
         limit: Duration,
     },
+    /// A server ended before printing its ready line.
+    #[error("`{command}` ended before printing its ready line")]
+    EndedEarly {
+        /// The command line.
+        command: String,
+    },
     /// A server printed something else first.
     #[error("`{command}` printed {printed:?} instead of its ready line")]
     NoReadyLine {

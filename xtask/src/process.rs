@@ -180,9 +180,14 @@ impl Background {
             child,
             url: String::new(),
         };
-        let first = ready_rx.recv_timeout(limit).map_err(|_| Error::NotReady {
-            command: command.clone(),
-            limit,
+        let first = ready_rx.recv_timeout(limit).map_err(|err| match err {
+            mpsc::RecvTimeoutError::Timeout => Error::NotReady {
+                command: command.clone(),
+                limit,
+            },
+            mpsc::RecvTimeoutError::Disconnected => Error::EndedEarly {
+                command: command.clone(),
+            },
         })?;
         match first.strip_prefix("listening on ") {
             Some(url) => {

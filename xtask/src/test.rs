@@ -31,7 +31,7 @@ use crate::{
 
 const LIMIT: Duration = Duration::from_secs(30 * 60);
 /// How long one layer run in a child process may take, its builds included.
-const LAYER_LIMIT: Duration = Duration::from_secs(60 * 60);
+const LAYER_LIMIT: Duration = Duration::from_secs(90 * 60);
 const READY_LIMIT: Duration = Duration::from_secs(60);
 
 /// One test layer.
