@@ -273,7 +273,7 @@ async fn bad_input_gets_sails_errors_never_a_crash(backend: Backend) {
         body["details"]
             .as_str()
             .unwrap()
-            .contains("`name` is required"),
+            .contains("Missing value for required attribute `name`"),
         "{body}"
     );
     assert!(
