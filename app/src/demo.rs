@@ -199,16 +199,7 @@ impl Demo {
 
 /// The demo's models, as the interop contract has them: `user` (a name, and
 /// pets) and `pet` (a name, required; a species; an owner).
-pub const MODELS: &str = r#"
-[user.attributes]
-name = { type = "string" }
-pets = { collection = "pet", via = "owner" }
-
-[pet.attributes]
-name = { type = "string", required = true }
-species = { type = "string" }
-owner = { model = "user" }
-"#;
+pub const MODELS: &str = include_str!("../models.toml");
 
 /// [`MODELS`], read.
 pub fn models() -> Models {

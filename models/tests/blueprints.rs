@@ -13,16 +13,8 @@ use sails_server::{RecordId, Sails, SocketRequest};
 use sails_testkit::{Client, http, serve};
 use serde_json::{Value, json};
 
-const MODELS: &str = r#"
-[user.attributes]
-name = { type = "string" }
-pets = { collection = "pet", via = "owner" }
-
-[pet.attributes]
-name = { type = "string", required = true }
-species = { type = "string" }
-owner = { model = "user" }
-"#;
+/// The interop contract's models, as the ready server serves them.
+const MODELS: &str = include_str!("../../app/models.toml");
 
 on_every_store!(
     crud_over_http,

@@ -14,6 +14,13 @@ use crate::error::{ModelError, Problem};
 use crate::model::{Kind, Model, UPDATED_AT};
 use crate::store::Records;
 
+/// Whether a record came (created) or left (destroyed), for its associated records.
+#[derive(Debug, Clone, Copy)]
+enum Joined {
+    Came,
+    Left,
+}
+
 /// How many records find (and a populated collection) gives by default.
 const DEFAULT_LIMIT: u64 = 30;
 /// Params that are not criteria in find's loose form.
@@ -516,31 +523,7 @@ impl Request<'_> {
         self.realtime
             .subscribe(self.identity(), std::slice::from_ref(&id))
             .await?;
-        for (alias, _) in self.model().associations() {
-            let Some((target, via, back_is_model)) = self.inverse(alias) else {
-                continue;
-            };
-            match &record[alias] {
-                Value::Object(_) => {
-                    let parent = self.association_key(alias, &record[alias]);
-                    self.realtime.added_to(&target, &parent, &via, &id).await?;
-                }
-                Value::Array(children) if back_is_model => {
-                    let key = self
-                        .route
-                        .store
-                        .models()
-                        .get(&target)
-                        .map_or("id", Model::primary_key);
-                    for child in children {
-                        self.realtime
-                            .updated(&target, &child[key], &json!({ via.clone(): id }), None)
-                            .await?;
-                    }
-                }
-                _ => {}
-            }
-        }
+        self.tell_associated(&record, &id, Joined::Came).await?;
         self.realtime.created(self.identity(), &record).await?;
         for (parent, alias, child) in moved {
             self.realtime
@@ -652,6 +635,60 @@ impl Request<'_> {
         Ok(())
     }
 
+    /// Tells the records associated with `record` (of key `id`) that it came
+    /// (created) or left (destroyed): a parent hears `addedTo` / `removedFrom`,
+    /// and each child pointing back hears `updated` with its reference set to
+    /// `id` or `null`, as Sails' blueprints tell them.
+    async fn tell_associated(
+        &self,
+        record: &Value,
+        id: &Value,
+        joined: Joined,
+    ) -> Result<(), Failure> {
+        for (alias, _) in self.model().associations() {
+            let Some((target, via, back_is_model)) = self.inverse(alias) else {
+                continue;
+            };
+            match &record[alias] {
+                Value::Object(_) => {
+                    let parent = self.association_key(alias, &record[alias]);
+                    match joined {
+                        Joined::Came => self.realtime.added_to(&target, &parent, &via, id).await?,
+                        Joined::Left => {
+                            self.realtime
+                                .removed_from(&target, &parent, &via, id)
+                                .await?;
+                        }
+                    }
+                }
+                Value::Array(children) if back_is_model => {
+                    let key = self
+                        .route
+                        .store
+                        .models()
+                        .get(&target)
+                        .map_or("id", Model::primary_key);
+                    let reference = match joined {
+                        Joined::Came => id.clone(),
+                        Joined::Left => Value::Null,
+                    };
+                    for child in children {
+                        self.realtime
+                            .updated(
+                                &target,
+                                &child[key],
+                                &json!({ via.clone(): reference }),
+                                None,
+                            )
+                            .await?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     async fn destroy(&self) -> Result<Value, Failure> {
         let id = self.target_id()?;
         let record = self.read_one(&id).await?.ok_or(Failure::NotFound)?;
@@ -662,38 +699,7 @@ impl Request<'_> {
         self.realtime
             .destroyed(self.identity(), &id, &record)
             .await?;
-        for (alias, _) in self.model().associations() {
-            let Some((target, via, back_is_model)) = self.inverse(alias) else {
-                continue;
-            };
-            match &record[alias] {
-                Value::Object(_) => {
-                    let parent = self.association_key(alias, &record[alias]);
-                    self.realtime
-                        .removed_from(&target, &parent, &via, &id)
-                        .await?;
-                }
-                Value::Array(children) if back_is_model => {
-                    let key = self
-                        .route
-                        .store
-                        .models()
-                        .get(&target)
-                        .map_or("id", Model::primary_key);
-                    for child in children {
-                        self.realtime
-                            .updated(
-                                &target,
-                                &child[key],
-                                &json!({ via.clone(): Value::Null }),
-                                None,
-                            )
-                            .await?;
-                    }
-                }
-                _ => {}
-            }
-        }
+        self.tell_associated(&record, &id, Joined::Left).await?;
         self.realtime
             .unsubscribe(self.identity(), std::slice::from_ref(&id))
             .await?;
