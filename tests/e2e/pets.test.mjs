@@ -1,5 +1,7 @@
-// The pets demo (www/pets.html) in independent browser contexts, on our server
-// and on the real Sails app: create, edit and delete show up live elsewhere.
+// The pets demo (www/pets.html, on the `pet` and `user` models' blueprints) in
+// independent browser contexts, on our server and on the real Sails app:
+// create, edit and delete show up live elsewhere; a page opened later lists
+// what is there; owners (an association) show on every page.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, launchBrowser } from "./harness.mjs";
@@ -93,13 +95,38 @@ for (const target of targets) {
       withScreenshotsOnFailure("pets-late", visitors, async () => {
         late = await visit(browser, `${server.url}/pets.html`, target);
         await eventually(() => petNames(late.page), ["Tom"], "the late page lists the pets");
-        // The late page subscribed to Tom itself (it was not watching when Tom was created).
+        // The late page's `GET /pet` subscribed it to Tom (it was not watching when Tom was created).
         await rename(first.page, "Tom", "Tommy");
         await petRow(late.page, "Tommy").waitFor({ timeout: PUSH_TIMEOUT_MS });
         await petRow(late.page, "Tommy").locator(".delete").click();
         await eventually(() => petNames(first.page), [], "the first page drops Tommy", PUSH_TIMEOUT_MS);
         await eventually(() => petNames(second.page), [], "the second page drops Tommy", PUSH_TIMEOUT_MS);
         await late.page.locator("#no-pets").waitFor();
+        for (const visitor of visitors()) assert.deepEqual(visitor.errors, []);
+      }));
+
+    test("an owner added in one page is offered in the others, and a pet given one shows it everywhere", () =>
+      withScreenshotsOnFailure("pets-owners", visitors, async () => {
+        await first.page.fill("#owner-name", "Ann");
+        await first.page.press("#owner-name", "Enter");
+        // The other pages hear the new user (`GET /user` watched the model) and offer her.
+        for (const visitor of [second, late]) {
+          await visitor.page.locator("#pet-owner option", { hasText: "Ann" }).waitFor({ state: "attached", timeout: PUSH_TIMEOUT_MS });
+        }
+        await second.page.selectOption("#pet-owner", { label: "Ann" });
+        await addPet(second.page, "Kit", "cat");
+        for (const visitor of visitors()) {
+          await petRow(visitor.page, "Kit").waitFor({ timeout: PUSH_TIMEOUT_MS });
+          await eventually(() => petRow(visitor.page, "Kit").locator(".pet-owner").textContent(), "owned by Ann", "Kit's owner shows", PUSH_TIMEOUT_MS);
+        }
+        // A page opened now gets the owner with the pet (`GET /pet` populates it).
+        const fresh = await visit(browser, `${server.url}/pets.html`, target);
+        try {
+          await eventually(() => petRow(fresh.page, "Kit").locator(".pet-owner").textContent(), "owned by Ann", "the new page shows Kit's owner");
+          assert.deepEqual(fresh.errors, []);
+        } finally {
+          await fresh.close();
+        }
         for (const visitor of visitors()) assert.deepEqual(visitor.errors, []);
       }));
   });
