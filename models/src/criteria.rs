@@ -19,29 +19,9 @@ use serde_json::{Map, Value};
 
 use crate::model::{AttributeType, Kind, Model};
 use crate::sql::{Sql, SqlValue, escape_like};
-use crate::validate::coerce;
+use crate::types::coerce;
 
-/// Why criteria cannot be used.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum CriteriaError {
-    /// The criteria (or a clause) is not of a usable JSON shape.
-    #[error("{0}")]
-    Shape(String),
-    /// An attribute named in the criteria does not exist (or is a collection).
-    #[error("`{0}` is not an attribute that can be used in criteria")]
-    UnknownAttribute(String),
-    /// An operator (modifier) is not one Waterline knows.
-    #[error("unknown modifier `{0}`")]
-    UnknownModifier(String),
-    /// A value does not fit the attribute or the modifier.
-    #[error("`{attribute}`: {reason}")]
-    BadValue {
-        /// The attribute compared.
-        attribute: String,
-        /// What is wrong with the value.
-        reason: String,
-    },
-}
+pub use crate::error::CriteriaError;
 
 fn shape(message: impl Into<String>) -> CriteriaError {
     CriteriaError::Shape(message.into())
@@ -577,7 +557,7 @@ fn coerce_one(kind: &Kind, attribute: &str, value: &Value) -> Result<Value, Crit
             };
         }
     };
-    coerce(kind, value, true).map_err(|rule| bad(format!("{value} {rule}")))
+    coerce(kind, value, true).ok_or_else(|| bad(format!("{value} should be a {}", kind.name())))
 }
 
 fn parse_sort(model: &Model, value: &Value) -> Result<Vec<(String, Direction)>, CriteriaError> {

@@ -5,8 +5,29 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::criteria::CriteriaError;
-use crate::model::AttributeType;
+use crate::types::AttributeType;
+
+/// Why criteria cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CriteriaError {
+    /// The criteria (or a clause) is not of a usable JSON shape.
+    #[error("{0}")]
+    Shape(String),
+    /// An attribute named in the criteria does not exist (or is a collection).
+    #[error("`{0}` is not an attribute that can be used in criteria")]
+    UnknownAttribute(String),
+    /// An operator (modifier) is not one Waterline knows.
+    #[error("unknown modifier `{0}`")]
+    UnknownModifier(String),
+    /// A value does not fit the attribute or the modifier.
+    #[error("`{attribute}`: {reason}")]
+    BadValue {
+        /// The attribute compared.
+        attribute: String,
+        /// What is wrong with the value.
+        reason: String,
+    },
+}
 
 /// The rule a value breaks.
 #[derive(Debug, Clone, PartialEq)]

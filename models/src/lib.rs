@@ -6,6 +6,7 @@ mod error;
 pub mod model;
 mod sql;
 mod store;
+mod types;
 mod validate;
 
 pub use blueprints::{Blueprints, BlueprintsConfig, ModelBlueprints};

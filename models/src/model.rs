@@ -34,6 +34,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
+pub use crate::types::AttributeType;
+
 /// The attribute holding a record's creation time (ms since the epoch).
 pub const CREATED_AT: &str = "createdAt";
 /// The attribute holding a record's last update time (ms since the epoch).
@@ -88,35 +90,6 @@ pub enum DefinitionError {
     /// The TOML text does not describe models.
     #[error("models file: {0}")]
     Toml(String),
-}
-
-/// The type of a plain attribute (Waterline's types).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AttributeType {
-    /// A string.
-    String,
-    /// A number (integer or floating point).
-    Number,
-    /// `true` or `false`.
-    Boolean,
-    /// Any JSON value.
-    Json,
-    /// Any value, stored as JSON.
-    Ref,
-}
-
-impl AttributeType {
-    /// The type's name as Sails spells it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::String => "string",
-            Self::Number => "number",
-            Self::Boolean => "boolean",
-            Self::Json => "json",
-            Self::Ref => "ref",
-        }
-    }
 }
 
 /// What an attribute is: a value, a reference to one record, or a collection.
@@ -532,7 +505,7 @@ impl Models {
             }
             if let Some(default) = &attribute.default
                 && let Kind::Value(kind) = attribute.kind
-                && crate::validate::coerce(kind, default, attribute.allow_null).is_err()
+                && crate::types::coerce(kind, default, attribute.allow_null).is_none()
             {
                 return Err(bad(name, "`defaultsTo` is not of the attribute's type"));
             }

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::model::AttributeType;
+use crate::types::AttributeType;
 
 /// The SQL dialect of a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

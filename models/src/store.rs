@@ -15,7 +15,8 @@ use crate::criteria::{Condition, Criteria, CriteriaError};
 use crate::error::ModelError;
 use crate::model::{AttributeType, Kind, Model, Models};
 use crate::sql::{Dialect, Sql, SqlValue, quote};
-use crate::validate::{Checked, Purpose, check, number_value};
+use crate::types::number_value;
+use crate::validate::{Checked, Purpose, check};
 
 /// What to do with the tables at start (Sails' `migrate`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
@@ -729,8 +730,8 @@ impl Records {
 
     /// `id` as a key of this model (`"7"` becomes 7 for a number key).
     pub fn key(&self, id: &Value) -> Result<Value, ModelError> {
-        crate::validate::coerce(self.model().key_type(), id, false)
-            .map_err(|_| ModelError::InvalidId(id.clone()))
+        crate::types::coerce(self.model().key_type(), id, false)
+            .ok_or_else(|| ModelError::InvalidId(id.clone()))
     }
 
     /// Links (or unlinks) children to the record `key` through `attribute`:

@@ -4,47 +4,12 @@
 use serde_json::{Map, Value};
 
 use crate::error::{Problem, Rule};
-use crate::model::{AttributeType, CREATED_AT, Kind, Model, UPDATED_AT};
+use crate::model::{CREATED_AT, Kind, Model, UPDATED_AT};
+use crate::types::{AttributeType, coerce};
 
-/// Why a value does not fit an attribute (the rule it breaks).
-pub(crate) fn coerce(kind: AttributeType, value: &Value, allow_null: bool) -> Result<Value, Rule> {
-    match (kind, value) {
-        (AttributeType::Json | AttributeType::Ref, value) => Ok(value.clone()),
-        (_, Value::Null) if allow_null => Ok(Value::Null),
-        (AttributeType::String, Value::String(_)) => Ok(value.clone()),
-        (AttributeType::String, Value::Number(number)) => Ok(Value::String(number.to_string())),
-        (AttributeType::Number, Value::Number(_)) => Ok(value.clone()),
-        (AttributeType::Number, Value::String(text)) => {
-            let number: f64 = text.trim().parse().map_err(|_| Rule::Type(kind))?;
-            if text.trim().is_empty() {
-                return Err(Rule::Type(kind));
-            }
-            Ok(number_value(number).ok_or(Rule::Type(kind))?)
-        }
-        (AttributeType::Boolean, Value::Bool(_)) => Ok(value.clone()),
-        (AttributeType::Boolean, Value::String(text)) => match text.as_str() {
-            "true" | "1" => Ok(Value::Bool(true)),
-            "false" | "0" => Ok(Value::Bool(false)),
-            _ => Err(Rule::Type(kind)),
-        },
-        (AttributeType::Boolean, Value::Number(number)) => match number.as_f64() {
-            Some(1.0) => Ok(Value::Bool(true)),
-            Some(0.0) => Ok(Value::Bool(false)),
-            _ => Err(Rule::Type(kind)),
-        },
-        _ => Err(Rule::Type(kind)),
-    }
-}
-
-/// A finite number as JSON: an integer when it is one.
-pub(crate) fn number_value(number: f64) -> Option<Value> {
-    if !number.is_finite() {
-        return None;
-    }
-    if number.fract() == 0.0 && number.abs() < 9_007_199_254_740_992.0 {
-        return Some(Value::from(number as i64));
-    }
-    serde_json::Number::from_f64(number).map(Value::Number)
+/// `value` coerced to `kind`, or why it does not fit (the rule it breaks).
+fn fit(kind: AttributeType, value: &Value, allow_null: bool) -> Result<Value, Rule> {
+    coerce(kind, value, allow_null).ok_or(Rule::Type(kind))
 }
 
 /// The base value Waterline gives an attribute a new record leaves out.
@@ -101,7 +66,7 @@ pub(crate) fn check(
         }
         if name == model.primary_key() && model.auto_key() {
             // A new record may bring its own key, as in Sails; else the database gives one.
-            match coerce(AttributeType::Number, value, true) {
+            match fit(AttributeType::Number, value, true) {
                 Ok(Value::Null) => {}
                 Ok(key) if key.as_i64().is_some_and(|key| key > 0) => {
                     checked.columns.insert(name.clone(), key);
@@ -123,20 +88,20 @@ pub(crate) fn check(
                 };
                 let mut keys = Vec::new();
                 for id in &ids {
-                    match coerce(key_type, id, false) {
+                    match fit(key_type, id, false) {
                         Ok(key) => keys.push(key),
                         Err(rule) => problems.push(Problem::new(name, rule)),
                     }
                 }
                 checked.collections.push((name.clone(), keys));
             }
-            Kind::Model(target) => match coerce(key_type_of(target), value, true) {
+            Kind::Model(target) => match fit(key_type_of(target), value, true) {
                 Ok(key) => {
                     checked.columns.insert(name.clone(), key);
                 }
                 Err(rule) => problems.push(Problem::new(name, rule)),
             },
-            Kind::Value(kind) => match coerce(*kind, value, attribute.allow_null) {
+            Kind::Value(kind) => match fit(*kind, value, attribute.allow_null) {
                 Ok(value) => {
                     if let Err(rule) = check_rules(attribute, &value) {
                         problems.push(Problem::new(name, rule));

@@ -1,17 +1,16 @@
 //! Extractors that tell a socket request from an HTTP one (Sails' `req.isSocket`
-//! and `req.socket`).
+//! and `req.socket`), and the socket's handshake (`req.socket.handshake`).
 
 use std::convert::Infallible;
 use std::sync::{Arc, Weak};
 
+use axum::extract::{FromRequestParts, OptionalFromRequestParts, OriginalUri};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use socketioxide::socket::Socket;
 
-use crate::sails::Handshake;
 use crate::sockets::SocketId;
-use axum::extract::{FromRequestParts, OptionalFromRequestParts};
-use axum::http::StatusCode;
-use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
 
 /// The socket a virtual request came from.
 ///
@@ -126,4 +125,47 @@ impl<S: Send + Sync> FromRequestParts<S> for Handshake {
             .ok_or(HandshakeRejection::NotASocketRequest)?;
         socket.handshake().ok_or(HandshakeRejection::Disconnected)
     }
+}
+
+/// What a `before_connect` hook sees of a handshake; also an extractor, in
+/// handlers of socket requests, of the handshake of the requesting socket
+/// (Sails' `req.socket.handshake`), which rejects HTTP requests with 400.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Handshake {
+    /// The handshake request's headers (`cookie`, `origin`, `user-agent`, …).
+    pub headers: HeaderMap,
+    /// The handshake URL, with its query (`__sails_io_sdk_version=…`, the client's own query).
+    pub uri: Uri,
+}
+
+impl Handshake {
+    /// The handshake of a connected socket, as its client sent it.
+    pub(crate) fn of(socket: &Socket) -> Self {
+        let parts = socket.req_parts();
+        // The URI before any rewrite (an extra path of the endpoint).
+        let uri = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or_else(|| parts.uri.clone(), |original| original.0.clone());
+        Self {
+            headers: parts.headers.clone(),
+            uri,
+        }
+    }
+}
+
+impl Handshake {
+    /// The raw (not percent-decoded) value of a query parameter of the handshake URL.
+    pub fn query_value(&self, key: &str) -> Option<&str> {
+        query_value(&self.uri, key)
+    }
+}
+
+/// The raw value of the query parameter `key` of `uri`, if present.
+pub(crate) fn query_value<'a>(uri: &'a Uri, key: &str) -> Option<&'a str> {
+    uri.query()?.split('&').find_map(|pair| {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (name == key).then_some(value)
+    })
 }

@@ -18,13 +18,13 @@ pub mod virtual_request;
 
 pub use config::{MissingOrigin, RequestLimits, SocketsConfig, Transport};
 pub use csrf::Csrf;
-pub use extract::{HandshakeRejection, IsSocket, SocketRequest};
+pub use extract::{Handshake, HandshakeRejection, IsSocket, SocketRequest};
 pub use jwr::{Jwr, JwrBody, JwrHeaders};
 pub use origin::{InvalidOrigin, Origin, OriginPolicy};
 pub use outbox::CloseReason;
 pub use params::{Params, ParamsRejection};
 pub use pubsub::{ChangePublication, Envelope, PubSub, Publication, RecordId};
-pub use sails::{Disconnected, Handshake, Sails, SailsBuilder, SailsMissing, Stats};
+pub use sails::{Disconnected, Sails, SailsBuilder, SailsMissing, Stats};
 pub use session::SessionCookie;
 pub use sockets::{
     DEFAULT_EVENT, IntoRooms, InvalidSocketId, LeaveAllOptions, Selection, SocketId, Sockets,

@@ -29,7 +29,7 @@ use tower_sessions::{Session, SessionManagerLayer, SessionStore};
 
 use crate::config::SocketsConfig;
 use crate::csrf::Csrf;
-use crate::extract::SocketRequest;
+use crate::extract::{Handshake, SocketRequest, query_value};
 use crate::jwr::Jwr;
 use crate::outbox::{CloseCounts, CloseReason, Outbox, Outgoing, Payload};
 use crate::pubsub::PubSub;
@@ -72,48 +72,6 @@ impl<P> Pipeline for P where
         + Sync
         + 'static
 {
-}
-
-/// What a `before_connect` hook sees of a handshake; also an extractor, in
-/// handlers of socket requests, of the handshake of the requesting socket
-/// (Sails' `req.socket.handshake`), which rejects HTTP requests with 400.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct Handshake {
-    /// The handshake request's headers (`cookie`, `origin`, `user-agent`, …).
-    pub headers: HeaderMap,
-    /// The handshake URL, with its query (`__sails_io_sdk_version=…`, the client's own query).
-    pub uri: Uri,
-}
-
-impl Handshake {
-    /// The handshake of a connected socket, as its client sent it.
-    pub(crate) fn of(socket: &Socket) -> Self {
-        let parts = socket.req_parts();
-        // The URI before any rewrite (an extra path of the endpoint).
-        let uri = parts
-            .extensions
-            .get::<OriginalUri>()
-            .map_or_else(|| parts.uri.clone(), |original| original.0.clone());
-        Self {
-            headers: parts.headers.clone(),
-            uri,
-        }
-    }
-}
-
-impl Handshake {
-    /// The raw (not percent-decoded) value of a query parameter of the handshake URL.
-    pub fn query_value(&self, key: &str) -> Option<&str> {
-        query_value(&self.uri, key)
-    }
-}
-
-fn query_value<'a>(uri: &'a Uri, key: &str) -> Option<&'a str> {
-    uri.query()?.split('&').find_map(|pair| {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        (name == key).then_some(value)
-    })
 }
 
 /// What an `after_disconnect` hook learns about a socket that went away.
