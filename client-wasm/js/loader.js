@@ -45,6 +45,10 @@ var expected = { autoConnect: "boolean", environment: "string", headers: "object
 });
 
 var REQUESTS = ["get", "post", "put", "patch", "delete", "request"];
+// A socket's settings, as the module's option table names them (a test keeps the two alike).
+var OPTIONS = ["useCORSRouteToGetCookie", "url", "multiplex", "transports", "query", "path", "headers",
+  "initialConnectionHeaders", "reconnection", "reconnectionAttempts", "reconnectionDelay",
+  "reconnectionDelayMax", "rejectUnauthorized", "randomizationFactor", "timeout", "eio"];
 var CHAINED = ["on", "off", "removeAllListeners", "disconnect", "reconnect"];
 var standIns = [];
 
@@ -127,6 +131,12 @@ var settled = new Promise(function (resolve) {
     if (sails.autoConnect === false || sails.autoconnect === false) {
       if (io.socket === auto.socket) delete io.socket;
       auto = null;
+    } else {
+      // As sails.io.js does when it starts connecting on this tick, the socket
+      // takes `io.sails` settings it lacks as its own (`io.socket.url`, …).
+      OPTIONS.forEach(function (name) {
+        if (auto.socket[name] === undefined && sails[name] !== undefined) auto.socket[name] = sails[name];
+      });
     }
     resolve();
   }, 0);

@@ -505,7 +505,7 @@ impl Client {
     /// when cross-origin, opens the WebSocket.
     fn start_attempt(&self) -> Result<(), ClientError> {
         for &opt in &Opt::ALL {
-            if opt != Opt::Headers && self.own_option(opt).is_undefined() {
+            if self.own_option(opt).is_undefined() {
                 self.held.set_option(opt, &config::default_of(opt.name()));
             }
         }

@@ -376,5 +376,7 @@ mod tests {
             .collect();
         methods.sort_unstable();
         assert_eq!(stand_in, methods);
+        let options: Vec<_> = Opt::ALL.into_iter().map(Opt::name).collect();
+        assert_eq!(list("var OPTIONS = ["), options, "the stand-in's settings");
     }
 }

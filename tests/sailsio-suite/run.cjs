@@ -36,22 +36,9 @@ const ADAPTED = ['initial-connection-headers.suite.cjs'];
  * With SAILSIO_SUITE_CLIENT_DIR (our client's build, `www/js/`), the browser
  * cases load that client instead of sails.io.js: only browser.attr.test.js
  * runs (the other files drive sails.io.js in Node; the adapted case needs
- * polling, which our client does not do), and these cases are left out, each
- * a difference of our client.
+ * polling, which our client does not do).
  */
 const OUR_CLIENT_FILES = ['browser.attr.test.js'];
-const LEFT_OUT_FOR_OUR_CLIENT = [
-  {
-    title: 'browser using html attributes for configuration ::  url ::  should use the URL provided in the html attribute',
-    reason: 'io.socket.url is set once the wasm module has loaded (and, cross-origin, /__getcookie answered), '
-      + 'not on the tick after the script as in sails.io.js; 100 ms after the page loaded is not always enough',
-  },
-  {
-    title: 'browser using html attributes for configuration ::  headers ::  should use the headers setting provided in the html attribute',
-    reason: 'io.socket.headers stays undefined: the socket sends io.sails.headers but does not show them as its own, '
-      + 'as sails.io.js does once it connects',
-  },
-];
 const ourClient = Boolean(process.env.SAILSIO_SUITE_CLIENT_DIR);
 
 function escapeRegExp(text) {
@@ -62,15 +49,14 @@ async function main() {
   const port = await server.start();
   await server.stop();
   redirect.install(port);
-  const leftOutCases = ourClient ? LEFT_OUT.concat(LEFT_OUT_FOR_OUR_CLIENT) : LEFT_OUT;
-  const leftOut = new RegExp(`^(${leftOutCases.map(({ title }) => escapeRegExp(title)).join('|')})$`);
+  const leftOut = new RegExp(`^(${LEFT_OUT.map(({ title }) => escapeRegExp(title)).join('|')})$`);
   const mocha = new Mocha({
     timeout: CASE_TIMEOUT_MS,
     reporter: process.env.SAILSIO_SUITE_REPORTER || 'spec',
     grep: leftOut,
     invert: true,
   });
-  for (const { title, reason } of leftOutCases) console.log(`left out: "${title}": ${reason}`);
+  for (const { title, reason } of LEFT_OUT) console.log(`left out: "${title}": ${reason}`);
   const only = ourClient ? OUR_CLIENT_FILES : process.argv.slice(2);
   const files = fs.readdirSync(redirect.SUITE_DIR).filter((file) => file.endsWith('.test.js')).sort()
     .map((file) => path.join(redirect.SUITE_DIR, file))
