@@ -505,13 +505,7 @@ impl Request<'_> {
                     .await?;
                 for child in children {
                     if !child[&via].is_null() {
-                        let key = child[self
-                            .route
-                            .store
-                            .models()
-                            .get(target)
-                            .map_or("id", Model::primary_key)]
-                        .clone();
+                        let key = child[self.key_name(target)].clone();
                         moved.push((child[&via].clone(), alias.to_owned(), key));
                     }
                 }
@@ -662,12 +656,7 @@ impl Request<'_> {
                     }
                 }
                 Value::Array(children) if back_is_model => {
-                    let key = self
-                        .route
-                        .store
-                        .models()
-                        .get(&target)
-                        .map_or("id", Model::primary_key);
+                    let key = self.key_name(&target);
                     let reference = match joined {
                         Joined::Came => id.clone(),
                         Joined::Left => Value::Null,
@@ -687,6 +676,15 @@ impl Request<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The primary key attribute of the model `identity` (`id` by default).
+    fn key_name(&self, identity: &str) -> &str {
+        self.route
+            .store
+            .models()
+            .get(identity)
+            .map_or("id", Model::primary_key)
     }
 
     async fn destroy(&self) -> Result<Value, Failure> {
@@ -791,12 +789,7 @@ impl Request<'_> {
         target: &str,
         child: &Value,
     ) -> Result<(), Failure> {
-        let key = self
-            .route
-            .store
-            .models()
-            .get(target)
-            .map_or("id", Model::primary_key);
+        let key = self.key_name(target);
         let child_id = child[key].clone();
         self.realtime
             .added_to(self.identity(), id, alias, &child_id)
@@ -833,12 +826,7 @@ impl Request<'_> {
         if previous.is_null() || Some(previous) == except {
             return Ok(());
         }
-        let key = self
-            .route
-            .store
-            .models()
-            .get(target)
-            .map_or("id", Model::primary_key);
+        let key = self.key_name(target);
         self.realtime
             .removed_from(self.identity(), previous, alias, &child[key])
             .await?;
@@ -847,12 +835,7 @@ impl Request<'_> {
 
     async fn add(&self) -> Result<Value, Failure> {
         let (id, child, alias, target) = self.parent_and_child().await?;
-        let key = self
-            .route
-            .store
-            .models()
-            .get(&target)
-            .map_or("id", Model::primary_key);
+        let key = self.key_name(&target);
         self.records
             .add_to_collection(&id, &alias, std::slice::from_ref(&child[key]))
             .await?;
@@ -867,12 +850,7 @@ impl Request<'_> {
 
     async fn remove(&self) -> Result<Value, Failure> {
         let (id, child, alias, target) = self.parent_and_child().await?;
-        let key = self
-            .route
-            .store
-            .models()
-            .get(&target)
-            .map_or("id", Model::primary_key);
+        let key = self.key_name(&target);
         let child_id = child[key].clone();
         self.records
             .remove_from_collection(&id, &alias, std::slice::from_ref(&child_id))
