@@ -14,6 +14,7 @@
 //! | `--production` | `production = true` | production mode, also when `NODE_ENV` or `SAILS_ENV` is `production` |
 //! | `--models FILE` | `models` (relative to the file) | the models, in TOML, each with Sails' blueprint routes (default: the demo's `user` and `pet`) |
 //! | `--database URL` | `database` | where records are kept: `sqlite://FILE` (created when missing), `sqlite::memory:` (the default: empty at each start) or `postgres://…` |
+//! | `--redis URL` | `redis` | one of many servers sharing rooms, broadcasts, socket lookups and sessions over the Redis at URL (`redis://HOST:PORT`, Redis 7 or later) |
 //! | `--csrf` | `csrf = true` | CSRF protection (Sails' `security.csrf`): POST, PUT, PATCH and DELETE need a token from `GET /csrfToken` |
 //!
 //! In production mode the server refuses to start unless the origins are
@@ -75,6 +76,7 @@ struct FileSettings {
     csrf: Option<bool>,
     models: Option<PathBuf>,
     database: Option<String>,
+    redis: Option<String>,
 }
 
 /// What the flags say; `None` (or empty) where they say nothing.
@@ -92,6 +94,7 @@ struct Flags {
     csrf: bool,
     models: Option<PathBuf>,
     database: Option<String>,
+    redis: Option<String>,
 }
 
 fn usage(program: &str) -> String {
@@ -99,6 +102,7 @@ fn usage(program: &str) -> String {
         "usage: {program} [--host 127.0.0.1] [--port 1337] [--www DIR] [--config FILE]\n\
          \x20      [--allow-origin ORIGIN]... [--any-origin] [--production] [--csrf]\n\
          \x20      [--models FILE] [--database sqlite://FILE|sqlite::memory:|postgres://…]\n\
+         \x20      [--redis redis://HOST:PORT]\n\
          \x20      [--cookie-secure true|false] [--session-lifetime 30m|12h|7d]"
     )
 }
@@ -125,6 +129,7 @@ fn read_flags(program: &str, args: impl Iterator<Item = String>) -> Result<Flags
             "--config" => flags.config = Some(PathBuf::from(value()?)),
             "--models" => flags.models = Some(PathBuf::from(value()?)),
             "--database" => flags.database = Some(value()?),
+            "--redis" => flags.redis = Some(value()?),
             "--allow-origin" => flags.allow_origins.push(value()?),
             "--cookie-secure" => flags.cookie_secure = Some(parse_bool(&value()?, &name)?),
             "--session-lifetime" => {
@@ -319,6 +324,7 @@ pub fn parse_args(
             .database
             .or(file.database)
             .unwrap_or_else(|| DEFAULT_DATABASE.to_owned()),
+        redis: flags.redis.or(file.redis),
     };
     check_production(&config)?;
     Ok(config)

@@ -15,6 +15,11 @@
 //! | `GET /rooms/{room}/members` | the sorted ids of the sockets in `room` |
 //! | `POST /rooms/{room}/broadcast`, `POST /blast` | `{event?, data, omitSender?}` sent on |
 //! | `POST /sockets/{id}/emit` | `{event?, data}` to one socket |
+//! | `POST /rooms/{room}/add-members-to`, `POST /rooms/{room}/remove-members-from` | body `{rooms: [...]}`: every member of `room` joins / leaves those rooms |
+//! | `POST /rooms/{room}/leave-all` | every member of `room` leaves every room it is in, its own id room aside |
+//!
+//! With many servers on one Redis, every route behaves as on one server; a
+//! room call that another server does not confirm in time answers 503.
 //! | `PUT /pets/watch`, `PUT /pets/unwatch` | join / leave the `pet` class room |
 //! | `PUT /pets/{id}/subscribe`, `PUT /pets/{id}/unsubscribe` | join / leave a pet's room |
 //! | `POST /pets`, `PATCH /pets/{id}`, `DELETE /pets/{id}` | in-memory pets, published to subscribers |
@@ -38,8 +43,8 @@ use tower_sessions::{MemoryStore, Session};
 
 use sails_models::{Blueprints, Models};
 use sails_server::{
-    Csrf, DEFAULT_EVENT, IsSocket, RecordId, Sails, SessionCookie, SocketId, SocketRequest,
-    Sockets, SocketsConfig, SocketsError,
+    Cluster, Csrf, DEFAULT_EVENT, IsSocket, LeaveAllOptions, RecordId, Sails, SessionCookie,
+    SocketId, SocketRequest, Sockets, SocketsConfig, SocketsError,
 };
 
 /// The identity of the demo model.
@@ -60,6 +65,9 @@ pub enum DemoError {
     /// The session store or the socket layer failed.
     #[error("Internal Server Error")]
     Internal,
+    /// The other servers of the cluster could not be reached or did not answer.
+    #[error("Service Unavailable: {0}")]
+    Cluster(String),
 }
 
 impl IntoResponse for DemoError {
@@ -68,14 +76,20 @@ impl IntoResponse for DemoError {
             Self::BadStatus | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Cluster(_) => StatusCode::SERVICE_UNAVAILABLE,
         };
         (status, self.to_string()).into_response()
     }
 }
 
 impl From<SocketsError> for DemoError {
-    fn from(_: SocketsError) -> Self {
-        Self::Internal
+    fn from(error: SocketsError) -> Self {
+        match error {
+            SocketsError::Adapter(_) | SocketsError::ClusterTimeout(_) => {
+                Self::Cluster(error.to_string())
+            }
+            _ => Self::Internal,
+        }
     }
 }
 
@@ -117,6 +131,12 @@ pub fn routes() -> Router {
         .route("/rooms/{room}/broadcast", post(broadcast))
         .route("/blast", post(blast))
         .route("/sockets/{id}/emit", post(emit_to_socket))
+        .route("/rooms/{room}/add-members-to", post(add_members_to))
+        .route(
+            "/rooms/{room}/remove-members-from",
+            post(remove_members_from),
+        )
+        .route("/rooms/{room}/leave-all", post(leave_all))
         .route("/pets", post(create_pet))
         .route("/pets/watch", put(watch_pets))
         .route("/pets/unwatch", put(unwatch_pets))
@@ -153,6 +173,8 @@ pub struct Demo {
     pub csrf: Option<Csrf>,
     /// Blueprint routes behind the demo's own (the app's routes win, as in Sails).
     pub blueprints: Option<Blueprints>,
+    /// The servers sharing rooms and sessions with this one (alone by default).
+    pub cluster: Cluster,
 }
 
 impl Demo {
@@ -164,6 +186,7 @@ impl Demo {
             cookie: SessionCookie::default(),
             csrf: None,
             blueprints: None,
+            cluster: Cluster::alone(),
         }
     }
 
@@ -186,9 +209,13 @@ impl Demo {
                 .attach(routes()),
             None => routes().fallback_service(files),
         };
-        let builder = Sails::builder()
-            .config(self.sockets)
-            .sessions_with(MemoryStore::default(), self.cookie);
+        // Sessions live in the cluster's Redis when there is one.
+        let builder = Sails::builder().config(self.sockets);
+        let builder = match self.cluster.session_store() {
+            Some(store) => builder.sessions_with(store, self.cookie),
+            None => builder.sessions_with(MemoryStore::default(), self.cookie),
+        }
+        .cluster(self.cluster);
         match self.csrf {
             Some(csrf) => builder.csrf(csrf),
             None => builder,
@@ -305,6 +332,44 @@ async fn room_members(
     Path(room): Path<String>,
 ) -> Result<Json<Vec<SocketId>>, DemoError> {
     Ok(Json(sockets.to(room).ids().await?))
+}
+
+/// The body of `/rooms/{room}/add-members-to` and `/remove-members-from`.
+#[derive(Deserialize)]
+struct RoomsBody {
+    rooms: Vec<String>,
+}
+
+fn parse_rooms_body(body: &Bytes) -> Result<Vec<String>, DemoError> {
+    serde_json::from_slice::<RoomsBody>(body)
+        .map(|body| body.rooms)
+        .map_err(|_| DemoError::BadRequest("Expected a JSON body {rooms: [...]}."))
+}
+
+async fn add_members_to(
+    sockets: Sockets,
+    Path(room): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, DemoError> {
+    sockets.to(room).join(parse_rooms_body(&body)?).await?;
+    Ok(Json(json!({ "ok": true })))
+}
+
+async fn remove_members_from(
+    sockets: Sockets,
+    Path(room): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, DemoError> {
+    sockets.to(room).leave(parse_rooms_body(&body)?).await?;
+    Ok(Json(json!({ "ok": true })))
+}
+
+async fn leave_all(sockets: Sockets, Path(room): Path<String>) -> Result<Json<Value>, DemoError> {
+    sockets
+        .to(room)
+        .leave_all(LeaveAllOptions::default())
+        .await?;
+    Ok(Json(json!({ "ok": true })))
 }
 
 /// The body of `/rooms/{room}/broadcast`, `/blast` and `/sockets/{id}/emit`.

@@ -25,7 +25,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use sails_models::{Blueprints, Migrate, Store};
-use sails_server::{OriginPolicy, SessionCookie, SocketsConfig};
+use sails_server::{Cluster, OriginPolicy, SessionCookie, SocketsConfig};
 
 /// Where the server listens, what it serves, and to whom.
 #[derive(Debug, Clone)]
@@ -46,6 +46,8 @@ pub struct ServerConfig {
     pub models: sails_models::Models,
     /// Where their records are kept (`sqlite://FILE`, `sqlite::memory:`, `postgres://…`).
     pub database: String,
+    /// The Redis shared with the other servers of a cluster, if any.
+    pub redis: Option<String>,
 }
 
 /// The demo application: the interop routes, realtime on, sessions in memory,
@@ -112,14 +114,28 @@ pub async fn run(config: ServerConfig) -> std::io::Result<()> {
             )
         })?;
     let blueprints = Blueprints::new(store).production(config.production);
+    let cluster = match &config.redis {
+        Some(url) => {
+            let cluster = Cluster::redis(url).await.map_err(|err| {
+                std::io::Error::new(std::io::ErrorKind::ConnectionRefused, err.to_string())
+            })?;
+            tracing::info!("one of the servers sharing the Redis at {url}");
+            cluster
+        }
+        None => Cluster::alone(),
+    };
     let demo = demo::Demo {
         www: config.www,
         sockets: sockets.clone(),
         cookie: config.session,
         csrf,
         blueprints: Some(blueprints),
+        cluster,
     };
-    let router = demo.build().0;
+    let (router, sails) = demo.build();
+    sails.joined_cluster().await.map_err(|err| {
+        std::io::Error::new(std::io::ErrorKind::ConnectionRefused, err.to_string())
+    })?;
     serve(config.addr, &sockets, router).await
 }
 

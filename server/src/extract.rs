@@ -4,11 +4,11 @@
 use std::convert::Infallible;
 use std::sync::{Arc, Weak};
 
+use crate::cluster::Socket;
 use axum::extract::{FromRequestParts, OptionalFromRequestParts, OriginalUri};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use socketioxide::socket::Socket;
 
 use crate::sockets::SocketId;
 

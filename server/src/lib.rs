@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod cluster;
 pub mod config;
 pub mod csrf;
 pub mod extract;
@@ -16,6 +17,7 @@ pub mod session;
 pub mod sockets;
 pub mod virtual_request;
 
+pub use cluster::{Cluster, ClusterError, RedisOptions, RedisSessionStore};
 pub use config::{MissingOrigin, RequestLimits, SocketsConfig, Transport};
 pub use csrf::Csrf;
 pub use extract::{Handshake, HandshakeRejection, IsSocket, SocketRequest};

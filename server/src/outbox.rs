@@ -23,12 +23,14 @@ use axum::body::Bytes;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use socketioxide::extract::AckSender;
+
+use crate::cluster::ClusterAdapter;
 use socketioxide::handler::{FromMessageParts, Value};
-use socketioxide::socket::Socket;
 use socketioxide::{SendError, SocketError};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use crate::cluster::Socket;
 use crate::jwr::Jwr;
 use crate::virtual_request::ParseErrorBody;
 
@@ -173,7 +175,8 @@ fn attempt(socket: &Arc<Socket>, packet: &Outgoing) -> Attempt {
         Outgoing::Ack { id, payload } => {
             // An ack sender for `id`, made anew for each attempt: sending consumes it.
             let mut unused = Value::Bytes(Bytes::new());
-            let Ok(ack) = AckSender::from_message_parts(socket, &mut unused, &Some(*id));
+            let Ok(ack) =
+                AckSender::<ClusterAdapter>::from_message_parts(socket, &mut unused, &Some(*id));
             ack.send(payload)
         }
         Outgoing::Event { event, payload } => socket.emit(&**event, payload),

@@ -20,13 +20,13 @@ use axum::routing::get;
 use futures_util::FutureExt;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use socketioxide::SocketIo;
-use socketioxide::adapter::LocalAdapter;
 use socketioxide::extract::SocketRef;
 use socketioxide::handler::{ConnectHandler, FromConnectParts, MessageHandler};
-use socketioxide::socket::{DisconnectReason, Socket};
+use socketioxide::socket::DisconnectReason;
 use tower::{Layer, ServiceExt};
 use tower_sessions::{Session, SessionManagerLayer, SessionStore};
 
+use crate::cluster::{Cluster, ClusterAdapter, ClusterError, Io, Joined, Socket};
 use crate::config::SocketsConfig;
 use crate::csrf::Csrf;
 use crate::extract::{Handshake, SocketRequest, query_value};
@@ -35,7 +35,7 @@ use crate::outbox::{CloseCounts, CloseReason, Outbox, Outgoing, Payload};
 use crate::pubsub::PubSub;
 use crate::request_queue::{Admission, Queued, RequestQueue};
 use crate::session::{DEFAULT_COOKIE_NAME, SessionCookie, Sessions, SharedStore, get_cookie};
-use crate::sockets::{SocketId, Sockets};
+use crate::sockets::{ClusterView, RESERVED_ROOM_PREFIX, SocketId, Sockets};
 use crate::virtual_request::{
     NOSESSION, PARSE_ERROR_EVENT, ParseError, ParseErrorBody, Refusal, SocketHeaders, VERB_EVENTS,
     VirtualRequest, check_sdk_version,
@@ -152,6 +152,10 @@ pub struct Stats {
 
 struct Shared {
     config: SocketsConfig,
+    /// Set when other servers may hold sockets too.
+    cluster: Option<Arc<ClusterView>>,
+    /// The subscription to the cluster's channels, once the namespace exists.
+    joined: std::sync::OnceLock<Joined>,
     closes: Arc<CloseCounts>,
     sessions: Option<Sessions>,
     before_connect: Option<BeforeConnectHook>,
@@ -163,7 +167,7 @@ struct Shared {
 /// of the router it was built over.
 #[derive(Clone)]
 pub struct Sails {
-    io: SocketIo,
+    io: Io,
     shared: Arc<Shared>,
 }
 
@@ -183,7 +187,7 @@ impl Sails {
 
     /// The `sails.sockets` API.
     pub fn sockets(&self) -> Sockets {
-        Sockets::new(self.io.clone())
+        Sockets::new(self.io.clone(), self.shared.cluster.clone())
     }
 
     /// Resourceful pub/sub for the model with this identity (lower-cased).
@@ -201,8 +205,18 @@ impl Sails {
         self.shared.closes.snapshot()
     }
 
+    /// Waits until this server hears the other servers of its cluster (at
+    /// once for a server alone). Serve requests only after it: until then,
+    /// another server's broadcasts and room changes do not reach this one.
+    pub async fn joined_cluster(&self) -> Result<(), ClusterError> {
+        match self.shared.joined.get() {
+            Some(joined) => joined.clone().await.map_err(ClusterError::Subscribe),
+            None => Ok(()),
+        }
+    }
+
     /// The underlying socketioxide server, for what this API does not cover.
-    pub fn io(&self) -> &SocketIo {
+    pub fn io(&self) -> &Io {
         &self.io
     }
 }
@@ -238,6 +252,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Sockets {
 #[derive(Default)]
 pub struct SailsBuilder {
     config: SocketsConfig,
+    cluster: Cluster,
     sessions: Option<(Sessions, SessionLayer)>,
     before_connect: Option<BeforeConnectHook>,
     after_disconnect: Option<AfterDisconnectHook>,
@@ -257,6 +272,16 @@ impl SailsBuilder {
     /// Uses this configuration instead of Sails' defaults.
     pub fn config(mut self, config: SocketsConfig) -> Self {
         self.config = config;
+        self
+    }
+
+    /// Shares rooms, broadcasts and socket lookups with the other servers of
+    /// `cluster` (by default the server is alone). For sessions shared too,
+    /// give [`Cluster::session_store`] to [`sessions`](Self::sessions).
+    /// A clustered server must be built inside a tokio runtime; await
+    /// [`Sails::joined_cluster`] before serving.
+    pub fn cluster(mut self, cluster: Cluster) -> Self {
+        self.cluster = cluster;
         self
     }
 
@@ -339,7 +364,17 @@ impl SailsBuilder {
     /// define `/__getcookie` itself (axum refuses overlapping routes).
     pub fn build(self, router: Router) -> (Router, Sails) {
         self.config.origins.log_in_force(self.config.missing_origin);
-        let (io_layer, io) = self.config.apply(SocketIo::builder()).build_layer();
+        let cluster = self.cluster.is_redis().then(|| {
+            Arc::new(ClusterView {
+                node_room: node_room(),
+                timeout: self.cluster.timeout,
+            })
+        });
+        let (io_layer, io) = self
+            .config
+            .apply(SocketIo::builder())
+            .with_adapter::<ClusterAdapter>(self.cluster.state)
+            .build_layer();
         let (sessions, session_layer) = match self.sessions {
             Some((sessions, layer)) => (Some(sessions), Some(layer)),
             None => (None, None),
@@ -348,6 +383,8 @@ impl SailsBuilder {
             io: io.clone(),
             shared: Arc::new(Shared {
                 config: self.config,
+                cluster,
+                joined: std::sync::OnceLock::new(),
                 closes: Arc::default(),
                 sessions,
                 before_connect: self.before_connect,
@@ -384,6 +421,21 @@ impl SailsBuilder {
     }
 }
 
+/// The name of a room for this server's sockets alone, unique in its cluster.
+fn node_room() -> String {
+    let mut id = [0u8; 12];
+    // Without randomness, the time and process id still tell servers apart.
+    if getrandom::fill(&mut id).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_nanos());
+        id[..8].copy_from_slice(&(nanos as u64).to_le_bytes());
+        id[8..].copy_from_slice(&std::process::id().to_le_bytes());
+    }
+    let id: String = id.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("{RESERVED_ROOM_PREFIX}node:{id}")
+}
+
 /// Registers the namespace whose sockets send their virtual requests
 /// through `pipeline`.
 fn serve_sockets(sails: &Sails, pipeline: impl Pipeline) {
@@ -393,12 +445,13 @@ fn serve_sockets(sails: &Sails, pipeline: impl Pipeline) {
     // exist before the client can send its first request. (The connect
     // handler itself runs on a task of its own, too late for a request
     // sent right after the connect packet.)
-    sails.io.ns(
+    let subscribing = sails.io.ns(
         "/",
-        (async |_: SocketRef| {}).with(move |socket: Connecting| {
+        (async |_: SocketRef<ClusterAdapter>| {}).with(move |socket: Connecting| {
             on_handshake(socket, handshake_sails.clone(), pipeline.clone())
         }),
     );
+    let _ = sails.shared.joined.set(subscribing.start());
 }
 
 /// Guards the Socket.IO endpoint at the HTTP level, where Sails does it:
@@ -500,7 +553,7 @@ enum HandshakeError {
 /// reference to (its outbox sends through it).
 struct Connecting(Arc<Socket>);
 
-impl FromConnectParts<LocalAdapter> for Connecting {
+impl FromConnectParts<ClusterAdapter> for Connecting {
     type Error = Infallible;
 
     fn from_connect_parts(
@@ -566,6 +619,9 @@ async fn on_handshake(
 /// A socket being admitted: it joins its own id room and listens for virtual requests.
 fn listen(socket: &Arc<Socket>, sails: Sails, pipeline: impl Pipeline) {
     socket.join(socket.id);
+    if let Some(cluster) = &sails.shared.cluster {
+        socket.join(cluster.node_room.clone());
+    }
     for verb in VERB_EVENTS {
         socket.on(
             verb,
@@ -575,12 +631,14 @@ fn listen(socket: &Arc<Socket>, sails: Sails, pipeline: impl Pipeline) {
             },
         );
     }
-    socket.on_disconnect(move |socket: SocketRef, reason: DisconnectReason| {
-        on_disconnect(socket, reason, sails.clone())
-    });
+    socket.on_disconnect(
+        move |socket: SocketRef<ClusterAdapter>, reason: DisconnectReason| {
+            on_disconnect(socket, reason, sails.clone())
+        },
+    );
 }
 
-async fn on_disconnect(socket: SocketRef, reason: DisconnectReason, sails: Sails) {
+async fn on_disconnect(socket: SocketRef<ClusterAdapter>, reason: DisconnectReason, sails: Sails) {
     let context = context_of(&socket);
     if let Some(context) = &context {
         context.requests.cancel();
@@ -623,7 +681,7 @@ struct AdmitRequest<P> {
 /// Marks [`AdmitRequest`]'s implementation of socketioxide's handler trait.
 struct Admits;
 
-impl<P: Pipeline> MessageHandler<LocalAdapter, Admits> for AdmitRequest<P> {
+impl<P: Pipeline> MessageHandler<ClusterAdapter, Admits> for AdmitRequest<P> {
     fn call(&self, socket: Arc<Socket>, value: socketioxide::handler::Value, ack_id: Option<i64>) {
         let Some(context) = context_of(&socket) else {
             return;

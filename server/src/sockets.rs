@@ -13,12 +13,13 @@
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use socketioxide::SocketIo;
 use socketioxide::operators::BroadcastOperators;
 use socketioxide::socket::Sid;
 
+use crate::cluster::{ClusterAdapter, Io};
 use crate::outbox::{Outgoing, Payload, Pushed, outbox_of};
 
 /// The event Sails sends on when a call names none (`broadcast(room, data)`).
@@ -182,6 +183,10 @@ pub enum SocketsError {
     /// The realtime layer has no default namespace (it was not set up by [`crate::Sails`]).
     #[error("the realtime layer is not running")]
     NotRunning,
+    /// Some server of the cluster did not confirm the change within the
+    /// cluster's timeout: it may not have applied it yet.
+    #[error("a server of the cluster did not answer within {0:?}")]
+    ClusterTimeout(Duration),
 }
 
 /// Options of [`Selection::leave_all`] (Sails' `leaveAll` options).
@@ -234,8 +239,26 @@ impl Default for LeaveAllOptions {
 /// | `subscribers(room)` (0.12) | `sockets.to(room).ids()` |
 #[derive(Clone)]
 pub struct Sockets {
-    io: SocketIo,
+    io: Io,
+    cluster: Option<Arc<ClusterView>>,
 }
+
+/// What a server of a cluster knows of its cluster.
+#[derive(Debug)]
+pub(crate) struct ClusterView {
+    /// The room every socket of this server is in (and no other), left out
+    /// of what this server asks the others to deliver.
+    pub(crate) node_room: String,
+    /// How long the other servers may take to confirm a change.
+    pub(crate) timeout: Duration,
+}
+
+/// The start of every room name the layer keeps for itself.
+pub(crate) const RESERVED_ROOM_PREFIX: &str = "sails:";
+
+/// A room nobody is in: asking every server for its members is how a call
+/// learns that every server has read the requests sent before it.
+const NOBODY_ROOM: &str = "sails:nobody";
 
 impl fmt::Debug for Sockets {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -248,26 +271,27 @@ fn adapter_error(error: impl fmt::Display) -> SocketsError {
 }
 
 impl Sockets {
-    pub(crate) fn new(io: SocketIo) -> Self {
-        Self { io }
+    pub(crate) fn new(io: Io, cluster: Option<Arc<ClusterView>>) -> Self {
+        Self { io, cluster }
+    }
+
+    fn select(&self, rooms: Rooms) -> Selection {
+        Selection {
+            io: self.io.clone(),
+            cluster: self.cluster.clone(),
+            rooms,
+            except: Vec::new(),
+        }
     }
 
     /// Every connected socket.
     pub fn all(&self) -> Selection {
-        Selection {
-            io: self.io.clone(),
-            rooms: Rooms::All,
-            except: Vec::new(),
-        }
+        self.select(Rooms::All)
     }
 
     /// The sockets in any of `rooms` (none when `rooms` is empty).
     pub fn to(&self, rooms: impl IntoRooms) -> Selection {
-        Selection {
-            io: self.io.clone(),
-            rooms: Rooms::Named(room_names(rooms)),
-            except: Vec::new(),
-        }
+        self.select(Rooms::Named(room_names(rooms)))
     }
 
     /// One socket (by its own room, so it need not be on this server).
@@ -275,12 +299,16 @@ impl Sockets {
         self.to(id)
     }
 
-    /// Whether a socket with this id is connected to this server.
-    pub fn is_connected(&self, id: SocketId) -> bool {
-        self.io
-            .of("/")
-            .and_then(|root| root.get_socket(id.sid()))
-            .is_some()
+    /// Whether a socket with this id is connected to any server of the cluster.
+    pub async fn is_connected(&self, id: SocketId) -> Result<bool, SocketsError> {
+        let root = self.io.of("/").ok_or(SocketsError::NotRunning)?;
+        if root.get_socket(id.sid()).is_some() {
+            return Ok(true);
+        }
+        if self.cluster.is_none() {
+            return Ok(false);
+        }
+        Ok(!self.socket(id).ids().await?.is_empty())
     }
 }
 
@@ -306,7 +334,8 @@ enum Membership {
 /// can be used for several calls.
 #[derive(Clone)]
 pub struct Selection {
-    io: SocketIo,
+    io: Io,
+    cluster: Option<Arc<ClusterView>>,
     rooms: Rooms,
     except: Vec<String>,
 }
@@ -337,7 +366,7 @@ impl Selection {
     }
 
     /// socketioxide's operators for this selection, or `None` when it names nobody.
-    fn operators(&self) -> Result<Option<BroadcastOperators>, SocketsError> {
+    fn operators(&self) -> Result<Option<BroadcastOperators<ClusterAdapter>>, SocketsError> {
         let mut operators = self.io.of("/").ok_or(SocketsError::NotRunning)?;
         match &self.rooms {
             Rooms::All => {}
@@ -351,8 +380,10 @@ impl Selection {
     }
 
     /// Sends `event` with `data` to every socket selected, once each (Sails'
-    /// `broadcast` and `blast`). Returns once every member has the message in
-    /// its channel, or in a backlog no longer than its channel, or is gone.
+    /// `broadcast` and `blast`). Returns once every member on this server
+    /// has the message in its channel, or in a backlog no longer than its
+    /// channel, or is gone, and the message for the other servers of the
+    /// cluster is in Redis.
     pub async fn emit<T: Serialize + ?Sized>(
         &self,
         event: &str,
@@ -363,6 +394,16 @@ impl Selection {
         };
         let payload: Arc<serde_json::value::RawValue> =
             serde_json::value::to_raw_value(data)?.into();
+        if let Some(cluster) = &self.cluster {
+            // The other servers' members, through the adapter; this
+            // server's own are all in its node room, so none is reached twice.
+            operators
+                .clone()
+                .except(cluster.node_room.clone())
+                .emit(event, &payload)
+                .await
+                .map_err(adapter_error)?;
+        }
         let event: Arc<str> = Arc::from(event);
         let mut backlogged = Vec::new();
         for member in operators.sockets() {
@@ -384,14 +425,17 @@ impl Selection {
     }
 
     /// Every socket selected joins each of `rooms` (Sails' `join` and
-    /// `addRoomMembersToRooms`).
+    /// `addRoomMembersToRooms`). Returns once every server of the cluster
+    /// has applied it: a broadcast sent after it, from any server, reaches
+    /// the new members.
     pub async fn join(&self, rooms: impl IntoRooms) -> Result<(), SocketsError> {
         self.change_membership(room_names(rooms), Membership::Join)
             .await
     }
 
     /// Every socket selected leaves each of `rooms` (Sails' `leave` and
-    /// `removeRoomMembersFromRooms`).
+    /// `removeRoomMembersFromRooms`). Returns once every server of the
+    /// cluster has applied it.
     pub async fn leave(&self, rooms: impl IntoRooms) -> Result<(), SocketsError> {
         self.change_membership(room_names(rooms), Membership::Leave)
             .await
@@ -399,9 +443,10 @@ impl Selection {
 
     async fn change_membership(
         &self,
-        rooms: Vec<String>,
+        mut rooms: Vec<String>,
         change: Membership,
     ) -> Result<(), SocketsError> {
+        rooms.retain(|room| !room.starts_with(RESERVED_ROOM_PREFIX));
         let Some(operators) = self.operators()? else {
             return Ok(());
         };
@@ -412,12 +457,36 @@ impl Selection {
             Membership::Join => operators.join(rooms).await,
             Membership::Leave => operators.leave(rooms).await,
         }
-        .map_err(adapter_error)
+        .map_err(adapter_error)?;
+        self.settle().await
+    }
+
+    /// Waits until every other server of the cluster has read the requests
+    /// this one sent before: each answers a request for the members of a
+    /// room nobody is in, after the ones before it, or the call fails after
+    /// the cluster's timeout.
+    async fn settle(&self) -> Result<(), SocketsError> {
+        let Some(cluster) = &self.cluster else {
+            return Ok(());
+        };
+        let root = self.io.of("/").ok_or(SocketsError::NotRunning)?;
+        let started = Instant::now();
+        root.to(NOBODY_ROOM)
+            .fetch_sockets()
+            .await
+            .map_err(adapter_error)?;
+        // socketioxide-redis ends a request at its timeout with the answers
+        // it has, without saying that some are missing.
+        if started.elapsed() >= cluster.timeout {
+            return Err(SocketsError::ClusterTimeout(cluster.timeout));
+        }
+        Ok(())
     }
 
     /// Every socket selected leaves every room it is in (Sails' `leaveAll`),
     /// except by default its own id room; the rooms it was selected by too,
-    /// unless `include_source_room` is false.
+    /// unless `include_source_room` is false. Returns once every server of
+    /// the cluster has applied it.
     pub async fn leave_all(&self, options: LeaveAllOptions) -> Result<(), SocketsError> {
         let Some(operators) = self.operators()? else {
             return Ok(());
@@ -426,25 +495,30 @@ impl Selection {
             Rooms::All => &[],
             Rooms::Named(names) => names,
         };
-        let members = operators.fetch_sockets().await.map_err(adapter_error)?;
-        for member in members {
-            let own_room = member.data().id.to_string();
-            let rooms: Vec<String> = member
-                .rooms()
-                .await
-                .map_err(adapter_error)?
-                .into_iter()
-                .map(|room| room.into_owned())
-                .filter(|room| options.include_socket_rooms || *room != own_room)
-                .filter(|room| options.include_source_room || !sources.contains(room))
-                .collect();
-            member.leave(rooms).await.map_err(adapter_error)?;
+        // The rooms any member is in, left by every member: leaving a room
+        // one is not in changes nothing. Two requests for the whole cluster,
+        // whatever the number of members.
+        let members: Vec<String> = if options.include_socket_rooms {
+            Vec::new()
+        } else {
+            self.ids().await?.iter().map(ToString::to_string).collect()
+        };
+        let rooms: Vec<String> = self
+            .rooms()
+            .await?
+            .into_iter()
+            .filter(|room| !members.contains(room))
+            .filter(|room| options.include_source_room || !sources.contains(room))
+            .collect();
+        if rooms.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        operators.leave(rooms).await.map_err(adapter_error)?;
+        self.settle().await
     }
 
-    /// The ids of the sockets selected, sorted by their text (Sails 0.12's
-    /// `subscribers(room)`).
+    /// The ids of the sockets selected, on every server of the cluster,
+    /// sorted by their text (Sails 0.12's `subscribers(room)`).
     pub async fn ids(&self) -> Result<Vec<SocketId>, SocketsError> {
         let Some(operators) = self.operators()? else {
             return Ok(Vec::new());
@@ -457,18 +531,25 @@ impl Selection {
             .map(|socket| SocketId(socket.data().id))
             .collect();
         ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        ids.dedup();
         Ok(ids)
     }
 
-    /// The rooms the sockets selected are in, sorted, id rooms included
-    /// (Sails 0.12's `rooms()` and `socketRooms(socket)`).
+    /// The rooms the sockets selected are in, on every server of the
+    /// cluster, sorted, id rooms included (Sails 0.12's `rooms()` and
+    /// `socketRooms(socket)`).
     pub async fn rooms(&self) -> Result<Vec<String>, SocketsError> {
         let Some(operators) = self.operators()? else {
             return Ok(Vec::new());
         };
         let rooms = operators.rooms().await.map_err(adapter_error)?;
-        let mut names: Vec<String> = rooms.into_iter().map(|room| room.into_owned()).collect();
+        let mut names: Vec<String> = rooms
+            .into_iter()
+            .map(|room| room.into_owned())
+            .filter(|room| !room.starts_with(RESERVED_ROOM_PREFIX))
+            .collect();
         names.sort();
+        names.dedup();
         Ok(names)
     }
 }

@@ -122,7 +122,7 @@ async fn the_api_works_outside_handlers() {
         sockets.socket(a_id).rooms().await.unwrap(),
         vec![a_id.to_string()]
     );
-    assert!(sockets.is_connected(a_id));
+    assert!(sockets.is_connected(a_id).await.expect("asked"));
 
     sockets.socket(a_id).join("x").await.unwrap();
     sockets.socket(b_id).join("x").await.unwrap();
@@ -207,8 +207,8 @@ async fn the_api_works_outside_handlers() {
     eventually(move || {
         let sockets = sockets_for_wait.clone();
         async move {
-            let gone =
-                sockets.to("x").ids().await.unwrap().is_empty() && !sockets.is_connected(b_id);
+            let gone = sockets.to("x").ids().await.unwrap().is_empty()
+                && !sockets.is_connected(b_id).await.unwrap();
             gone.then_some(())
         }
     })
