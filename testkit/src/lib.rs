@@ -22,6 +22,8 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 /// How long any single wait may take.
 pub const WAIT: Duration = Duration::from_secs(5);
 
+pub mod redis;
+
 /// Serves `app` on a free port of 127.0.0.1 (with peer addresses, and
 /// messages over the default size limit closed with 1009) and returns its address.
 pub async fn serve(app: Router) -> SocketAddr {

@@ -11,11 +11,13 @@
 //! - `scale`: one broadcast to thousands of sockets
 //! - `csrf`: CSRF tokens over HTTP and sockets, off by default
 //! - `bursts`: floods of requests, broadcasts and pings lose nothing; per-socket bounds
+//! - `cluster`: three servers on one Redis behave as one
 
 mod support;
 
 mod bad_input;
 mod bursts;
+mod cluster;
 mod csrf;
 mod engine_io;
 mod pubsub;

@@ -178,7 +178,10 @@ impl CoreAdapter<Emitter> for ClusterAdapter {
 /// The adapter's start: nothing alone, the subscription to the cluster's
 /// Redis channels otherwise. Await it to know the server hears the others.
 #[must_use = "a server that has not subscribed hears no other server"]
-pub struct ClusterInit(Option<Pin<Box<dyn Future<Output = Result<(), String>> + Send>>>);
+pub struct ClusterInit(Option<Subscribing>);
+
+/// The subscription under way; its error as text.
+type Subscribing = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 
 impl Future for ClusterInit {
     type Output = Result<(), String>;
@@ -193,13 +196,13 @@ impl Future for ClusterInit {
 
 /// The outcome of a [`ClusterInit`] started on a task of its own, for any
 /// number of waiters.
-pub(crate) type Joined = Shared<Pin<Box<dyn Future<Output = Result<(), String>> + Send>>>;
+pub(crate) type Joined = Shared<Subscribing>;
 
 impl ClusterInit {
     /// Runs the subscription on a task of its own (none is needed alone)
     /// and returns its outcome for whoever waits for it.
     pub(crate) fn start(self) -> Joined {
-        let outcome: Pin<Box<dyn Future<Output = Result<(), String>> + Send>> = match self.0 {
+        let outcome: Subscribing = match self.0 {
             None => Box::pin(std::future::ready(Ok(()))),
             Some(subscribing) => {
                 let task = tokio::spawn(subscribing);

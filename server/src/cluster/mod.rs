@@ -16,10 +16,13 @@ mod session_store;
 use std::borrow::Cow;
 use std::time::Duration;
 
+use fred::clients::SubscriberClient;
+use fred::interfaces::{EventInterface, PubsubInterface};
 use fred::prelude::{ClientLike, Config, ReconnectPolicy};
 use fred::types::RespVersion;
 use socketioxide_redis::drivers::fred::FredDriver;
 use socketioxide_redis::{RedisAdapterConfig, RedisAdapterCtr};
+use tokio::sync::broadcast::error::RecvError;
 
 pub use adapter::AdapterState;
 pub use adapter::{ClusterAdapter, ClusterInit};
@@ -140,8 +143,7 @@ impl Cluster {
             |error: fred::error::Error| ClusterError::Connect(redact(url), error.to_string());
         let builder = redis_builder(config, options.timeout);
         let subscriber = builder.build_subscriber_client().map_err(connect_error)?;
-        // Subscriptions come back by themselves after a reconnection.
-        let _resubscriber = subscriber.manage_subscriptions();
+        resubscribe_on_reconnect(subscriber.clone());
         let driver = FredDriver::new(subscriber).await.map_err(connect_error)?;
         let adapter_config = RedisAdapterConfig::new()
             .with_request_timeout(options.timeout)
@@ -178,6 +180,27 @@ const STREAM_BUFFER: usize = 64 * 1024;
 
 /// Messages the Redis client may hold for the adapter's reader at once.
 const PUSH_BUFFER: usize = 64 * 1024;
+
+/// Subscribes `client` again to its channels each time it reconnects (a
+/// restarted Redis knows no subscriptions). fred's own task for this stops
+/// at the plain channels it re-subscribes first, which the adapter has none of.
+fn resubscribe_on_reconnect(client: SubscriberClient) {
+    let mut reconnections = client.reconnect_rx();
+    tokio::spawn(async move {
+        loop {
+            match reconnections.recv().await {
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return,
+            }
+            for channel in client.tracked_shard_channels() {
+                if let Err(error) = client.ssubscribe(channel.to_string()).await {
+                    tracing::warn!("could not subscribe again to {channel}: {error}");
+                }
+            }
+            tracing::info!("reconnected to Redis");
+        }
+    });
+}
 
 fn redis_config(url: &str) -> Result<Config, ClusterError> {
     let mut config =
