@@ -24,7 +24,8 @@ struct Package {
 }
 
 /// Always needed: the wasm optimiser, the browser and its driver, Node for the
-/// browser tests, valgrind for the benchmarks' instruction counts.
+/// browser tests, valgrind for the benchmarks' instruction counts, Redis for
+/// the many-servers tests (each test starts its own).
 const TOOL_PACKAGES: &[Package] = &[
     Package {
         name: "binaryen",
@@ -49,6 +50,10 @@ const TOOL_PACKAGES: &[Package] = &[
     Package {
         name: "valgrind",
         provides: "valgrind",
+    },
+    Package {
+        name: "redis-server",
+        provides: "redis-server",
     },
 ];
 
