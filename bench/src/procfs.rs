@@ -46,26 +46,37 @@ pub fn open_files_limit() -> Option<u64> {
         .ok()
 }
 
-/// A server's CPU use over a measured window.
-#[derive(Debug, Clone, Copy)]
+/// The CPU use of a server (or of every process of a cluster) over a
+/// measured window.
+#[derive(Debug, Clone)]
 pub struct CpuWindow {
-    pid: Option<u32>,
-    start: Option<u64>,
+    /// Each process and its ticks at the start.
+    starts: Vec<(u32, Option<u64>)>,
 }
 
 impl CpuWindow {
     /// Starts measuring `pid` (no pid: nothing is measured).
     pub fn start(pid: Option<u32>) -> Self {
+        Self::start_all(pid)
+    }
+
+    /// Starts measuring every process of `pids` together.
+    pub fn start_all(pids: impl IntoIterator<Item = u32>) -> Self {
         Self {
-            pid,
-            start: pid.and_then(cpu_ticks),
+            starts: pids.into_iter().map(|pid| (pid, cpu_ticks(pid))).collect(),
         }
     }
 
-    /// Microseconds of server CPU used since the start.
+    /// Microseconds of CPU the processes used since the start (none when
+    /// nothing is measured or one of them cannot be read).
     pub fn elapsed_us(&self, ticks_per_second: u64) -> Option<f64> {
-        let now = cpu_ticks(self.pid?)?;
-        let ticks = now.checked_sub(self.start?)?;
+        if self.starts.is_empty() {
+            return None;
+        }
+        let mut ticks = 0;
+        for (pid, start) in &self.starts {
+            ticks += cpu_ticks(*pid)?.checked_sub((*start)?)?;
+        }
         Some(ticks as f64 * 1e6 / ticks_per_second as f64)
     }
 }

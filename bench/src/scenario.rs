@@ -34,6 +34,12 @@ pub struct Options {
     pub target: Target,
     /// The server's process id, for its CPU time and memory.
     pub server_pid: Option<u32>,
+    /// The other servers of a cluster (fan-out only): the members are spread
+    /// over `target` and these, the sender stays on `target`.
+    pub cluster: Vec<Target>,
+    /// The other processes of a cluster (its other servers, its Redis),
+    /// whose CPU time counts with the server's (fan-out only).
+    pub cluster_pids: Vec<u32>,
     /// How many sockets.
     pub sockets: usize,
     /// Requests in flight per socket.
@@ -64,7 +70,33 @@ impl Options {
     /// Connects `sockets` sockets to the target, `concurrency` at a time,
     /// over `sources`.
     async fn connect_sockets(&self) -> (Vec<Ws>, Failures, Samples) {
-        connect_many(&self.target, self.sockets, self.concurrency, &self.sources).await
+        if self.cluster.is_empty() {
+            return connect_many(&self.target, self.sockets, self.concurrency, &self.sources).await;
+        }
+        // Spread over the servers of the cluster, as evenly as the count allows.
+        let targets: Vec<&Target> = std::iter::once(&self.target).chain(&self.cluster).collect();
+        let mut all = (Vec::new(), Failures::default(), Samples::default());
+        for (index, target) in targets.iter().enumerate() {
+            let share =
+                self.sockets / targets.len() + usize::from(index < self.sockets % targets.len());
+            let (sockets, failures, samples) =
+                connect_many(target, share, self.concurrency, &self.sources).await;
+            all.0.extend(sockets);
+            for (kind, count) in ConnectFailure::ALL.iter().zip(failures.0) {
+                for _ in 0..count {
+                    all.1.add(*kind);
+                }
+            }
+            all.2.merge(samples);
+        }
+        all
+    }
+
+    /// The server's process and the cluster's others, for their CPU time.
+    fn server_pids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.server_pid
+            .into_iter()
+            .chain(self.cluster_pids.iter().copied())
     }
 
     fn check_files(&self, sockets: usize) -> Result<(), String> {
@@ -502,7 +534,7 @@ pub async fn fanout(options: &Options) -> Result<Report, String> {
     // Back to back (a few broadcasts in flight): deliveries per second.
     let ticks = procfs::ticks_per_second();
     let before = shared.received.load(Ordering::Relaxed);
-    let cpu = CpuWindow::start(options.server_pid);
+    let cpu = CpuWindow::start_all(options.server_pids());
     let started = now_us();
     for _ in 0..options.broadcasts {
         sender.broadcast("load").await?;

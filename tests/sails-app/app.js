@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Run: `node tests/sails-app/app.js --port 0 [--www DIR]`
+// Run: `node tests/sails-app/app.js --port 0 [--www DIR] [--redis redis://HOST:PORT]`
 //
 // The interop app on a real Sails 1.5.18 (sails-hook-sockets 3.0.2; the
 // contract's models through sails-hook-orm, served by Sails' blueprints): the
@@ -14,7 +14,7 @@ const { Sails } = require('sails');
 const routes = require('./routes');
 const models = require('./models');
 
-const USAGE = 'usage: node app.js [--port 1337] [--www DIR]';
+const USAGE = 'usage: node app.js [--port 1337] [--www DIR] [--redis redis://HOST:PORT]';
 
 function parseArgs(argv) {
   const options = { port: 1337, www: path.resolve(__dirname, '../../www') };
@@ -30,6 +30,10 @@ function parseArgs(argv) {
       if (!/^\d+$/.test(raw) || options.port > 65535) throw new Error(`--port: \`${raw}\` is not a port number`);
     } else if (arg === '--www') {
       options.www = path.resolve(value());
+    } else if (arg === '--redis') {
+      // One of many servers sharing rooms and broadcasts over Redis, as Sails
+      // documents it (socket.io-redis).
+      options.redis = value();
     } else if (arg === '-h' || arg === '--help') {
       throw new Error(USAGE);
     } else {
@@ -46,7 +50,7 @@ function stderrLogger() {
 }
 
 /** The whole Sails configuration: no config files, no api/ folder, no hooks beyond those the app needs. */
-function sailsConfig({ port, www }) {
+function sailsConfig({ port, www, redis }) {
   return {
     appPath: __dirname,
     environment: 'development',
@@ -75,7 +79,12 @@ function sailsConfig({ port, www }) {
     http: { cache: 0 },
     session: { secret: 'sails-interop-reference-app' },
     security: { csrf: false },
-    sockets: { transports: ['websocket'], path: '/socket.io', onlyAllowOrigins: undefined },
+    sockets: {
+      transports: ['websocket'],
+      path: '/socket.io',
+      onlyAllowOrigins: undefined,
+      ...(redis ? { adapter: '@sailshq/socket.io-redis', url: redis } : {}),
+    },
     routes,
     models: models.modelDefaults,
     datastores: models.datastores,

@@ -13,12 +13,14 @@ use sails_bench_record::Scenario;
 
 const USAGE: &str =
     "usage: sails-loadgen <requests|fanout|idle|handshakes|soak|flood> --url http://127.0.0.1:PORT
-  [--server-pid PID] [--sockets N] [--in-flight K] [--seconds S]
+  [--server-pid PID[,PID…]] [--sockets N] [--in-flight K] [--seconds S]
   [--method get|post] [--path /hello] [--body-bytes B]
   [--rounds R] [--broadcasts B] [--concurrency C] [--sources 127.0.0.1,127.0.0.2] [--hold]
   [--requests N]
 soak: every socket sends one request a second for --seconds (default 19000 sockets, 600 s)
-flood: one socket sends --requests requests (default 100000) back to back, then leaves";
+flood: one socket sends --requests requests (default 100000) back to back, then leaves
+fanout over a cluster: --url takes the servers' URLs separated by commas (members spread
+  over them, the sender on the first) and --server-pid every process whose CPU counts";
 
 fn parse(args: &[String]) -> Result<(Scenario, Options), String> {
     let (name, mut rest) = args.split_first().ok_or(USAGE)?;
@@ -29,6 +31,8 @@ fn parse(args: &[String]) -> Result<(Scenario, Options), String> {
     let mut options = Options {
         target: Target::from_base("http://127.0.0.1:1")?,
         server_pid: None,
+        cluster: Vec::new(),
+        cluster_pids: Vec::new(),
         sockets: if soak { 19_000 } else { 100 },
         in_flight: 16,
         duration: Duration::from_secs(if soak { 600 } else { 5 }),
@@ -58,7 +62,13 @@ fn parse(args: &[String]) -> Result<(Scenario, Options), String> {
         rest = tail;
         match flag.as_str() {
             "--url" => url = Some(value.clone()),
-            "--server-pid" => options.server_pid = Some(number(flag, value)?),
+            "--server-pid" => {
+                let mut pids = value.split(',');
+                options.server_pid = pids.next().map(|pid| number(flag, pid)).transpose()?;
+                options.cluster_pids = pids
+                    .map(|pid| number(flag, pid))
+                    .collect::<Result<_, _>>()?;
+            }
             "--sockets" => options.sockets = number(flag, value)?,
             "--in-flight" => options.in_flight = number(flag, value)?,
             "--seconds" => options.duration = Duration::from_secs_f64(number(flag, value)?),
@@ -81,7 +91,10 @@ fn parse(args: &[String]) -> Result<(Scenario, Options), String> {
             _ => return Err(format!("unknown argument `{flag}`\n{USAGE}")),
         }
     }
-    options.target = Target::from_base(&url.ok_or(USAGE)?)?;
+    let url = url.ok_or(USAGE)?;
+    let mut urls = url.split(',');
+    options.target = Target::from_base(urls.next().unwrap_or_default())?;
+    options.cluster = urls.map(Target::from_base).collect::<Result<_, _>>()?;
     Ok((scenario, options))
 }
 

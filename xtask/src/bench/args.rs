@@ -4,7 +4,8 @@ use crate::error::{Error, Result};
 
 const USAGE: &str = "usage: cargo xtask bench [--quick] [--runs N] [--only startup] | \
                      cargo xtask bench --only instructions [--save-baseline] | \
-                     cargo xtask bench --soak [--soak-seconds S]";
+                     cargo xtask bench --soak [--soak-seconds S] | \
+                     cargo xtask bench --cluster [--quick] [--runs N]";
 
 /// The soak runs this long unless told otherwise.
 pub(super) const SOAK_SECONDS: u64 = 600;
@@ -24,6 +25,8 @@ pub(super) struct Request {
     pub(super) save_baseline: bool,
     /// The soak alone, for this many seconds.
     pub(super) soak_seconds: Option<u64>,
+    /// Many servers on one Redis, ours against Sails.
+    pub(super) cluster: bool,
 }
 
 fn usage() -> Error {
@@ -52,6 +55,7 @@ pub(super) fn parse(args: &[String]) -> Result<Request> {
     let mut save_baseline = false;
     let mut soak = false;
     let mut soak_seconds = None;
+    let mut cluster = false;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
@@ -64,6 +68,7 @@ pub(super) fn parse(args: &[String]) -> Result<Request> {
             },
             "--save-baseline" => save_baseline = true,
             "--soak" => soak = true,
+            "--cluster" => cluster = true,
             "--soak-seconds" => soak_seconds = Some(positive(arg, rest.next())? as u64),
             _ => return Err(usage()),
         }
@@ -75,7 +80,11 @@ pub(super) fn parse(args: &[String]) -> Result<Request> {
         (false, None) => None,
         _ => return Err(usage()),
     };
-    if (save_baseline && !instructions_only) || (startup_only && instructions_only) {
+    let alone = soak_seconds.is_none() && !startup_only && !instructions_only;
+    if (save_baseline && !instructions_only)
+        || (startup_only && instructions_only)
+        || (cluster && !alone)
+    {
         return Err(usage());
     }
     Ok(Request {
@@ -85,6 +94,7 @@ pub(super) fn parse(args: &[String]) -> Result<Request> {
         instructions_only,
         save_baseline,
         soak_seconds,
+        cluster,
     })
 }
 
@@ -120,6 +130,8 @@ mod tests {
                 .soak_seconds,
             Some(60)
         );
+        let cluster = parse_strs(&["--cluster", "--quick"]).unwrap();
+        assert!(cluster.cluster && cluster.quick);
         let counting = parse_strs(&["--only", "instructions", "--save-baseline"]).unwrap();
         assert!(counting.instructions_only && counting.save_baseline);
         for wrong in [
@@ -129,6 +141,8 @@ mod tests {
             &["--soak-seconds", "60"],
             &["--soak", "--quick"],
             &["--runs", "0"],
+            &["--cluster", "--soak"],
+            &["--cluster", "--only", "startup"],
         ] {
             assert!(parse_strs(wrong).is_err(), "{wrong:?}");
         }

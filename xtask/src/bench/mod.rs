@@ -5,6 +5,8 @@
 //! with every figure, followed by the instructions per call of the
 //! per-request hot paths against their baseline (`instructions`).
 //! `cargo xtask bench --soak [--soak-seconds S]`: the soak of our server alone.
+//! `cargo xtask bench --cluster [--quick] [--runs N]`: many servers on one
+//! Redis, ours against Sails.
 //!
 //! Each server runs pinned to CPU 0 and the generator to CPU 1 (`taskset`),
 //! and a fresh server process serves each scenario run. The command fails
@@ -20,9 +22,11 @@
 //! - `load`: the servers, and the generator runs against them;
 //! - `startup`: the client start-up in Chromium;
 //! - `report`: the table and what could not be done;
-//! - `soak`: the soak.
+//! - `soak`: the soak;
+//! - `cluster`: many servers on one Redis.
 
 mod args;
+mod cluster;
 mod load;
 mod report;
 mod scenarios;
@@ -46,6 +50,9 @@ pub(crate) fn run(route: Route, args: &[String]) -> Result {
     let binaries = packages::build_release(route)?;
     if let Some(seconds) = request.soak_seconds {
         return soak::run(route, args, &binaries, seconds);
+    }
+    if request.cluster {
+        return cluster::run(route, args, &binaries, request.quick, runs);
     }
     if request.instructions_only {
         let counts = instructions::count(route, &binaries);

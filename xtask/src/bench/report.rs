@@ -16,7 +16,7 @@ use crate::{
 };
 
 /// The median, min and max of `values`.
-fn median_min_max(values: &mut [f64]) -> Option<(f64, f64, f64)> {
+pub(super) fn median_min_max(values: &mut [f64]) -> Option<(f64, f64, f64)> {
     if values.is_empty() {
         return None;
     }
