@@ -484,9 +484,10 @@ impl Selection {
     }
 
     /// Every socket selected leaves every room it is in (Sails' `leaveAll`),
-    /// except by default its own id room; the rooms it was selected by too,
-    /// unless `include_source_room` is false. Returns once every server of
-    /// the cluster has applied it.
+    /// except by default the id rooms of the sockets selected (its own, and
+    /// another member's it joined); the rooms it was selected by too, unless
+    /// `include_source_room` is false. Returns once every server of the
+    /// cluster has applied it.
     pub async fn leave_all(&self, options: LeaveAllOptions) -> Result<(), SocketsError> {
         let Some(operators) = self.operators()? else {
             return Ok(());

@@ -371,3 +371,36 @@ async fn redis_going_away_fails_cluster_calls_fast_and_its_return_heals_them() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_redis_that_cannot_be_reached_or_refuses_us_stops_the_start_with_a_clear_error() {
+    // Nothing listens on port 1.
+    let started = Instant::now();
+    let error = Cluster::redis_with(
+        "redis://127.0.0.1:1",
+        RedisOptions::default().timeout(Duration::from_millis(500)),
+    )
+    .await
+    .expect_err("no Redis there");
+    assert!(
+        error
+            .to_string()
+            .starts_with("could not connect to Redis at redis://127.0.0.1:1"),
+        "{error}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+
+    // A password Redis does not know, and no password shown in the message.
+    let redis = RedisServer::start().await;
+    let socket = redis.url().trim_start_matches("redis+unix://").to_owned();
+    let error = Cluster::redis(&format!("redis+unix://user:secret@localhost{socket}"))
+        .await
+        .expect_err("refused");
+    let message = error.to_string();
+    assert!(message.contains("could not connect to Redis"), "{message}");
+    assert!(!message.contains("secret"), "{message}");
+
+    for bad in ["", "not a url", "http://127.0.0.1:6379"] {
+        assert!(Cluster::redis(bad).await.is_err(), "{bad:?}");
+    }
+}

@@ -98,6 +98,20 @@ fn measures(quick: bool) -> Vec<Measure> {
     };
     vec![
         Measure {
+            title: "fan-out, 12 sockets in one room (low load)".to_owned(),
+            args: strings(&[
+                Generator::Fanout.name(),
+                "--sockets",
+                "12",
+                "--rounds",
+                if quick { "50" } else { "300" },
+                "--broadcasts",
+                "50",
+            ]),
+            rows: &FANOUT_ROWS[..2],
+            one_server: false,
+        },
+        Measure {
             title: format!("fan-out, {sockets} sockets in one room"),
             args: strings(&[
                 Generator::Fanout.name(),
