@@ -499,7 +499,10 @@ impl Records {
 
     /// `count(criteria)`: how many records match.
     pub async fn count(&self, criteria: &Value) -> Result<u64, ModelError> {
-        let criteria = self.criteria(criteria)?;
+        let mut criteria = self.criteria(criteria)?;
+        criteria
+            .condition
+            .coerce_references(self.model(), &|target| self.store.key_type(target))?;
         let mut sql = Sql::new(self.store.inner.dialect);
         sql.push("SELECT COUNT(*) FROM ")
             .ident(self.model().table());
@@ -1128,6 +1131,9 @@ async fn select(
     }
     sql.push(" FROM ").ident(model.table());
     let mut criteria = criteria.clone();
+    criteria
+        .condition
+        .coerce_references(model, &|target| store.key_type(target))?;
     if criteria.sort.is_empty() {
         criteria.sort.push((
             model.primary_key().to_owned(),

@@ -40,7 +40,10 @@ async fn ask(client: &mut Client, method: &str, url: &str, data: Value) -> (u64,
 /// A failed request: Sails' 500 within the store's wait (and a little).
 fn assert_failed_in_time((status, body, took): (u64, Value, Duration)) {
     assert_eq!((status, body), (500, json!("Internal Server Error")));
-    assert!(took < DATABASE_WAIT + Duration::from_secs(1), "took {took:?}");
+    assert!(
+        took < DATABASE_WAIT + Duration::from_secs(1),
+        "took {took:?}"
+    );
 }
 
 /// A fresh directory for one test's SQLite file.
@@ -98,7 +101,13 @@ async fn a_sqlite_file_locked_by_another_connection_fails_writes_in_time_then_ta
     other.execute("BEGIN IMMEDIATE").await.unwrap();
     assert_failed_in_time(ask(&mut client, "post", "/pet", json!({"name": "Bo"})).await);
     assert_failed_in_time(
-        ask(&mut client, "post", "/user", json!({"name": "Al", "pets": [1]})).await,
+        ask(
+            &mut client,
+            "post",
+            "/user",
+            json!({"name": "Al", "pets": [1]}),
+        )
+        .await,
     );
     // Readers are not blocked (WAL), and nothing was half written.
     assert_eq!(pet_names(&mut client).await, ["Rex"]);
@@ -137,7 +146,10 @@ async fn a_stopped_postgres_server_fails_requests_in_time_then_they_work_again()
     let (status, body, _) = ask(&mut client, "patch", "/pet/1", json!({"name": "Cy"})).await;
     assert_eq!((status, &body["name"]), (200, &json!("Cy")), "{body}");
     let updated = watcher.next_event("pet").await;
-    assert_eq!((&updated["verb"], &updated["data"]["name"]), (&json!("updated"), &json!("Cy")));
+    assert_eq!(
+        (&updated["verb"], &updated["data"]["name"]),
+        (&json!("updated"), &json!("Cy"))
+    );
     let (status, ..) = ask(&mut client, "post", "/pet", json!({"name": "Bo"})).await;
     assert_eq!(status, 200);
     assert_eq!(pet_names(&mut client).await, ["Cy", "Bo"]);

@@ -198,7 +198,16 @@ impl TempPostgres {
         run(as_server_user(&server.bin.join("initdb"), server.root)
             .arg("-D")
             .arg(server.dir.join("data"))
-            .args(["-A", "trust", "-U", USER, "-E", "UTF8", "--no-locale", "--no-sync"]))?;
+            .args([
+                "-A",
+                "trust",
+                "-U",
+                USER,
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--no-sync",
+            ]))?;
         let mut attempts = 0;
         loop {
             server.port = free_port()?;
