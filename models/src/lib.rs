@@ -9,7 +9,7 @@ mod store;
 mod types;
 mod validate;
 
-pub use blueprints::{Blueprints, BlueprintsConfig, ModelBlueprints};
+pub use blueprints::{Blueprints, BlueprintsConfig, ModelBlueprints, Publishing};
 pub use criteria::{Condition, Criteria, CriteriaError, Direction, Op};
 pub use error::{ModelError, Problem, Rule};
 pub use model::{Attribute, AttributeType, DefinitionError, Kind, Model, Models};
