@@ -143,13 +143,17 @@ impl Store {
             AnyPoolOptions::new().max_connections(4)
         }
         .acquire_timeout(DATABASE_WAIT);
+        // A SQLite connection does not go stale: no ping (a round trip to
+        // its worker thread) before each use, as a server's connection needs.
         let options = if dialect == Dialect::Sqlite {
-            options.after_connect(|connection, _| {
-                Box::pin(async move {
-                    let busy = format!("PRAGMA busy_timeout = {}", DATABASE_WAIT.as_millis());
-                    connection.execute(AssertSqlSafe(busy)).await.map(drop)
+            options
+                .test_before_acquire(false)
+                .after_connect(|connection, _| {
+                    Box::pin(async move {
+                        let busy = format!("PRAGMA busy_timeout = {}", DATABASE_WAIT.as_millis());
+                        connection.execute(AssertSqlSafe(busy)).await.map(drop)
+                    })
                 })
-            })
         } else {
             options
         };
@@ -559,19 +563,21 @@ impl Records {
             }
             sql.bind(self.stored(name, value));
         }
-        sql.push(") RETURNING ").ident(model.primary_key());
+        // The new record as stored (linking collections changes none of its columns).
+        let columns = decoded_columns(&self.store, model, |_| true);
+        sql.push(") RETURNING ");
+        push_columns(&mut sql, &columns);
         let row = query_of(sql)
             .fetch_one(&mut *connection)
             .await
             .map_err(write_error)?;
-        let key = decode(&row, 0, self.store.key_type(&self.identity));
+        let record = record_of(&row, &columns);
+        let key = record[model.primary_key()].clone();
         for (attribute, children) in checked.collections {
             self.link(connection, &key, &attribute, &children, Link::Replace)
                 .await?;
         }
-        self.fetch_key(connection, &key)
-            .await?
-            .ok_or(ModelError::NotFound)
+        Ok(record)
     }
 
     fn stored(&self, name: &str, value: &Value) -> SqlValue {
@@ -1117,18 +1123,9 @@ async fn select(
     lock: Lock,
 ) -> Result<Vec<Value>, ModelError> {
     let mut sql = Sql::new(store.inner.dialect);
-    let columns: Vec<(&str, AttributeType)> = model
-        .columns()
-        .filter(|(name, _)| criteria.keeps(model, name))
-        .map(|(name, attribute)| (name, value_type(store, attribute)))
-        .collect();
+    let columns = decoded_columns(store, model, |name| criteria.keeps(model, name));
     sql.push("SELECT ");
-    for (index, (name, _)) in columns.iter().enumerate() {
-        if index > 0 {
-            sql.push(", ");
-        }
-        sql.ident(name);
-    }
+    push_columns(&mut sql, &columns);
     sql.push(" FROM ").ident(model.table());
     let mut criteria = criteria.clone();
     criteria
@@ -1145,16 +1142,39 @@ async fn select(
         sql.push(store.inner.dialect.lock_rows());
     }
     let rows = query_of(sql).fetch_all(&mut *connection).await?;
-    Ok(rows
-        .iter()
-        .map(|row| {
-            let mut record = Map::new();
-            for (index, (name, kind)) in columns.iter().enumerate() {
-                record.insert((*name).to_owned(), decode(row, index, *kind));
-            }
-            Value::Object(record)
-        })
-        .collect())
+    Ok(rows.iter().map(|row| record_of(row, &columns)).collect())
+}
+
+/// The columns of `model` that `keep` keeps, each with the JSON type it decodes to.
+fn decoded_columns<'a>(
+    store: &Store,
+    model: &'a Model,
+    keep: impl Fn(&str) -> bool,
+) -> Vec<(&'a str, AttributeType)> {
+    model
+        .columns()
+        .filter(|(name, _)| keep(name))
+        .map(|(name, attribute)| (name, value_type(store, attribute)))
+        .collect()
+}
+
+/// `a, b, c`: the columns' names, quoted.
+fn push_columns(sql: &mut Sql, columns: &[(&str, AttributeType)]) {
+    for (index, (name, _)) in columns.iter().enumerate() {
+        if index > 0 {
+            sql.push(", ");
+        }
+        sql.ident(name);
+    }
+}
+
+/// A row of `columns` as a record.
+fn record_of(row: &AnyRow, columns: &[(&str, AttributeType)]) -> Value {
+    let mut record = Map::new();
+    for (index, (name, kind)) in columns.iter().enumerate() {
+        record.insert((*name).to_owned(), decode(row, index, *kind));
+    }
+    Value::Object(record)
 }
 
 /// The records whose `attribute` is one of `keys`.

@@ -311,10 +311,11 @@ impl Request<'_> {
             .map_err(|error| criteria_error(error.to_string()))
     }
 
-    /// `subscribeDeep`: for every association, watch its model (autoWatch)
-    /// and subscribe to the records populated in `record`.
-    async fn subscribe_deep(&self, record: &Value) -> Result<(), Failure> {
-        if !self.resource.realtime.is_socket() {
+    /// `subscribeDeep` of each of `records`: for every association, watch
+    /// its model (autoWatch) and subscribe to the records populated in them
+    /// (each room joined once, however many records name it).
+    async fn subscribe_deep(&self, records: &[Value]) -> Result<(), Failure> {
+        if !self.resource.realtime.is_socket() || records.is_empty() {
             return Ok(());
         }
         let models = self.resource.store.models();
@@ -330,11 +331,19 @@ impl Request<'_> {
                 self.resource.realtime.watch(target).await?;
             }
             let key = target_model.primary_key();
-            let ids: Vec<Value> = match &record[name] {
-                Value::Array(children) => children.iter().map(|child| child[key].clone()).collect(),
-                Value::Object(child) => child.get(key).cloned().into_iter().collect(),
-                _ => Vec::new(),
-            };
+            let mut ids: Vec<Value> = Vec::new();
+            for record in records {
+                let found: Vec<&Value> = match &record[name] {
+                    Value::Array(children) => children.iter().map(|child| &child[key]).collect(),
+                    Value::Object(child) => child.get(key).into_iter().collect(),
+                    _ => Vec::new(),
+                };
+                for id in found {
+                    if !ids.contains(id) {
+                        ids.push(id.clone());
+                    }
+                }
+            }
             self.resource.realtime.subscribe(target, &ids).await?;
         }
         Ok(())
@@ -379,9 +388,7 @@ impl Request<'_> {
                     .watch(self.resource.identity())
                     .await?;
             }
-            for record in &found {
-                self.subscribe_deep(record).await?;
-            }
+            self.subscribe_deep(&found).await?;
         }
         Ok(Value::Array(found))
     }
@@ -400,7 +407,7 @@ impl Request<'_> {
             .realtime
             .subscribe(self.resource.identity(), &[id])
             .await?;
-        self.subscribe_deep(&record).await?;
+        self.subscribe_deep(std::slice::from_ref(&record)).await?;
         Ok(record)
     }
 
@@ -485,7 +492,7 @@ impl Request<'_> {
             .realtime
             .subscribe(self.resource.identity(), &[id])
             .await?;
-        self.subscribe_deep(&parent).await?;
+        self.subscribe_deep(std::slice::from_ref(&parent)).await?;
         Ok(value)
     }
 

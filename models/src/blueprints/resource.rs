@@ -58,6 +58,21 @@ impl Resource {
         Ok(found)
     }
 
+    /// `record` with every association populated.
+    async fn populated(&self, record: Value) -> Result<Value, ModelError> {
+        let populates: Vec<String> = self
+            .model()
+            .associations()
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        let mut records = [record];
+        self.records
+            .populate(&mut records, &populates, Some(DEFAULT_LIMIT))
+            .await?;
+        let [record] = records;
+        Ok(record)
+    }
+
     /// The record `id`, every association populated (`None`: there is none).
     pub(crate) async fn read_one(&self, id: &Value) -> Result<Option<Value>, ModelError> {
         let criteria = Criteria::by_id(self.model(), id)?;
@@ -303,7 +318,7 @@ impl Resource {
         }
         let created = self.records.create(values).await?;
         let id = self.key_of(&created);
-        let record = self.read_one(&id).await?.ok_or(ModelError::NotFound)?;
+        let record = self.populated(created).await?;
         self.realtime
             .subscribe(self.identity(), std::slice::from_ref(&id))
             .await?;
@@ -376,7 +391,7 @@ impl Resource {
         self.realtime
             .updated(self.identity(), &id, &Value::Object(data), Some(&previous))
             .await?;
-        self.read_one(&id).await?.ok_or(ModelError::NotFound)
+        self.populated(updated.record).await
     }
 
     /// Destroys the record `id`; answers it as it was, populated. Its room

@@ -334,7 +334,7 @@ mod tests {
                the same bytes, gzip -9 | 26,857 | 26,857 | – | 1.00 | – |"
         ));
         assert!(rows.contains(
-            &"| 7. blueprint find GET /pet, 30 records, 100 sockets x 16: requests/s | 1,000 | 500 | – \
+            &"| 7. blueprint find GET /pet, 30 records, 20 sockets x 1: requests/s | 1,000 | 500 | – \
                | 2.00 | – |"
         ));
         assert!(table.contains("- nothing: every handshake, request and delivery completed."));
