@@ -337,3 +337,70 @@ fn a_request_right_behind_the_connect_packet_is_answered() {
         let _ = ws.close(None);
     }
 }
+
+/// `--database postgres://…`: the blueprints on a temporary PostgreSQL
+/// server, end to end: a socket that found pets hears another create,
+/// update, add an owner to and destroy one, and the records are in the
+/// database.
+#[test]
+fn blueprints_on_postgres_by_flag() {
+    use sails_testkit::{Client, postgres::TempPostgres};
+    use serde_json::json;
+
+    let postgres = TempPostgres::start().unwrap_or_else(|error| panic!("{error}"));
+    let url = postgres.database("blueprints").expect("a database");
+    let server = start_server_with(&["--database", &url]);
+    let addr = server
+        .base
+        .strip_prefix("http://")
+        .and_then(|authority| authority.parse().ok())
+        .expect("an address");
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(async {
+            let mut watcher = Client::connect(addr).await;
+            let mut writer = Client::connect(addr).await;
+            assert_eq!(watcher.get_ok("/pet").await, json!([]));
+            let ok = |jwr: serde_json::Value| {
+                assert_eq!(jwr["statusCode"], 200, "{jwr}");
+                jwr["body"].clone()
+            };
+            let rex = ok(writer.request("post", "/pet", json!({"name": "Rex"})).await);
+            assert_eq!(rex["id"], 1);
+            let created = watcher.next_event("pet").await;
+            assert_eq!(
+                (&created["verb"], &created["data"]["name"]),
+                (&json!("created"), &json!("Rex"))
+            );
+            ok(writer
+                .request("patch", "/pet/1", json!({"species": "dog"}))
+                .await);
+            let updated = watcher.next_event("pet").await;
+            assert_eq!(
+                (&updated["verb"], &updated["data"]["species"]),
+                (&json!("updated"), &json!("dog"))
+            );
+            assert_eq!(updated["previous"]["species"], "");
+            ok(writer
+                .request("post", "/user", json!({"name": "Ann"}))
+                .await);
+            ok(writer.request("put", "/user/1/pets/1", json!({})).await);
+            let owned = watcher.next_event("pet").await;
+            assert_eq!(
+                (&owned["verb"], &owned["data"]["owner"]),
+                (&json!("updated"), &json!(1))
+            );
+            let found = watcher.get_ok("/pet?owner=1").await;
+            assert_eq!(found[0]["owner"]["name"], "Ann", "{found}");
+            ok(writer.request("delete", "/pet/1", json!({})).await);
+            let destroyed = watcher.next_event("pet").await;
+            assert_eq!(
+                (&destroyed["verb"], &destroyed["id"]),
+                (&json!("destroyed"), &json!(1))
+            );
+            assert_eq!(watcher.get_ok("/pet").await, json!([]));
+        });
+    drop(server);
+}

@@ -52,6 +52,11 @@ pub struct Options {
     pub path: String,
     /// Size of the JSON body of each request (0: `{}`).
     pub body_bytes: usize,
+    /// The JSON body of each request, in place of `body_bytes` of padding.
+    pub body: Option<String>,
+    /// Records made before the window: `post <path>` with the body, this
+    /// many times, over the first socket (for a `get` of what they make).
+    pub seed: usize,
     /// Fan-out: broadcasts timed one by one.
     pub rounds: usize,
     /// Fan-out: broadcasts sent back to back for the delivery rate.
@@ -337,10 +342,16 @@ pub async fn requests(options: &Options) -> Result<Report, String> {
         return Err(format!("no socket could connect ({failures:?})"));
     }
     let connected = sockets.len() as u64;
+    let data = options
+        .body
+        .clone()
+        .unwrap_or_else(|| body_of(options.body_bytes));
+    let mut sockets = sockets;
+    seed(&mut sockets[0], &options.path, &data, options.seed).await?;
     let plan = Arc::new(Plan {
         method: options.method.clone(),
         path: options.path.clone(),
-        data: body_of(options.body_bytes),
+        data,
         in_flight: options.in_flight.max(1),
     });
     let ticks = procfs::ticks_per_second();
@@ -374,6 +385,33 @@ pub async fn requests(options: &Options) -> Result<Report, String> {
         .count(Key::MissingAcks, total.missing)
         .count(Key::Broken, total.broken);
     Ok(failures.report(report))
+}
+
+/// Makes `count` records before the window: `post path data`, one at a
+/// time, each answered 200 within the drain time.
+async fn seed(ws: &mut Ws, path: &str, data: &str, count: usize) -> Result<(), String> {
+    for id in 1..=count as u64 {
+        ws.send(conn::request_frame(id, "post", path, data))
+            .await
+            .map_err(|error| format!("seeding {path}: {error}"))?;
+        let answer = async {
+            loop {
+                let message = ws.next().await?.ok()?;
+                if let Incoming::Ack { id: acked, status } = Incoming::read(&message)
+                    && acked == id
+                {
+                    return Some(status);
+                }
+            }
+        };
+        match timeout(DRAIN, answer).await {
+            Ok(Some(200)) => {}
+            Ok(Some(status)) => return Err(format!("seeding {path}: status {status}")),
+            Ok(None) => return Err(format!("seeding {path}: the connection closed")),
+            Err(_) => return Err(format!("seeding {path}: no answer within {DRAIN:?}")),
+        }
+    }
+    Ok(())
 }
 
 /// What the fan-out receivers share with the sender.

@@ -319,6 +319,43 @@ impl Condition {
     }
 }
 
+impl Condition {
+    /// Coerces the values compared with references to other records (`owner
+    /// = "1"`) to the type of the target model's key, which `key_type` names
+    /// (criteria are parsed knowing one model only; a database with typed
+    /// columns needs the key's type).
+    pub(crate) fn coerce_references(
+        &mut self,
+        model: &Model,
+        key_type: &dyn Fn(&str) -> AttributeType,
+    ) -> Result<(), CriteriaError> {
+        let key_of = |attribute: &str, value: &mut Value| {
+            let Some(Kind::Model(target)) = model.get(attribute).map(|found| &found.kind) else {
+                return Ok(());
+            };
+            let kind = key_type(target);
+            *value = coerce(kind, value, true).ok_or_else(|| CriteriaError::BadValue {
+                attribute: attribute.to_owned(),
+                reason: format!("{value} is not a key of `{target}` (a {})", kind.name()),
+            })?;
+            Ok(())
+        };
+        match self {
+            Self::And(conditions) | Self::Or(conditions) => conditions
+                .iter_mut()
+                .try_for_each(|condition| condition.coerce_references(model, key_type)),
+            Self::Compare {
+                attribute, value, ..
+            } => key_of(attribute, value),
+            Self::In {
+                attribute, values, ..
+            } => values
+                .iter_mut()
+                .try_for_each(|value| key_of(attribute, value)),
+        }
+    }
+}
+
 fn write_compare(model: &Model, attribute: &str, op: Op, value: &Value, sql: &mut Sql) {
     sql.push("(").ident(attribute);
     if value.is_null() {

@@ -176,6 +176,13 @@ pub enum ModelError {
     /// The store failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// A publish or subscription of the realtime layer failed.
+    #[error("realtime: {0}")]
+    Realtime(#[from] sails_server::SocketsError),
+    /// The SQLite file was removed or replaced while the store had it open:
+    /// a write would land in a file no one can open again, so none is made.
+    #[error("the database file `{0}` was removed or replaced while the store had it open")]
+    DatabaseFileGone(std::path::PathBuf),
 }
 
 impl ModelError {

@@ -1,14 +1,16 @@
 //! The store: models' records in SQL tables (SQLite, a file or in memory),
 //! the schema kept as Sails' `migrate` setting says, and the model API.
 
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use sqlx::any::{AnyArguments, AnyPoolOptions, AnyRow, AnyTypeInfoKind, install_default_drivers};
-use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Row, ValueRef};
+use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Executor, Row, ValueRef};
 use tokio::sync::Mutex;
 
 use crate::criteria::{Condition, Criteria, CriteriaError};
@@ -17,6 +19,11 @@ use crate::model::{AttributeType, Kind, Model, Models};
 use crate::sql::{Dialect, Sql, SqlValue, quote};
 use crate::types::number_value;
 use crate::validate::{Checked, Purpose, check};
+
+/// How long a query waits for a connection, and SQLite for a lock another
+/// connection holds, before it fails: a database that is down, gone or
+/// locked makes a request fail (500) within this time instead of hanging.
+pub const DATABASE_WAIT: Duration = Duration::from_secs(3);
 
 /// What to do with the tables at start (Sails' `migrate`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
@@ -53,6 +60,42 @@ struct Inner {
     /// Writes run one at a time, each in a transaction, so a record read for
     /// `previous` is the one the write changes.
     writes: Mutex<()>,
+    /// A SQLite file as it was opened, checked before each write.
+    file: Option<DatabaseFile>,
+}
+
+/// A SQLite database file: its path and the identity (device, inode) of the
+/// file opened there.
+struct DatabaseFile {
+    path: PathBuf,
+    identity: (u64, u64),
+}
+
+impl DatabaseFile {
+    /// The file of a `sqlite:` URL, as it is now (`None` in memory).
+    fn of_url(url: &str) -> Option<Self> {
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))?;
+        let path = PathBuf::from(path.split('?').next().unwrap_or(path));
+        let identity = Self::identity_of(&path)?;
+        Some(Self { path, identity })
+    }
+
+    fn identity_of(path: &Path) -> Option<(u64, u64)> {
+        std::fs::metadata(path)
+            .ok()
+            .map(|metadata| (metadata.dev(), metadata.ino()))
+    }
+
+    /// Whether the file opened is still the one at its path.
+    fn check(&self) -> Result<(), ModelError> {
+        if Self::identity_of(&self.path) == Some(self.identity) {
+            Ok(())
+        } else {
+            Err(ModelError::DatabaseFileGone(self.path.clone()))
+        }
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -90,7 +133,7 @@ impl Store {
             url.to_owned()
         };
         // An in-memory database lives as long as its one connection.
-        let pool = if in_memory {
+        let options = if in_memory {
             AnyPoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
@@ -99,8 +142,22 @@ impl Store {
         } else {
             AnyPoolOptions::new().max_connections(4)
         }
-        .connect(&url)
-        .await?;
+        .acquire_timeout(DATABASE_WAIT);
+        // A SQLite connection does not go stale: no ping (a round trip to
+        // its worker thread) before each use, as a server's connection needs.
+        let options = if dialect == Dialect::Sqlite {
+            options
+                .test_before_acquire(false)
+                .after_connect(|connection, _| {
+                    Box::pin(async move {
+                        let busy = format!("PRAGMA busy_timeout = {}", DATABASE_WAIT.as_millis());
+                        connection.execute(AssertSqlSafe(busy)).await.map(drop)
+                    })
+                })
+        } else {
+            options
+        };
+        let pool = options.connect(&url).await?;
         if dialect == Dialect::Sqlite && !in_memory {
             sqlx::query("PRAGMA journal_mode = WAL")
                 .execute(&pool)
@@ -112,6 +169,11 @@ impl Store {
                 dialect,
                 models,
                 writes: Mutex::new(()),
+                file: if in_memory {
+                    None
+                } else {
+                    DatabaseFile::of_url(&url)
+                },
             }),
         };
         store.migrate(migrate).await?;
@@ -123,13 +185,18 @@ impl Store {
         self.inner.dialect
     }
 
-    /// A transaction for a write (see [`Dialect::begin_write`]).
+    /// A transaction for a write (see [`Dialect::begin_write`]), in a
+    /// SQLite file that is still where it was opened.
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, ModelError> {
-        Ok(self
+        let transaction = self
             .inner
             .pool
             .begin_with(self.inner.dialect.begin_write())
-            .await?)
+            .await?;
+        if let Some(file) = &self.inner.file {
+            file.check()?;
+        }
+        Ok(transaction)
     }
 
     /// The models.
@@ -436,7 +503,10 @@ impl Records {
 
     /// `count(criteria)`: how many records match.
     pub async fn count(&self, criteria: &Value) -> Result<u64, ModelError> {
-        let criteria = self.criteria(criteria)?;
+        let mut criteria = self.criteria(criteria)?;
+        criteria
+            .condition
+            .coerce_references(self.model(), &|target| self.store.key_type(target))?;
         let mut sql = Sql::new(self.store.inner.dialect);
         sql.push("SELECT COUNT(*) FROM ")
             .ident(self.model().table());
@@ -493,19 +563,21 @@ impl Records {
             }
             sql.bind(self.stored(name, value));
         }
-        sql.push(") RETURNING ").ident(model.primary_key());
+        // The new record as stored (linking collections changes none of its columns).
+        let columns = decoded_columns(&self.store, model, |_| true);
+        sql.push(") RETURNING ");
+        push_columns(&mut sql, &columns);
         let row = query_of(sql)
             .fetch_one(&mut *connection)
             .await
             .map_err(write_error)?;
-        let key = decode(&row, 0, self.store.key_type(&self.identity));
+        let record = record_of(&row, &columns);
+        let key = record[model.primary_key()].clone();
         for (attribute, children) in checked.collections {
             self.link(connection, &key, &attribute, &children, Link::Replace)
                 .await?;
         }
-        self.fetch_key(connection, &key)
-            .await?
-            .ok_or(ModelError::NotFound)
+        Ok(record)
     }
 
     fn stored(&self, name: &str, value: &Value) -> SqlValue {
@@ -1051,20 +1123,14 @@ async fn select(
     lock: Lock,
 ) -> Result<Vec<Value>, ModelError> {
     let mut sql = Sql::new(store.inner.dialect);
-    let columns: Vec<(&str, AttributeType)> = model
-        .columns()
-        .filter(|(name, _)| criteria.keeps(model, name))
-        .map(|(name, attribute)| (name, value_type(store, attribute)))
-        .collect();
+    let columns = decoded_columns(store, model, |name| criteria.keeps(model, name));
     sql.push("SELECT ");
-    for (index, (name, _)) in columns.iter().enumerate() {
-        if index > 0 {
-            sql.push(", ");
-        }
-        sql.ident(name);
-    }
+    push_columns(&mut sql, &columns);
     sql.push(" FROM ").ident(model.table());
     let mut criteria = criteria.clone();
+    criteria
+        .condition
+        .coerce_references(model, &|target| store.key_type(target))?;
     if criteria.sort.is_empty() {
         criteria.sort.push((
             model.primary_key().to_owned(),
@@ -1076,16 +1142,39 @@ async fn select(
         sql.push(store.inner.dialect.lock_rows());
     }
     let rows = query_of(sql).fetch_all(&mut *connection).await?;
-    Ok(rows
-        .iter()
-        .map(|row| {
-            let mut record = Map::new();
-            for (index, (name, kind)) in columns.iter().enumerate() {
-                record.insert((*name).to_owned(), decode(row, index, *kind));
-            }
-            Value::Object(record)
-        })
-        .collect())
+    Ok(rows.iter().map(|row| record_of(row, &columns)).collect())
+}
+
+/// The columns of `model` that `keep` keeps, each with the JSON type it decodes to.
+fn decoded_columns<'a>(
+    store: &Store,
+    model: &'a Model,
+    keep: impl Fn(&str) -> bool,
+) -> Vec<(&'a str, AttributeType)> {
+    model
+        .columns()
+        .filter(|(name, _)| keep(name))
+        .map(|(name, attribute)| (name, value_type(store, attribute)))
+        .collect()
+}
+
+/// `a, b, c`: the columns' names, quoted.
+fn push_columns(sql: &mut Sql, columns: &[(&str, AttributeType)]) {
+    for (index, (name, _)) in columns.iter().enumerate() {
+        if index > 0 {
+            sql.push(", ");
+        }
+        sql.ident(name);
+    }
+}
+
+/// A row of `columns` as a record.
+fn record_of(row: &AnyRow, columns: &[(&str, AttributeType)]) -> Value {
+    let mut record = Map::new();
+    for (index, (name, kind)) in columns.iter().enumerate() {
+        record.insert((*name).to_owned(), decode(row, index, *kind));
+    }
+    Value::Object(record)
 }
 
 /// The records whose `attribute` is one of `keys`.

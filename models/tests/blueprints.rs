@@ -27,6 +27,7 @@ on_every_store!(
     associations_publish_added_to_removed_from_and_updated,
     replace_moves_children_and_tells_every_side,
     settings_move_and_remove_routes,
+    changes_from_app_code_publish_as_blueprint_changes_do,
 );
 
 /// The app's own routes: `/hello`, `/echo` (the socket id, for the test
@@ -47,6 +48,7 @@ fn own_routes() -> Router {
 struct Server {
     addr: SocketAddr,
     sails: Sails,
+    store: Store,
 }
 
 async fn start(
@@ -60,11 +62,13 @@ async fn start(
         .await
         .expect("store");
     let static_files = Router::new().fallback(|| async { "a static file" });
-    let router = blueprints(Blueprints::new(store).fallback(static_files)).attach(own_routes());
+    let router =
+        blueprints(Blueprints::new(store.clone()).fallback(static_files)).attach(own_routes());
     let (app, sails) = Sails::builder().build(router);
     Server {
         addr: serve(app).await,
         sails,
+        store,
     }
 }
 
@@ -252,6 +256,23 @@ async fn find_takes_where_loose_params_sort_limit_select_and_populate(backend: B
     assert_eq!(
         server.ok("GET", "/pet/1/owner", Value::Null).await["name"],
         "Ann"
+    );
+    // A reference from the query string is text; it is compared as the
+    // target's key (a number here), also where columns are typed.
+    let owned = server.ok("GET", "/pet?owner=1", Value::Null).await;
+    assert_eq!(owned.as_array().unwrap().len(), 3);
+    let owned = server
+        .ok(
+            "GET",
+            "/pet?where=%7B%22owner%22%3A%5B%221%22%5D%7D",
+            Value::Null,
+        )
+        .await;
+    assert_eq!(owned.as_array().unwrap().len(), 3);
+    let (status, answer) = server.call("GET", "/pet?owner=abc", Value::Null).await;
+    assert_eq!(
+        (status, &answer["code"]),
+        (400, &json!("E_INVALID_CRITERIA"))
     );
 }
 
@@ -795,4 +816,119 @@ async fn replace_moves_children_and_tells_every_side(backend: Backend) {
         server.ok("GET", "/pet/1?populate=false", Value::Null).await["owner"],
         Value::Null
     );
+}
+
+/// One change of the scenario below, made through a blueprint route or by
+/// app code.
+#[derive(Clone, Copy)]
+enum Change {
+    CreateUser,
+    CreatePet,
+    RenamePet,
+    AddPetToUser,
+    RemovePetFromUser,
+    DestroyPet,
+}
+
+const CHANGES: [Change; 6] = [
+    Change::CreateUser,
+    Change::CreatePet,
+    Change::RenamePet,
+    Change::AddPetToUser,
+    Change::RemovePetFromUser,
+    Change::DestroyPet,
+];
+
+/// `value` with every timestamp replaced by `"<now>"`.
+fn without_times(value: Value) -> Value {
+    match value {
+        Value::Object(object) => Value::Object(
+            object
+                .into_iter()
+                .map(|(key, value)| match key.as_str() {
+                    "createdAt" | "updatedAt" => (key, json!("<now>")),
+                    _ => (key, without_times(value)),
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_times).collect()),
+        other => other,
+    }
+}
+
+/// What a socket that found pets and users hears while the scenario's
+/// changes are made, by blueprint routes (`from_code` false) or by app code
+/// through `Records::publishing`; and what each change answered.
+async fn heard_while_changing(backend: Backend, from_code: bool) -> Vec<(Value, Vec<Value>)> {
+    let name = format!("changes_from_code_{from_code}");
+    let server = server(backend, &name).await;
+    let mut watcher = Client::connect(server.addr).await;
+    assert_eq!(ask(&mut watcher, "get", "/pet", json!({})).await.0, 200);
+    // `/user` is an app route here; the shortcut finds users.
+    assert_eq!(
+        ask(&mut watcher, "get", "/user/find", json!({})).await.0,
+        200
+    );
+    let pets = server
+        .store
+        .records("pet")
+        .unwrap()
+        .publishing(&server.sails);
+    let users = server
+        .store
+        .records("user")
+        .unwrap()
+        .publishing(&server.sails);
+    let mut transcript = Vec::new();
+    for change in CHANGES {
+        let answer = if from_code {
+            match change {
+                Change::CreateUser => users.create(&json!({"name": "Ann"})).await,
+                Change::CreatePet => pets.create(&json!({"name": "Rex"})).await,
+                Change::RenamePet => pets.update(&json!(1), &json!({"name": "Max"})).await,
+                Change::AddPetToUser => users.add_to(&json!(1), "pets", &json!(1)).await,
+                Change::RemovePetFromUser => users.remove_from(&json!(1), "pets", &json!(1)).await,
+                Change::DestroyPet => pets.destroy(&json!(1)).await,
+            }
+            .expect("the change is made")
+        } else {
+            let (method, path, body) = match change {
+                Change::CreateUser => ("POST", "/user", json!({"name": "Ann"})),
+                Change::CreatePet => ("POST", "/pet", json!({"name": "Rex"})),
+                Change::RenamePet => ("PATCH", "/pet/1", json!({"name": "Max"})),
+                Change::AddPetToUser => ("PUT", "/user/1/pets/1", Value::Null),
+                Change::RemovePetFromUser => ("DELETE", "/user/1/pets/1", Value::Null),
+                Change::DestroyPet => ("DELETE", "/pet/1", Value::Null),
+            };
+            server.ok(method, path, body).await
+        };
+        watcher.sync().await;
+        let mut messages = watcher.take_events("user");
+        messages.extend(watcher.take_events("pet"));
+        transcript.push((
+            without_times(answer),
+            messages.into_iter().map(without_times).collect(),
+        ));
+    }
+    transcript
+}
+
+async fn changes_from_app_code_publish_as_blueprint_changes_do(backend: Backend) {
+    let by_blueprints = heard_while_changing(backend, false).await;
+    let by_code = heard_while_changing(backend, true).await;
+    for ((change, blueprint), code) in [
+        "create a user",
+        "create a pet",
+        "rename it",
+        "add it to the user",
+        "remove it",
+        "destroy it",
+    ]
+    .iter()
+    .zip(&by_blueprints)
+    .zip(&by_code)
+    {
+        assert!(!blueprint.1.is_empty(), "{change}: the watcher heard of it");
+        assert_eq!(blueprint, code, "{change}");
+    }
 }

@@ -498,7 +498,6 @@ async fn two_stores_on_one_sqlite_file_serialise_their_updates() {
 }
 
 #[tokio::test]
-#[ignore = "needs a PostgreSQL server named by SAILS_MODELS_POSTGRES_URL"]
 async fn two_stores_on_one_postgres_database_serialise_their_updates() {
     let url = database_url(Backend::Postgres, "two_stores").await;
     two_stores_update_one_record(&url).await;

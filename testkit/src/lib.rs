@@ -1,6 +1,9 @@
 //! The integration tests' Socket.IO client, written on the protocol crate's
 //! codec and tokio-tungstenite, and a server for them on 127.0.0.1:0. Every
-//! wait has a time limit. For tests only.
+//! wait has a time limit; [`postgres`], a temporary PostgreSQL server. For
+//! tests only.
+
+pub mod postgres;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;

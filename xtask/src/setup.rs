@@ -24,8 +24,9 @@ struct Package {
 }
 
 /// Always needed: the wasm optimiser, the browser and its driver, Node for the
-/// browser tests, valgrind for the benchmarks' instruction counts, Redis for
-/// the many-servers tests (each test starts its own).
+/// browser tests, valgrind for the benchmarks' instruction counts, the
+/// PostgreSQL server the models' tests start (any major), Redis for the
+/// many-servers tests (each test starts its own).
 const TOOL_PACKAGES: &[Package] = &[
     Package {
         name: "binaryen",
@@ -50,6 +51,10 @@ const TOOL_PACKAGES: &[Package] = &[
     Package {
         name: "valgrind",
         provides: "valgrind",
+    },
+    Package {
+        name: "postgresql",
+        provides: "/usr/lib/postgresql/*/bin/postgres",
     },
     Package {
         name: "redis-server",
@@ -127,7 +132,13 @@ pub(crate) fn run(route: Route) -> Result {
 }
 
 fn is_present(route: Route, provides: &str) -> bool {
-    if provides.starts_with('/') {
+    if let Some((parent, rest)) = provides.split_once("/*/") {
+        fs::read_dir(parent).is_ok_and(|entries| {
+            entries
+                .flatten()
+                .any(|entry| entry.path().join(rest).exists())
+        })
+    } else if provides.starts_with('/') {
         Path::new(provides).exists()
     } else {
         toolchain::which(route, provides).is_some()
@@ -432,6 +443,17 @@ mod tests {
     fn fingerprint_is_stable_and_content_sensitive() {
         assert_eq!(fingerprint(b""), "cbf29ce484222325");
         assert_ne!(fingerprint(b"a"), fingerprint(b"b"));
+    }
+
+    #[test]
+    fn a_star_in_a_provided_path_matches_any_directory() {
+        let root = std::env::temp_dir().join(format!("xtask-setup-star-{}", std::process::id()));
+        fs::create_dir_all(root.join("17/bin")).unwrap();
+        fs::write(root.join("17/bin/postgres"), "").unwrap();
+        let wanted = |rest: &str| format!("{}/*/{rest}", root.display());
+        assert!(is_present(Route::Debian, &wanted("bin/postgres")));
+        assert!(!is_present(Route::Debian, &wanted("bin/initdb")));
+        fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

@@ -14,10 +14,11 @@ use sails_bench_record::Scenario;
 const USAGE: &str =
     "usage: sails-loadgen <requests|fanout|idle|handshakes|soak|flood> --url http://127.0.0.1:PORT
   [--server-pid PID[,PID…]] [--sockets N] [--in-flight K] [--seconds S]
-  [--method get|post] [--path /hello] [--body-bytes B]
+  [--method get|post] [--path /hello] [--body-bytes B | --body JSON] [--seed N]
   [--rounds R] [--broadcasts B] [--concurrency C] [--sources 127.0.0.1,127.0.0.2] [--hold]
   [--requests N]
 soak: every socket sends one request a second for --seconds (default 19000 sockets, 600 s)
+requests --seed N: first N `post --path` with the body, one at a time (records to find)
 flood: one socket sends --requests requests (default 100000) back to back, then leaves
 fanout over a cluster: --url takes the servers' URLs separated by commas (members spread
   over them, the sender on the first) and --server-pid every process whose CPU counts";
@@ -39,6 +40,8 @@ fn parse(args: &[String]) -> Result<(Scenario, Options), String> {
         method: "get".into(),
         path: "/hello".into(),
         body_bytes: 0,
+        body: None,
+        seed: 0,
         rounds: 10,
         broadcasts: 20,
         concurrency: 64,
@@ -75,6 +78,8 @@ fn parse(args: &[String]) -> Result<(Scenario, Options), String> {
             "--method" => options.method = value.to_ascii_lowercase(),
             "--path" => options.path = value.clone(),
             "--body-bytes" => options.body_bytes = number(flag, value)?,
+            "--body" => options.body = Some(value.clone()),
+            "--seed" => options.seed = number(flag, value)?,
             "--rounds" => options.rounds = number(flag, value)?,
             "--broadcasts" => options.broadcasts = number(flag, value)?,
             "--concurrency" => options.concurrency = number(flag, value)?,

@@ -8,21 +8,12 @@ use sails_server::{Params, Sails, SocketRequest, SocketsError};
 use serde_json::{Map, Value, json};
 
 use super::publish::Realtime;
+use super::resource::{DEFAULT_LIMIT, Resource};
 use super::{Action, Route};
 use crate::criteria::{Condition, Criteria};
 use crate::error::{ModelError, Problem};
-use crate::model::{Kind, Model, UPDATED_AT};
-use crate::store::Records;
+use crate::model::{Kind, Model};
 
-/// Whether a record came (created) or left (destroyed), for its associated records.
-#[derive(Debug, Clone, Copy)]
-enum Joined {
-    Came,
-    Left,
-}
-
-/// How many records find (and a populated collection) gives by default.
-const DEFAULT_LIMIT: u64 = 30;
 /// Params that are not criteria in find's loose form.
 const NOT_CRITERIA: [&str; 6] = ["limit", "skip", "sort", "populate", "select", "omit"];
 
@@ -119,8 +110,7 @@ impl Failure {
 /// One request to a blueprint route.
 struct Request<'a> {
     route: &'a Route,
-    records: Records,
-    realtime: Realtime,
+    resource: Resource,
     params: Params,
 }
 
@@ -148,8 +138,11 @@ impl Route {
         let socket = socket.map(|socket| socket.id());
         let request = Request {
             route: self,
-            records,
-            realtime: Realtime::new(sails, socket, self.config.mirror),
+            resource: Resource {
+                store: self.store.clone(),
+                records,
+                realtime: Realtime::new(sails, socket, self.config.mirror),
+            },
             params,
         };
         let answer = match self.action {
@@ -203,14 +196,6 @@ fn json_param(value: &Value, what: &str) -> Result<Value, Failure> {
 }
 
 impl Request<'_> {
-    fn model(&self) -> &Model {
-        self.records.model()
-    }
-
-    fn identity(&self) -> &str {
-        &self.route.identity
-    }
-
     fn param(&self, name: &str) -> Option<&Value> {
         self.params.get(name).filter(|value| !value.is_null())
     }
@@ -222,7 +207,7 @@ impl Request<'_> {
                 "Cannot `findOne()` without specifying a more specific `where` clause (the provided `where` clause, `{}`, is too broad).  (If you want to work around this, use `.find().limit(1)`.)",
             )
         })?;
-        Ok(self.records.key(id)?)
+        Ok(self.resource.records.key(id)?)
     }
 
     /// The associations to populate: every one, none (`populate=false`), or those listed.
@@ -319,51 +304,22 @@ impl Request<'_> {
     fn by_id(&self, id: &Value) -> Result<Criteria, Failure> {
         let mut clauses = Map::new();
         let mut condition = Map::new();
-        condition.insert(self.model().primary_key().to_owned(), id.clone());
+        condition.insert(self.resource.model().primary_key().to_owned(), id.clone());
         clauses.insert("where".into(), Value::Object(condition));
         self.select_or_omit(&mut clauses);
-        Criteria::parse(self.model(), &Value::Object(clauses))
+        Criteria::parse(self.resource.model(), &Value::Object(clauses))
             .map_err(|error| criteria_error(error.to_string()))
     }
 
-    /// Records of this model matching `criteria`, with `populates` filled in
-    /// (kept even when `select`/`omit` leave them out).
-    async fn read(
-        &self,
-        mut criteria: Criteria,
-        populates: &[String],
-    ) -> Result<Vec<Value>, Failure> {
-        if let Some(select) = &mut criteria.select {
-            select.extend(populates.iter().cloned());
-        }
-        criteria.omit.retain(|name| !populates.contains(name));
-        let mut found = self.records.find_parsed(&criteria).await?;
-        self.records
-            .populate(&mut found, populates, Some(DEFAULT_LIMIT))
-            .await?;
-        Ok(found)
-    }
-
-    /// The record `id`, every association populated (`None`: there is none).
-    async fn read_one(&self, id: &Value) -> Result<Option<Value>, Failure> {
-        let criteria =
-            Criteria::by_id(self.model(), id).map_err(|error| criteria_error(error.to_string()))?;
-        let populates: Vec<String> = self
-            .model()
-            .associations()
-            .map(|(name, _)| name.to_owned())
-            .collect();
-        Ok(self.read(criteria, &populates).await?.pop())
-    }
-
-    /// `subscribeDeep`: for every association, watch its model (autoWatch)
-    /// and subscribe to the records populated in `record`.
-    async fn subscribe_deep(&self, record: &Value) -> Result<(), Failure> {
-        if !self.realtime.is_socket() {
+    /// `subscribeDeep` of each of `records`: for every association, watch
+    /// its model (autoWatch) and subscribe to the records populated in them
+    /// (each room joined once, however many records name it).
+    async fn subscribe_deep(&self, records: &[Value]) -> Result<(), Failure> {
+        if !self.resource.realtime.is_socket() || records.is_empty() {
             return Ok(());
         }
-        let models = self.route.store.models();
-        for (name, attribute) in self.model().associations() {
+        let models = self.resource.store.models();
+        for (name, attribute) in self.resource.model().associations() {
             let target = match &attribute.kind {
                 Kind::Model(target) | Kind::Collection { model: target, .. } => target,
                 Kind::Value(_) => continue,
@@ -372,72 +328,31 @@ impl Request<'_> {
                 continue;
             };
             if self.route.config.auto_watch {
-                self.realtime.watch(target).await?;
+                self.resource.realtime.watch(target).await?;
             }
             let key = target_model.primary_key();
-            let ids: Vec<Value> = match &record[name] {
-                Value::Array(children) => children.iter().map(|child| child[key].clone()).collect(),
-                Value::Object(child) => child.get(key).cloned().into_iter().collect(),
-                _ => Vec::new(),
-            };
-            self.realtime.subscribe(target, &ids).await?;
+            let mut ids: Vec<Value> = Vec::new();
+            for record in records {
+                let found: Vec<&Value> = match &record[name] {
+                    Value::Array(children) => children.iter().map(|child| &child[key]).collect(),
+                    Value::Object(child) => child.get(key).into_iter().collect(),
+                    _ => Vec::new(),
+                };
+                for id in found {
+                    if !ids.contains(id) {
+                        ids.push(id.clone());
+                    }
+                }
+            }
+            self.resource.realtime.subscribe(target, &ids).await?;
         }
         Ok(())
-    }
-
-    fn key_of(&self, record: &Value) -> Value {
-        record[self.model().primary_key()].clone()
-    }
-
-    /// The other side of an association: `(model, attribute)` when it
-    /// points back (`owner` ↔ `pets`).
-    fn inverse(&self, alias: &str) -> Option<(String, String, bool)> {
-        let models = self.route.store.models();
-        match &self.model().get(alias)?.kind {
-            Kind::Model(target) => {
-                let other = models.get(target)?;
-                other
-                    .associations()
-                    .find_map(|(name, attribute)| match &attribute.kind {
-                        Kind::Collection {
-                            model,
-                            via: Some(via),
-                        } if model == self.identity() && via == alias => {
-                            Some((target.clone(), name.to_owned(), false))
-                        }
-                        _ => None,
-                    })
-            }
-            Kind::Collection {
-                model: target,
-                via: Some(via),
-            } => {
-                let back_is_model = matches!(models.get(target)?.get(via)?.kind, Kind::Model(_));
-                Some((target.clone(), via.clone(), back_is_model))
-            }
-            _ => None,
-        }
-    }
-
-    /// The key of an association's value, populated or not.
-    fn association_key(&self, alias: &str, value: &Value) -> Value {
-        let target = match self.model().get(alias).map(|attribute| &attribute.kind) {
-            Some(Kind::Model(target)) => target,
-            _ => return value.clone(),
-        };
-        match (value, self.route.store.models().get(target)) {
-            (Value::Object(record), Some(model)) => record
-                .get(model.primary_key())
-                .cloned()
-                .unwrap_or(Value::Null),
-            _ => value.clone(),
-        }
     }
 
     /// Values for create / update: every param naming an attribute (others
     /// dropped, as Sails drops them), collections given as JSON text parsed.
     fn values(&self) -> Value {
-        let model = self.model();
+        let model = self.resource.model();
         let mut values = Map::new();
         for (name, value) in self.params.all() {
             let Some(attribute) = model.get(name) else {
@@ -455,18 +370,25 @@ impl Request<'_> {
     }
 
     async fn find(&self) -> Result<Value, Failure> {
-        let criteria = self.criteria(self.model(), &[])?;
-        let populates = self.populates(self.model())?;
-        let found = self.read(criteria, &populates).await?;
-        if self.realtime.is_socket() {
-            let ids: Vec<Value> = found.iter().map(|record| self.key_of(record)).collect();
-            self.realtime.subscribe(self.identity(), &ids).await?;
+        let criteria = self.criteria(self.resource.model(), &[])?;
+        let populates = self.populates(self.resource.model())?;
+        let found = self.resource.read(criteria, &populates).await?;
+        if self.resource.realtime.is_socket() {
+            let ids: Vec<Value> = found
+                .iter()
+                .map(|record| self.resource.key_of(record))
+                .collect();
+            self.resource
+                .realtime
+                .subscribe(self.resource.identity(), &ids)
+                .await?;
             if self.route.config.auto_watch {
-                self.realtime.watch(self.identity()).await?;
+                self.resource
+                    .realtime
+                    .watch(self.resource.identity())
+                    .await?;
             }
-            for record in &found {
-                self.subscribe_deep(record).await?;
-            }
+            self.subscribe_deep(&found).await?;
         }
         Ok(Value::Array(found))
     }
@@ -474,240 +396,45 @@ impl Request<'_> {
     async fn find_one(&self) -> Result<Value, Failure> {
         let id = self.target_id()?;
         let criteria = self.by_id(&id)?;
-        let populates = self.populates(self.model())?;
+        let populates = self.populates(self.resource.model())?;
         let record = self
+            .resource
             .read(criteria, &populates)
             .await?
             .pop()
             .ok_or(Failure::NotFound)?;
-        self.realtime.subscribe(self.identity(), &[id]).await?;
-        self.subscribe_deep(&record).await?;
+        self.resource
+            .realtime
+            .subscribe(self.resource.identity(), &[id])
+            .await?;
+        self.subscribe_deep(std::slice::from_ref(&record)).await?;
         Ok(record)
     }
 
     async fn create(&self) -> Result<Value, Failure> {
-        let values = self.values();
-        // Children moved to the new record leave their old parents.
-        let mut moved = Vec::new();
-        for (alias, attribute) in self.model().associations() {
-            if let (
-                Kind::Collection { model: target, .. },
-                Some((_, via, true)),
-                Some(Value::Array(ids)),
-            ) = (&attribute.kind, self.inverse(alias), values.get(alias))
-                && !ids.is_empty()
-            {
-                let children = self
-                    .route
-                    .store
-                    .records(target)?
-                    .find(&Value::Array(ids.clone()))
-                    .await?;
-                for child in children {
-                    if !child[&via].is_null() {
-                        let key = child[self.key_name(target)].clone();
-                        moved.push((child[&via].clone(), alias.to_owned(), key));
-                    }
-                }
-            }
-        }
-        let created = self.records.create(&values).await?;
-        let id = self.key_of(&created);
-        let record = self.read_one(&id).await?.ok_or(Failure::NotFound)?;
-        self.realtime
-            .subscribe(self.identity(), std::slice::from_ref(&id))
-            .await?;
-        self.tell_associated(&record, &id, Joined::Came).await?;
-        self.realtime.created(self.identity(), &record).await?;
-        for (parent, alias, child) in moved {
-            self.realtime
-                .removed_from(self.identity(), &parent, &alias, &child)
-                .await?;
-        }
-        Ok(record)
+        Ok(self.resource.create(&self.values()).await?)
     }
 
     async fn update(&self) -> Result<Value, Failure> {
         let id = self.target_id()?;
-        let mut values = self.values();
-        if let Value::Object(values) = &mut values {
-            values.remove(self.model().primary_key());
-        }
-        // The record before, populated (as Sails reads it, before the update).
-        let previous = self.read_one(&id).await?.ok_or(Failure::NotFound)?;
-        let updated = self
-            .records
-            .update_one(&id, &values)
-            .await?
-            .ok_or(Failure::NotFound)?;
-        // `data`: the values sent, as stored, then the key and `updatedAt`.
-        let mut data = Map::new();
-        if let Value::Object(values) = &values {
-            for name in values.keys() {
-                if self
-                    .model()
-                    .get(name)
-                    .is_some_and(|attribute| attribute.has_column())
-                {
-                    data.insert(name.clone(), updated.record[name].clone());
-                }
-            }
-        }
-        data.insert(self.model().primary_key().to_owned(), id.clone());
-        if updated.record.get(UPDATED_AT).is_some() {
-            data.insert(UPDATED_AT.to_owned(), updated.record[UPDATED_AT].clone());
-        }
-        self.realtime
-            .subscribe(self.identity(), std::slice::from_ref(&id))
-            .await?;
-        self.publish_replaced_children(&id, &values, &previous)
-            .await?;
-        for (alias, attribute) in self.model().associations() {
-            let (Kind::Model(_), Some(new)) = (&attribute.kind, data.get(alias)) else {
-                continue;
-            };
-            let old = self.association_key(alias, &previous[alias]);
-            if old == *new {
-                continue;
-            }
-            if let Some((target, via, _)) = self.inverse(alias) {
-                if !old.is_null() {
-                    self.realtime.removed_from(&target, &old, &via, &id).await?;
-                }
-                if !new.is_null() {
-                    self.realtime.added_to(&target, new, &via, &id).await?;
-                }
-            }
-        }
-        self.realtime
-            .updated(self.identity(), &id, &Value::Object(data), Some(&previous))
-            .await?;
-        self.read_one(&id).await?.ok_or(Failure::NotFound)
-    }
-
-    /// For each one-to-many collection an update sets (`pets: [1, 2]`),
-    /// children that left hear `updated {via: null}` and children that came
-    /// `updated {via: id}`.
-    async fn publish_replaced_children(
-        &self,
-        id: &Value,
-        values: &Value,
-        previous: &Value,
-    ) -> Result<(), Failure> {
-        let models = self.route.store.models();
-        for (alias, _) in self.model().associations() {
-            let (Some(Value::Array(_)), Some((target, via, true))) =
-                (values.get(alias), self.inverse(alias))
-            else {
-                continue;
-            };
-            let children = self.route.store.records(&target)?;
-            let key = models.get(&target).map_or("id", Model::primary_key);
-            let now: Vec<Value> = values[alias]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|child| children.key(child).ok())
-                .collect();
-            let before: Vec<Value> = previous[alias]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|child| child[key].clone())
-                .collect();
-            for gone in before.iter().filter(|child| !now.contains(child)) {
-                self.realtime
-                    .updated(&target, gone, &json!({ via.clone(): Value::Null }), None)
-                    .await?;
-            }
-            for came in now.iter().filter(|child| !before.contains(child)) {
-                self.realtime
-                    .updated(&target, came, &json!({ via.clone(): id }), None)
-                    .await?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Tells the records associated with `record` (of key `id`) that it came
-    /// (created) or left (destroyed): a parent hears `addedTo` / `removedFrom`,
-    /// and each child pointing back hears `updated` with its reference set to
-    /// `id` or `null`, as Sails' blueprints tell them.
-    async fn tell_associated(
-        &self,
-        record: &Value,
-        id: &Value,
-        joined: Joined,
-    ) -> Result<(), Failure> {
-        for (alias, _) in self.model().associations() {
-            let Some((target, via, back_is_model)) = self.inverse(alias) else {
-                continue;
-            };
-            match &record[alias] {
-                Value::Object(_) => {
-                    let parent = self.association_key(alias, &record[alias]);
-                    match joined {
-                        Joined::Came => self.realtime.added_to(&target, &parent, &via, id).await?,
-                        Joined::Left => {
-                            self.realtime
-                                .removed_from(&target, &parent, &via, id)
-                                .await?;
-                        }
-                    }
-                }
-                Value::Array(children) if back_is_model => {
-                    let key = self.key_name(&target);
-                    let reference = match joined {
-                        Joined::Came => id.clone(),
-                        Joined::Left => Value::Null,
-                    };
-                    for child in children {
-                        self.realtime
-                            .updated(
-                                &target,
-                                &child[key],
-                                &json!({ via.clone(): reference }),
-                                None,
-                            )
-                            .await?;
-                    }
-                }
-                _ => {}
-            }
-        }
-        Ok(())
-    }
-
-    /// The primary key attribute of the model `identity` (`id` by default).
-    fn key_name(&self, identity: &str) -> &str {
-        self.route
-            .store
-            .models()
-            .get(identity)
-            .map_or("id", Model::primary_key)
+        Ok(self.resource.update(&id, &self.values()).await?)
     }
 
     async fn destroy(&self) -> Result<Value, Failure> {
         let id = self.target_id()?;
-        let record = self.read_one(&id).await?.ok_or(Failure::NotFound)?;
-        self.records
-            .destroy_one(&id)
-            .await?
-            .ok_or(Failure::NotFound)?;
-        self.realtime
-            .destroyed(self.identity(), &id, &record)
-            .await?;
-        self.tell_associated(&record, &id, Joined::Left).await?;
-        self.realtime
-            .unsubscribe(self.identity(), std::slice::from_ref(&id))
-            .await?;
-        Ok(record)
+        Ok(self.resource.destroy(&id).await?)
     }
 
     /// The association of the route and its model.
     fn alias(&self) -> Result<(&str, String), Failure> {
         let alias = self.route.alias.as_deref().ok_or(Failure::NotFound)?;
-        match &self.model().get(alias).ok_or(Failure::NotFound)?.kind {
+        match &self
+            .resource
+            .model()
+            .get(alias)
+            .ok_or(Failure::NotFound)?
+            .kind
+        {
             Kind::Model(target) | Kind::Collection { model: target, .. } => {
                 Ok((alias, target.clone()))
             }
@@ -725,9 +452,10 @@ impl Request<'_> {
             .get(&target)
             .ok_or(Failure::NotFound)?
             .clone();
-        let criteria = Criteria::by_id(self.model(), &id)
+        let criteria = Criteria::by_id(self.resource.model(), &id)
             .map_err(|error| criteria_error(error.to_string()))?;
         let mut parent = self
+            .resource
             .read(criteria, &[alias.to_owned()])
             .await?
             .pop()
@@ -760,119 +488,30 @@ impl Request<'_> {
             one => one,
         };
         parent[alias] = value.clone();
-        self.realtime.subscribe(self.identity(), &[id]).await?;
-        self.subscribe_deep(&parent).await?;
+        self.resource
+            .realtime
+            .subscribe(self.resource.identity(), &[id])
+            .await?;
+        self.subscribe_deep(std::slice::from_ref(&parent)).await?;
         Ok(value)
     }
 
-    /// The parent and child of add / remove, both existing.
-    async fn parent_and_child(&self) -> Result<(Value, Value, String, String), Failure> {
-        let (alias, target) = self.alias()?;
+    /// The parent key, the collection and the child key of add / remove.
+    fn parent_alias_child(&self) -> Result<(Value, &str, &Value), Failure> {
+        let (alias, _) = self.alias()?;
         let id = self.target_id()?;
-        let children = self.route.store.records(&target)?;
-        let child_id = children.key(self.param("childid").ok_or(Failure::NotFound)?)?;
-        self.records.find_one(&id).await?.ok_or(Failure::NotFound)?;
-        let child = children
-            .find_one(&child_id)
-            .await?
-            .ok_or(Failure::NotFound)?;
-        Ok((id, child, alias.to_owned(), target))
-    }
-
-    /// Publishes of adding `child` to the collection: `addedTo` to the
-    /// parent's room, then the child's side (`updated` or `addedTo`); a
-    /// socket requester is subscribed to the child.
-    async fn publish_added(
-        &self,
-        id: &Value,
-        alias: &str,
-        target: &str,
-        child: &Value,
-    ) -> Result<(), Failure> {
-        let key = self.key_name(target);
-        let child_id = child[key].clone();
-        self.realtime
-            .added_to(self.identity(), id, alias, &child_id)
-            .await?;
-        self.realtime
-            .subscribe(target, std::slice::from_ref(&child_id))
-            .await?;
-        match self.inverse(alias) {
-            Some((_, via, true)) => {
-                self.realtime
-                    .updated(target, &child_id, &json!({ via.clone(): id }), None)
-                    .await?;
-            }
-            Some((_, via, false)) => self.realtime.added_to(target, &child_id, &via, id).await?,
-            None => {}
-        }
-        Ok(())
-    }
-
-    /// `removedFrom` to the parent `child` had before it was added to a
-    /// one-to-many collection (add tells even the same parent, as Sails does;
-    /// replace leaves `except` out).
-    async fn publish_left_parent(
-        &self,
-        alias: &str,
-        target: &str,
-        child: &Value,
-        except: Option<&Value>,
-    ) -> Result<(), Failure> {
-        let Some((_, via, true)) = self.inverse(alias) else {
-            return Ok(());
-        };
-        let previous = &child[&via];
-        if previous.is_null() || Some(previous) == except {
-            return Ok(());
-        }
-        let key = self.key_name(target);
-        self.realtime
-            .removed_from(self.identity(), previous, alias, &child[key])
-            .await?;
-        Ok(())
+        let child_id = self.param("childid").ok_or(Failure::NotFound)?;
+        Ok((id, alias, child_id))
     }
 
     async fn add(&self) -> Result<Value, Failure> {
-        let (id, child, alias, target) = self.parent_and_child().await?;
-        let key = self.key_name(&target);
-        self.records
-            .add_to_collection(&id, &alias, std::slice::from_ref(&child[key]))
-            .await?;
-        self.realtime
-            .subscribe(self.identity(), std::slice::from_ref(&id))
-            .await?;
-        self.publish_added(&id, &alias, &target, &child).await?;
-        self.publish_left_parent(&alias, &target, &child, None)
-            .await?;
-        self.read_one(&id).await?.ok_or(Failure::NotFound)
+        let (id, alias, child_id) = self.parent_alias_child()?;
+        Ok(self.resource.add(&id, alias, child_id).await?)
     }
 
     async fn remove(&self) -> Result<Value, Failure> {
-        let (id, child, alias, target) = self.parent_and_child().await?;
-        let key = self.key_name(&target);
-        let child_id = child[key].clone();
-        self.records
-            .remove_from_collection(&id, &alias, std::slice::from_ref(&child_id))
-            .await?;
-        let answer = self.read_one(&id).await?.ok_or(Failure::NotFound)?;
-        self.realtime
-            .removed_from(self.identity(), &id, &alias, &child_id)
-            .await?;
-        match self.inverse(&alias) {
-            Some((_, via, true)) => {
-                self.realtime
-                    .updated(&target, &child_id, &json!({ via: Value::Null }), None)
-                    .await?;
-            }
-            Some((_, via, false)) => {
-                self.realtime
-                    .removed_from(&target, &child_id, &via, &id)
-                    .await?
-            }
-            None => {}
-        }
-        Ok(answer)
+        let (id, alias, child_id) = self.parent_alias_child()?;
+        Ok(self.resource.remove(&id, alias, child_id).await?)
     }
 
     async fn replace(&self) -> Result<Value, Failure> {
@@ -899,61 +538,12 @@ impl Request<'_> {
                 ));
             }
         };
-        let children = self.route.store.records(&target)?;
+        let children = self.resource.store.records(&target)?;
         let listed = listed
             .iter()
             .map(|child| children.key(child))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|error| invalid_ids(error.to_string()))?;
-        let child_key = children.model().primary_key().to_owned();
-        let mut parent = vec![self.records.find_one(&id).await?.ok_or(Failure::NotFound)?];
-        self.records
-            .populate(&mut parent, std::slice::from_ref(&alias), None)
-            .await?;
-        let current: Vec<Value> = parent[0][&alias]
-            .as_array()
-            .map(|children| {
-                children
-                    .iter()
-                    .map(|child| child[&child_key].clone())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let inverse = self.inverse(&alias);
-        let listed_records = children.find(&Value::Array(listed.clone())).await?;
-        self.records
-            .replace_collection(&id, &alias, &listed)
-            .await?;
-        self.realtime
-            .subscribe(self.identity(), std::slice::from_ref(&id))
-            .await?;
-        for child in &listed_records {
-            if !current.contains(&child[&child_key]) {
-                self.publish_added(&id, &alias, &target, child).await?;
-            }
-        }
-        for child in &listed_records {
-            self.publish_left_parent(&alias, &target, child, Some(&id))
-                .await?;
-        }
-        for removed in current.iter().filter(|child| !listed.contains(child)) {
-            self.realtime
-                .removed_from(self.identity(), &id, &alias, removed)
-                .await?;
-            match &inverse {
-                Some((_, via, true)) => {
-                    self.realtime
-                        .updated(&target, removed, &json!({ via.clone(): Value::Null }), None)
-                        .await?;
-                }
-                Some((_, via, false)) => {
-                    self.realtime
-                        .removed_from(&target, removed, via, &id)
-                        .await?
-                }
-                None => {}
-            }
-        }
-        self.read_one(&id).await?.ok_or(Failure::NotFound)
+        Ok(self.resource.replace(&id, &alias, &listed).await?)
     }
 }

@@ -19,6 +19,9 @@
 
 mod actions;
 mod publish;
+mod resource;
+
+pub use resource::Publishing;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

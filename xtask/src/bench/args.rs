@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 
-const USAGE: &str = "usage: cargo xtask bench [--quick] [--runs N] [--only startup] | \
+const USAGE: &str = "usage: cargo xtask bench [--quick] [--runs N] [--only startup|blueprints] | \
                      cargo xtask bench --only instructions [--save-baseline] | \
                      cargo xtask bench --soak [--soak-seconds S] | \
                      cargo xtask bench --cluster [--quick] [--runs N]";
@@ -19,6 +19,8 @@ pub(super) struct Request {
     pub(super) runs: usize,
     /// Only the client start-up, no server scenario.
     pub(super) startup_only: bool,
+    /// Only the blueprint scenarios (no start-up, no instruction counts).
+    pub(super) blueprints_only: bool,
     /// Only the instruction counts; with `save_baseline`, written as the new baseline.
     pub(super) instructions_only: bool,
     /// Writes the counts as the new baseline.
@@ -51,6 +53,7 @@ pub(super) fn parse(args: &[String]) -> Result<Request> {
     let mut quick = false;
     let mut runs = None;
     let mut startup_only = false;
+    let mut blueprints_only = false;
     let mut instructions_only = false;
     let mut save_baseline = false;
     let mut soak = false;
@@ -63,6 +66,7 @@ pub(super) fn parse(args: &[String]) -> Result<Request> {
             "--runs" => runs = Some(positive(arg, rest.next())?),
             "--only" => match rest.next().map(String::as_str) {
                 Some("startup") => startup_only = true,
+                Some("blueprints") => blueprints_only = true,
                 Some("instructions") => instructions_only = true,
                 _ => return Err(usage()),
             },
@@ -74,16 +78,23 @@ pub(super) fn parse(args: &[String]) -> Result<Request> {
         }
     }
     let soak_seconds = match (soak, soak_seconds) {
-        (true, seconds) if !quick && runs.is_none() && !startup_only && !instructions_only => {
+        (true, seconds)
+            if !quick
+                && runs.is_none()
+                && !startup_only
+                && !blueprints_only
+                && !instructions_only =>
+        {
             Some(seconds.unwrap_or(SOAK_SECONDS))
         }
         (false, None) => None,
         _ => return Err(usage()),
     };
-    let alone = soak_seconds.is_none() && !startup_only && !instructions_only;
+    let only = [startup_only, blueprints_only, instructions_only];
+    let chosen = only.iter().filter(|&&only| only).count();
     if (save_baseline && !instructions_only)
-        || (startup_only && instructions_only)
-        || (cluster && !alone)
+        || chosen > 1
+        || (cluster && (chosen > 0 || soak_seconds.is_some()))
     {
         return Err(usage());
     }
@@ -91,6 +102,7 @@ pub(super) fn parse(args: &[String]) -> Result<Request> {
         quick,
         runs: runs.unwrap_or(if quick { 1 } else { 3 }),
         startup_only,
+        blueprints_only,
         instructions_only,
         save_baseline,
         soak_seconds,
@@ -132,11 +144,17 @@ mod tests {
         );
         let cluster = parse_strs(&["--cluster", "--quick"]).unwrap();
         assert!(cluster.cluster && cluster.quick);
+        assert!(
+            parse_strs(&["--only", "blueprints"])
+                .unwrap()
+                .blueprints_only
+        );
         let counting = parse_strs(&["--only", "instructions", "--save-baseline"]).unwrap();
         assert!(counting.instructions_only && counting.save_baseline);
         for wrong in [
             &["--save-baseline"][..],
             &["--only", "startup", "--only", "instructions"],
+            &["--only", "blueprints", "--only", "startup"],
             &["--only", "fanout"][..],
             &["--soak-seconds", "60"],
             &["--soak", "--quick"],

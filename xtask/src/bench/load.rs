@@ -35,6 +35,8 @@ pub(super) struct Server {
     args: Vec<String>,
     /// Whether a failure to start or run fails the bench.
     pub(super) required: bool,
+    /// Whether it serves the interop models' blueprints.
+    pub(super) has_models: bool,
 }
 
 /// Ours, the real Sails app and bare socketioxide, in the table's order
@@ -48,6 +50,7 @@ pub(super) fn servers(route: Route, binaries: &Binaries) -> [Server; 3] {
             program: binaries.interop(),
             args: port(),
             required: true,
+            has_models: true,
         },
         Server {
             name: "Sails 1.5.18",
@@ -57,12 +60,14 @@ pub(super) fn servers(route: Route, binaries: &Binaries) -> [Server; 3] {
                 .chain(port())
                 .collect(),
             required: false,
+            has_models: true,
         },
         Server {
             name: "bare socketioxide",
             program: binaries.bin(BARE_SERVER_BIN),
             args: port(),
             required: true,
+            has_models: false,
         },
     ]
 }
@@ -111,6 +116,8 @@ pub(super) struct Cell {
     pub(super) runs: Vec<Record>,
     /// Why the others did not.
     pub(super) failures: Vec<Error>,
+    /// Not run: the scenario needs what the server does not have.
+    pub(super) skipped: bool,
 }
 
 /// Every scenario on one server, or why the server could not be benched.
@@ -142,6 +149,10 @@ pub(super) fn measure(
         for run in 1..=runs {
             for (server, column) in servers.iter().zip(columns.iter_mut()) {
                 let Ok(cells) = column else { continue };
+                if scenario.needs_models() && !server.has_models {
+                    cells[index].skipped = true;
+                    continue;
+                }
                 match run_once(route, server, scenario, (run, runs), loadgen) {
                     Ok(Ok(record)) => cells[index].runs.push(record),
                     Ok(Err(why)) => cells[index].failures.push(why),

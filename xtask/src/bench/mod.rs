@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--quick] [--runs N] [--only startup]`: the same load
+//! `cargo xtask bench [--quick] [--runs N] [--only startup|blueprints]`: the same load
 //! generator against our interop server, a real Sails app and a bare
 //! socketioxide server, one after the other on free ports, then the client
 //! start-up in Chromium (our client against sails.io.js-dist), and one table
@@ -64,17 +64,21 @@ pub(crate) fn run(route: Route, args: &[String]) -> Result {
     }
 
     let servers = load::servers(route, &binaries);
-    let scenarios = if request.startup_only {
+    let mut scenarios = if request.startup_only {
         Vec::new()
     } else {
         scenarios::scenarios(request.quick)
     };
+    if request.blueprints_only {
+        scenarios.retain(scenarios::Scenario::needs_models);
+    }
     let load_before = report::load_average();
     let started = Instant::now();
     let loadgen = binaries.bin(LOADGEN_BIN);
     let columns = load::measure(route, &servers, &scenarios, runs, &loadgen);
-    let startup = startup::measure(route, &binaries, request.quick);
-    let counts = if request.startup_only {
+    let startup =
+        (!request.blueprints_only).then(|| startup::measure(route, &binaries, request.quick));
+    let counts = if request.startup_only || request.blueprints_only {
         Err(NoCounts::NotAvailable("not asked for".into()))
     } else {
         instructions::count(route, &binaries)
@@ -89,9 +93,13 @@ pub(crate) fn run(route: Route, args: &[String]) -> Result {
     }
     text.push('\n');
     text.push_str(&report::table(
-        &scenarios, &servers, &columns, runs, &startup,
+        &scenarios,
+        &servers,
+        &columns,
+        runs,
+        startup.as_ref(),
     ));
-    if !request.startup_only {
+    if !request.startup_only && !request.blueprints_only {
         text.push_str(&instructions::report(&counts));
     }
     report::publish(&text, "bench-report.md");
@@ -114,7 +122,7 @@ pub(crate) fn run(route: Route, args: &[String]) -> Result {
             }
         }
     }
-    if let Err(startup::Missing::Failed(why)) = startup {
+    if let Some(Err(startup::Missing::Failed(why))) = startup {
         incomplete.push(why.within("client start-up"));
     }
     if let Err(NoCounts::Failed(why)) = counts {

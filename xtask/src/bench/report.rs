@@ -132,6 +132,7 @@ fn figure(column: &Column, scenario: usize, row: &Row) -> Option<(f64, f64, f64)
 fn cell_text(column: &Column, scenario: usize, row: &Row, runs: usize) -> String {
     match (column, figure(column, scenario, row)) {
         (Err(_), _) => "not available".into(),
+        (Ok(cells), None) if cells[scenario].skipped => "–".into(),
         (Ok(_), None) => "failed".into(),
         (Ok(_), Some((median, min, max))) if runs > 1 => format!(
             "{} ({}–{})",
@@ -143,13 +144,14 @@ fn cell_text(column: &Column, scenario: usize, row: &Row, runs: usize) -> String
     }
 }
 
-/// The table, then everything that could not be done.
+/// The table, then everything that could not be done (`startup`: `None`
+/// when the start-up was not asked for).
 pub(super) fn table(
     scenarios: &[Scenario],
     servers: &[Server],
     columns: &[Column],
     runs: usize,
-    startup: &Startup,
+    startup: Option<&Startup>,
 ) -> String {
     let mut out = String::from("| figure |");
     for server in servers {
@@ -162,7 +164,9 @@ pub(super) fn table(
     out.push_str("---:|---:|\n");
     for group in Group::ORDER {
         if group == Group::Startup {
-            out.push_str(&startup::rows(startup));
+            if let Some(startup) = startup {
+                out.push_str(&startup::rows(startup));
+            }
             continue;
         }
         let in_group = scenarios
@@ -192,12 +196,12 @@ pub(super) fn table(
     out.push_str("\nWhat could not be done (summed over runs):\n\n");
     let mut any = false;
     match startup {
-        Ok(_) => {}
-        Err(Missing::NotAvailable(why)) => {
+        None | Some(Ok(_)) => {}
+        Some(Err(Missing::NotAvailable(why))) => {
             any = true;
             out.push_str(&format!("- client start-up: not available ({why})\n"));
         }
-        Err(Missing::Failed(why)) => {
+        Some(Err(Missing::Failed(why))) => {
             any = true;
             out.push_str(&format!("- client start-up: failed: {why}\n"));
         }
@@ -279,24 +283,39 @@ mod tests {
     fn the_quick_table_has_its_rows_in_group_order() {
         let scenarios = super::super::scenarios::scenarios(true);
         let servers = super::super::load::servers(Route::Debian, &Binaries::release());
-        let columns: Vec<Column> = [1000.0, 500.0, 2000.0]
-            .into_iter()
-            .map(|value| {
+        let columns: Vec<Column> = servers
+            .iter()
+            .zip([1000.0, 500.0, 2000.0])
+            .map(|(server, value)| {
                 Ok(scenarios
                     .iter()
-                    .map(|scenario| Cell {
-                        runs: vec![record(scenario, value)],
-                        failures: Vec::new(),
+                    .map(|scenario| {
+                        let skipped = scenario.needs_models() && !server.has_models;
+                        Cell {
+                            runs: if skipped {
+                                Vec::new()
+                            } else {
+                                vec![record(scenario, value)]
+                            },
+                            failures: Vec::new(),
+                            skipped,
+                        }
                     })
                     .collect())
             })
             .collect();
-        let table = table(&scenarios, &servers, &columns, 1, &Ok(startup_record()));
+        let table = table(
+            &scenarios,
+            &servers,
+            &columns,
+            1,
+            Some(&Ok(startup_record())),
+        );
         let rows: Vec<&str> = table
             .lines()
             .filter(|line| line.starts_with("| "))
             .collect();
-        assert_eq!(rows.len(), 1 + 16 + 6 + 1 + 4 + 8 + 9);
+        assert_eq!(rows.len(), 1 + 16 + 6 + 1 + 4 + 8 + 9 + 16);
         assert_eq!(
             rows[0],
             "| figure | ours | Sails 1.5.18 | bare socketioxide | ours/Sails | ours/bare |"
@@ -313,6 +332,10 @@ mod tests {
         assert!(rows.contains(
             &"| 5. client start-up, 5 page loads each (Sails column: sails.io.js-dist 1.2.1): \
                the same bytes, gzip -9 | 26,857 | 26,857 | – | 1.00 | – |"
+        ));
+        assert!(rows.contains(
+            &"| 7. blueprint find GET /pet, 30 records, 20 sockets x 1: requests/s | 1,000 | 500 | – \
+               | 2.00 | – |"
         ));
         assert!(table.contains("- nothing: every handshake, request and delivery completed."));
     }

@@ -19,17 +19,20 @@ pub(super) enum Group {
     Startup,
     /// 6. Scaling with the number of sockets.
     Scaling,
+    /// 7. The models' blueprints (the servers that have the models).
+    Blueprints,
 }
 
 impl Group {
     /// Every group, in the table's order.
-    pub(super) const ORDER: [Self; 6] = [
+    pub(super) const ORDER: [Self; 7] = [
         Self::Requests,
         Self::Fanout,
         Self::Idle,
         Self::Handshakes,
         Self::Startup,
         Self::Scaling,
+        Self::Blueprints,
     ];
 
     /// Its number in the report.
@@ -117,6 +120,14 @@ pub(super) struct Scenario {
     pub(super) args: Vec<String>,
     /// The figures shown.
     pub(super) rows: Vec<Row>,
+}
+
+impl Scenario {
+    /// Whether it needs the interop models' blueprints (`user`, `pet`),
+    /// which the bare socketioxide server does not have.
+    pub(super) fn needs_models(&self) -> bool {
+        self.group == Group::Blueprints
+    }
 }
 
 impl Scenario {
@@ -270,6 +281,38 @@ pub(super) fn scenarios(quick: bool) -> Vec<Scenario> {
             &SCALING_ROWS,
         ));
     }
+    // Blueprint find answers the 30 records seeded before the window (its
+    // default limit), and subscribes the socket to them; create adds one.
+    // One request in flight per socket: Sails takes milliseconds for each,
+    // and with more in flight most would be answered after the window.
+    let pet = r#"{"name":"Rex","species":"dog"}"#;
+    for (title, method, seed) in [
+        ("find GET /pet, 30 records", "get", "30"),
+        ("create POST /pet", "post", "0"),
+    ] {
+        list.push(Scenario::new(
+            Group::Blueprints,
+            &format!("blueprint {title}, 20 sockets x 1"),
+            Generator::Requests,
+            &[
+                "--sockets",
+                "20",
+                "--in-flight",
+                "1",
+                "--seconds",
+                seconds,
+                "--method",
+                method,
+                "--path",
+                "/pet",
+                "--body",
+                pet,
+                "--seed",
+                seed,
+            ],
+            &REQUEST_ROWS,
+        ));
+    }
     list
 }
 
@@ -295,7 +338,7 @@ mod tests {
     #[test]
     fn the_full_run_asks_the_generator_what_it_always_did() {
         let list = scenarios(false);
-        assert_eq!(list.len(), 12);
+        assert_eq!(list.len(), 14);
         assert_eq!(list[0].name, "1. GET /hello, 100 sockets x 16");
         assert_eq!(
             list[1].args.join(" "),
@@ -311,6 +354,11 @@ mod tests {
             list[11].args.join(" "),
             "requests --sockets 10000 --in-flight 1 --seconds 3 --concurrency 256"
         );
+        assert_eq!(
+            list[12].name,
+            "7. blueprint find GET /pet, 30 records, 20 sockets x 1"
+        );
+        assert!(list[12].needs_models() && !list[11].needs_models());
     }
 
     #[test]
