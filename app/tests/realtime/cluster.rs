@@ -12,6 +12,7 @@ use tokio::io::AsyncWriteExt;
 use sails_app::demo::{Demo, models};
 use sails_models::{Blueprints, Migrate, Store};
 use sails_server::{Cluster, RedisOptions, Sails};
+use sails_testkit::postgres::TempPostgres;
 use sails_testkit::redis::RedisServer;
 
 use crate::support::{Client, eventually, http, serve, www};
@@ -253,15 +254,13 @@ async fn sessions_are_shared_by_every_server() {
     assert_eq!(body, "3");
 }
 
-#[tokio::test]
-async fn a_blueprint_change_reaches_subscribers_on_every_server() {
+/// Two servers with blueprints on one store at `url`: a change made through
+/// one is heard by a subscriber on the other, created and updated alike.
+async fn blueprints_across_servers(url: &str) {
     let redis = RedisServer::start().await;
-    let dir = std::env::temp_dir().join(format!("sails-cluster-store-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temporary directory");
-    let url = format!("sqlite://{}", dir.join("records.db").display());
     let mut addrs = Vec::new();
     for _ in 0..2 {
-        let store = Store::connect(&url, models(), Migrate::Alter)
+        let store = Store::connect(url, models(), Migrate::Alter)
             .await
             .expect("the shared store");
         let (addr, _) = node_with(
@@ -288,6 +287,20 @@ async fn a_blueprint_change_reaches_subscribers_on_every_server() {
     let heard = watcher.next_event("pet").await;
     assert_eq!(heard["verb"], "updated", "{heard}");
     assert_eq!(heard["data"]["name"], "Max", "{heard}");
+}
+
+#[tokio::test]
+async fn a_blueprint_change_reaches_subscribers_on_every_server_on_postgres() {
+    let postgres = TempPostgres::start().expect("a PostgreSQL of the test's own");
+    let url = postgres.database("cluster").expect("a database");
+    blueprints_across_servers(&url).await;
+}
+
+#[tokio::test]
+async fn a_blueprint_change_reaches_subscribers_on_every_server_on_one_sqlite_file() {
+    let dir = std::env::temp_dir().join(format!("sails-cluster-store-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    blueprints_across_servers(&format!("sqlite://{}", dir.join("records.db").display())).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 
