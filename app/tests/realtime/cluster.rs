@@ -15,7 +15,7 @@ use sails_server::{Cluster, RedisOptions, Sails};
 use sails_testkit::postgres::TempPostgres;
 use sails_testkit::redis::RedisServer;
 
-use crate::support::{Client, eventually, http, serve, www};
+use crate::support::{Client, Options, eventually, http, serve, www};
 
 /// A demo server joined to the cluster on `redis`.
 async fn node(redis: &RedisServer) -> (SocketAddr, Sails) {
@@ -239,7 +239,7 @@ async fn is_connected_and_disconnects_are_seen_from_every_server() {
 #[tokio::test]
 async fn sessions_are_shared_by_every_server() {
     let redis = RedisServer::start().await;
-    let [a_addr, b_addr, _] = three_nodes(&redis).await;
+    let [a_addr, b_addr, c_addr] = three_nodes(&redis).await;
     let (status, headers, body) = http(a_addr, "GET", "/count", &[], "").await;
     assert_eq!((status, body.as_str()), (200, "1"));
     let cookie = headers
@@ -252,6 +252,16 @@ async fn sessions_are_shared_by_every_server() {
     assert_eq!(body, "2", "the other server knows the session");
     let (_, _, body) = http(a_addr, "GET", "/count", &[("cookie", &cookie)], "").await;
     assert_eq!(body, "3");
+    // A socket opened with the cookie on the third server shares the session too.
+    let mut socket = Client::connect_with(c_addr, Options::default().header("cookie", &cookie))
+        .await
+        .expect("connects");
+    assert_eq!(socket.get_ok("/count").await, 4);
+    let (_, _, body) = http(b_addr, "GET", "/count", &[("cookie", &cookie)], "").await;
+    assert_eq!(
+        body, "5",
+        "what the socket wrote is seen over HTTP on another server"
+    );
 }
 
 /// Two servers with blueprints on one store at `url`: a change made through
