@@ -9,9 +9,9 @@ const require = createRequire(import.meta.url);
 export const WAIT_MS = 5_000;
 
 /** Starts the interop app (ours by default) with `--port 0`, ready to serve. */
-export function startInterop({ bin = process.env.SAILS_INTEROP_BIN, www = process.env.SAILS_WWW } = {}) {
+export function startInterop({ bin = process.env.SAILS_INTEROP_BIN, www = process.env.SAILS_WWW, args = [] } = {}) {
   if (!bin) throw new Error("SAILS_INTEROP_BIN must be set (cargo xtask test sets it)");
-  return startListening(bin, ["--port", "0", ...(www ? ["--www", www] : [])], "interop app");
+  return startListening(bin, ["--port", "0", ...(www ? ["--www", www] : []), ...args], "interop app");
 }
 
 /** The real sails.io.js 1.2.1, augmenting socket.io-client 2.0.3; no autoconnect, quiet. */

@@ -3,6 +3,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { startInterop } from "./harness.mjs";
+import { postgresDatabase, postgresMissing } from "../support/postgres.mjs";
 
 const SAILS_APP_DIR = fileURLToPath(new URL("../sails-app/", import.meta.url));
 
@@ -35,6 +36,26 @@ export function interopServers() {
       start: () => startInterop({ bin: SAILS_APP_BIN }),
     },
   ];
+}
+
+/**
+ * Our interop app with its models on a fresh database of a temporary
+ * PostgreSQL server at each start (`--database postgres://…`), as a server
+ * like those of `interopServers()`; its transcripts go to `ours-postgres`.
+ */
+export function ourInteropOnPostgres() {
+  let started = 0;
+  return {
+    name: "our interop app on PostgreSQL",
+    kind: "ours",
+    artifacts: "ours-postgres",
+    skip: (process.env.SAILS_INTEROP_BIN ? false : "SAILS_INTEROP_BIN is not set") || postgresMissing(),
+    start: async () => {
+      started += 1;
+      const url = await postgresDatabase(`interop_${started}`);
+      return startInterop({ args: ["--database", url] });
+    },
+  };
 }
 
 /** Starts the Sails app (port 0, ready line with a time limit). */
