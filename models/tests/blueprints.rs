@@ -28,6 +28,7 @@ on_every_store!(
     replace_moves_children_and_tells_every_side,
     settings_move_and_remove_routes,
     changes_from_app_code_publish_as_blueprint_changes_do,
+    changes_from_code_for_a_socket_leave_it_out_and_subscribe_it,
 );
 
 /// The app's own routes: `/hello`, `/echo` (the socket id, for the test
@@ -930,5 +931,64 @@ async fn changes_from_app_code_publish_as_blueprint_changes_do(backend: Backend)
     {
         assert!(!blueprint.1.is_empty(), "{change}: the watcher heard of it");
         assert_eq!(blueprint, code, "{change}");
+    }
+}
+
+async fn changes_from_code_for_a_socket_leave_it_out_and_subscribe_it(backend: Backend) {
+    let server = server(backend, "changes_from_code_for_a_socket").await;
+    let mut watcher = Client::connect(server.addr).await;
+    let mut requester = Client::connect(server.addr).await;
+    assert_eq!(ask(&mut watcher, "get", "/pet", json!({})).await.0, 200);
+    assert_eq!(ask(&mut requester, "get", "/pet", json!({})).await.0, 200);
+    let requester_id = requester.id().await;
+    let pets = server
+        .store
+        .records("pet")
+        .unwrap()
+        .publishing(&server.sails);
+    let for_requester = pets
+        .clone()
+        .requested_by(requester_id.parse().expect("a socket id"), false);
+    let rex = for_requester.create(&json!({"name": "Rex"})).await.unwrap();
+    let heard_now = heard(&mut [&mut watcher, &mut requester], "pet").await;
+    assert_eq!(
+        heard_now[0],
+        [json!({"verb": "created", "data": rex, "id": 1})]
+    );
+    assert!(heard_now[1].is_empty(), "the requester is left out");
+    assert!(
+        server
+            .subscribers("pet", json!(1))
+            .await
+            .contains(&requester_id)
+    );
+    // Mirrored, or without a requester, everyone in the room hears it.
+    for publishing in [
+        pets.clone()
+            .requested_by(requester_id.parse().unwrap(), true),
+        pets,
+    ] {
+        publishing
+            .update(&json!(1), &json!({"species": "dog"}))
+            .await
+            .unwrap();
+        for verbs in heard(&mut [&mut watcher, &mut requester], "pet").await {
+            assert_eq!(verbs.len(), 1);
+            assert_eq!(verbs[0]["verb"], "updated");
+        }
+    }
+    // Bad input is the model API's error, and nothing is published.
+    assert!(matches!(
+        for_requester
+            .update(&json!(99), &json!({"name": "Bo"}))
+            .await,
+        Err(sails_models::ModelError::NotFound)
+    ));
+    assert!(matches!(
+        for_requester.add_to(&json!(1), "nothing", &json!(1)).await,
+        Err(sails_models::ModelError::UnknownCollection { .. })
+    ));
+    for verbs in heard(&mut [&mut watcher, &mut requester], "pet").await {
+        assert!(verbs.is_empty(), "{verbs:?}");
     }
 }

@@ -230,9 +230,14 @@ impl TempPostgres {
         format!("postgres://{USER}@127.0.0.1:{}/{database}", self.port)
     }
 
-    /// Makes the empty database `name` (dropping one of that name) and
-    /// returns its URL.
+    /// Makes the empty database `name` (letters, digits and `_`; dropping
+    /// one of that name) and returns its URL.
     pub fn database(&self, name: &str) -> Result<String, PostgresError> {
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(fail(format!(
+                "`{name}` is not a database name here (letters, digits and `_`)"
+            )));
+        }
         let port = self.port.to_string();
         for program in ["dropdb", "createdb"] {
             let mut command = Command::new(self.bin.join(program));

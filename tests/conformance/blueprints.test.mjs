@@ -4,15 +4,17 @@
 // 1.5.18 gives them. Each scenario starts its own server, so record ids are the
 // store's own, from 1. Timestamps are normalised; each scenario's transcript is
 // written to tests/artifacts/blueprints/<server>/ for comparing servers.
-import { describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { sailsIo, connect, request, close, WAIT_MS } from "./harness.mjs";
-import { interopServers } from "./servers.mjs";
+import { interopServers, ourInteropOnPostgres } from "./servers.mjs";
+import { stopPostgres } from "../support/postgres.mjs";
 
-/** The servers this suite runs against: the Sails app, the reference (our app has no models yet). */
-const BLUEPRINT_SERVERS = interopServers();
+/** The servers this suite runs against: ours (its models on SQLite in memory, and on PostgreSQL) and the Sails app, the reference. */
+const BLUEPRINT_SERVERS = [...interopServers(), ourInteropOnPostgres()];
+after(stopPostgres);
 
 const ARTIFACTS = fileURLToPath(new URL("../artifacts/blueprints/", import.meta.url));
 const SOCKET_NAMES = ["A", "B", "C"];
@@ -147,7 +149,7 @@ async function openWorld(target) {
       return record(`rooms of ${name}`, { rooms: jwr.body.rooms }).rooms;
     },
 
-    /** Writes the transcript as tests/artifacts/blueprints/<server kind>/<title>.json. */
+    /** Writes the transcript as tests/artifacts/blueprints/<server>/<title>.json. */
     save(title) {
       const dir = `${ARTIFACTS}${target.artifacts ?? target.kind}/`;
       mkdirSync(dir, { recursive: true });

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startInterop } from "./harness.mjs";
+import { postgresDatabase, postgresMissing } from "../support/postgres.mjs";
 import { startRedis } from "../support/redis.mjs";
 import { startRoundRobin } from "../support/round-robin.mjs";
 
@@ -82,6 +83,26 @@ export function interopServers() {
       start: () => startInteropCluster(),
     },
   ];
+}
+
+/**
+ * Our interop app with its models on a fresh database of a temporary
+ * PostgreSQL server at each start (`--database postgres://…`), as a server
+ * like those of `interopServers()`; its transcripts go to `ours-postgres`.
+ */
+export function ourInteropOnPostgres() {
+  let started = 0;
+  return {
+    name: "our interop app on PostgreSQL",
+    kind: "ours",
+    artifacts: "ours-postgres",
+    skip: (process.env.SAILS_INTEROP_BIN ? false : "SAILS_INTEROP_BIN is not set") || postgresMissing(),
+    start: async () => {
+      started += 1;
+      const url = await postgresDatabase(`interop_${started}`);
+      return startInterop({ args: ["--database", url] });
+    },
+  };
 }
 
 /** Starts the Sails app (port 0, ready line with a time limit). */

@@ -16,6 +16,8 @@ pub(crate) const SERVER_APP: &str = "sails-app";
 pub(crate) const SERVER_BIN: &str = "sails-server";
 /// The example app with the interop routes (`--port 0 --www DIR`).
 pub(crate) const INTEROP_EXAMPLE: &str = "interop";
+/// The testkit's temporary PostgreSQL, for the Node tests (built by `cargo test`).
+pub(crate) const TEMP_POSTGRES_BIN: &str = "sails-temp-postgres";
 /// The example app with the routes sails.io.js's own suite expects (`--port 0`).
 pub(crate) const SAILSIO_SUITE_EXAMPLE: &str = "sailsio_suite";
 /// The package of the load generator, the bare server and the hot paths.

@@ -23,7 +23,7 @@ use crate::{
     build,
     error::{Error, Result},
     fuzz, instructions,
-    packages::{Binaries, CLIENT, SAILSIO_SUITE_EXAMPLE, SERVER_BIN},
+    packages::{Binaries, CLIENT, SAILSIO_SUITE_EXAMPLE, SERVER_BIN, TEMP_POSTGRES_BIN},
     process::{self, Background},
     setup,
     toolchain::{self, Route, WASM_TARGET},
@@ -230,7 +230,8 @@ fn node_tests(route: Route) -> Result {
         .args(files)
         .env("SAILS_SERVER_BIN", binaries.bin(SERVER_BIN))
         .env("SAILS_WWW", root.join("www"))
-        .env("SAILS_INTEROP_BIN", binaries.interop());
+        .env("SAILS_INTEROP_BIN", binaries.interop())
+        .env("SAILS_TEMP_POSTGRES_BIN", binaries.bin(TEMP_POSTGRES_BIN));
     process::run(&mut node, LIMIT)
 }
 
