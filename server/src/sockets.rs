@@ -380,10 +380,11 @@ impl Selection {
     }
 
     /// Sends `event` with `data` to every socket selected, once each (Sails'
-    /// `broadcast` and `blast`). Returns once every member on this server
-    /// has the message in its channel, or in a backlog no longer than its
-    /// channel, or is gone, and the message for the other servers of the
-    /// cluster is in Redis.
+    /// `broadcast` and `blast`): first to the members on this server, then
+    /// to the other servers of the cluster. Returns once every member on
+    /// this server has the message in its channel, or in a backlog no longer
+    /// than its channel, or is gone, and the message for the other servers
+    /// is in Redis.
     pub async fn emit<T: Serialize + ?Sized>(
         &self,
         event: &str,
@@ -394,29 +395,28 @@ impl Selection {
         };
         let payload: Arc<serde_json::value::RawValue> =
             serde_json::value::to_raw_value(data)?.into();
-        if let Some(cluster) = &self.cluster {
-            // The other servers' members, through the adapter; this
-            // server's own are all in its node room, so none is reached twice.
-            operators
-                .clone()
-                .except(cluster.node_room.clone())
-                .emit(event, &payload)
-                .await
-                .map_err(adapter_error)?;
-        }
-        let event: Arc<str> = Arc::from(event);
+        let event_name: Arc<str> = Arc::from(event);
         let mut backlogged = Vec::new();
-        for member in operators.sockets() {
+        for member in operators.clone().sockets() {
             let Some(outbox) = outbox_of(&member) else {
                 continue;
             };
             let packet = Outgoing::Event {
-                event: Arc::clone(&event),
+                event: Arc::clone(&event_name),
                 payload: Payload::Json(Arc::clone(&payload)),
             };
             if outbox.push(packet) == Pushed::Queued {
                 backlogged.push(outbox);
             }
+        }
+        if let Some(cluster) = &self.cluster {
+            // Then the other servers' members, through the adapter; this
+            // server's own are all in its node room, so none is reached twice.
+            operators
+                .except(cluster.node_room.clone())
+                .emit(event, &payload)
+                .await
+                .map_err(adapter_error)?;
         }
         for outbox in backlogged {
             outbox.room().await;

@@ -1,14 +1,12 @@
 // Three servers on one Redis (a redis-server of the test's own) and one
-// store, each page on its own server: the chat and pets pages work across
+// PostgreSQL store (a temporary server of the tests' own), each page on its own server: the chat and pets pages work across
 // them with our client and with the real sails.io.js; a server killed under
 // a page sends it, through a round-robin balancer, to another that goes on.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join as joinPath } from "node:path";
 import { startServer, launchBrowser } from "./harness.mjs";
 import { visit, withScreenshotsOnFailure, eventually, PUSH_TIMEOUT_MS } from "./demo-fixtures.mjs";
+import { postgresDatabase, postgresMissing } from "../support/postgres.mjs";
 import { startRedis } from "../support/redis.mjs";
 import { startRoundRobin } from "../support/round-robin.mjs";
 
@@ -38,17 +36,15 @@ async function addPet(page, name, species) {
   await petRow(page, name).waitFor();
 }
 
-describe("three servers on one Redis", () => {
+describe("three servers on one Redis and one PostgreSQL", { skip: postgresMissing() }, () => {
   let redis;
-  let dir;
   let nodes = [];
   let browser;
   const visitors = [];
 
   before(async () => {
     redis = await startRedis();
-    dir = mkdtempSync(joinPath(tmpdir(), "sails-cluster-"));
-    const database = `sqlite://${joinPath(dir, "records.db")}`;
+    const database = await postgresDatabase("cluster_pages");
     for (let i = 0; i < 3; i += 1) {
       nodes.push(await startServer({ args: ["--redis", redis.url, "--database", database] }));
     }
@@ -60,7 +56,6 @@ describe("three servers on one Redis", () => {
     await browser?.close();
     await Promise.all(nodes.map((node) => node.stop()));
     await redis?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   async function visitor(url, client) {
