@@ -123,6 +123,8 @@ sails.connect = function (url, opts) {
 
 var auto = standIn(true);
 io.socket = auto.socket;
+// The settings the stand-in took from `io.sails` on the tick below, by name.
+var inherited = {};
 
 // As sails.io.js, `io.sails.autoConnect` is read on the tick after this script ran (so
 // the page's next script may still turn it off); turned off, `io.socket` goes then.
@@ -135,7 +137,9 @@ var settled = new Promise(function (resolve) {
       // As sails.io.js does when it starts connecting on this tick, the socket
       // takes `io.sails` settings it lacks as its own (`io.socket.url`, …).
       OPTIONS.forEach(function (name) {
-        if (auto.socket[name] === undefined && sails[name] !== undefined) auto.socket[name] = sails[name];
+        if (auto.socket[name] === undefined && sails[name] !== undefined) {
+          auto.socket[name] = inherited[name] = sails[name];
+        }
       });
     }
     resolve();
@@ -157,6 +161,12 @@ sails.ready = Promise.all([wasm_bindgen(wasmModule), settled]).then(function () 
   });
   standIns = [];
   if (auto) {
+    // The parser may yield between the script tag and the page's next script,
+    // so that script's `io.sails` settings can come after that tick: until the
+    // socket connects, what it took from `io.sails` follows `io.sails`.
+    Object.keys(inherited).forEach(function (name) {
+      if (auto.socket[name] === inherited[name] && sails[name] !== undefined) auto.socket[name] = sails[name];
+    });
     var socket = auto.adopt(wasm_bindgen.createSocket());
     if (io.socket === auto.socket) io.socket = socket;
     // From now on only the page refers to `io.socket`: once it is disconnected

@@ -120,6 +120,15 @@ test("script-tag settings apply as with sails.io.js", async () => {
   await page.close();
 });
 
+test("settings a page makes after a parser pause still reach the autoconnecting socket", async () => {
+  const { page, errors } = await openPage(browser, `${server.url}/late-settings.html`);
+  const result = page.locator("#result");
+  await result.filter({ hasText: "{" }).waitFor();
+  assert.deepEqual(JSON.parse(await result.textContent()), { reconnection: true, header: "yes" });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test("the client's files go gzipped to clients that accept gzip, and as they are to others", async () => {
   for (const [name, type] of [["sails.io.js", "text/javascript"], ["sails.io_bg.wasm", "application/wasm"]]) {
     const onDisk = await readFile(join(process.env.SAILS_WWW, "js", name));
