@@ -112,21 +112,65 @@ impl From<&Error> for Option<DisconnectReason> {
     }
 }
 
+/// Packets sent together through a socket's internal channel.
+///
+/// tokio's channel allocates its first block of 32 slots when it is created,
+/// so every socket pays for 32 slots even while idle: a slot holds one message
+/// in 32 bytes here, where a [`PacketBuf`] would take 168. Other packets
+/// (binary, heartbeat, several at once) are boxed.
+#[derive(Debug)]
+pub(crate) enum QueuedPackets {
+    /// One message packet, the common case.
+    Message(Str),
+    /// Any other packet or packets.
+    Packets(Box<PacketBuf>),
+}
+
+impl From<PacketBuf> for QueuedPackets {
+    fn from(mut packets: PacketBuf) -> Self {
+        match packets.as_slice() {
+            [Packet::Message(_)] => match packets.pop() {
+                Some(Packet::Message(msg)) => Self::Message(msg),
+                _ => unreachable!("one message packet"),
+            },
+            _ => Self::Packets(Box::new(packets)),
+        }
+    }
+}
+
+impl From<Packet> for QueuedPackets {
+    fn from(packet: Packet) -> Self {
+        match packet {
+            Packet::Message(msg) => Self::Message(msg),
+            packet => Self::Packets(Box::new(smallvec![packet])),
+        }
+    }
+}
+
+impl From<QueuedPackets> for PacketBuf {
+    fn from(packets: QueuedPackets) -> Self {
+        match packets {
+            QueuedPackets::Message(msg) => smallvec![Packet::Message(msg)],
+            QueuedPackets::Packets(packets) => *packets,
+        }
+    }
+}
+
 /// A permit to emit a message to the client.
 /// A permit holds a place in the internal channel to send one packet to the client.
 pub struct Permit<'a> {
-    inner: mpsc::Permit<'a, PacketBuf>,
+    inner: mpsc::Permit<'a, QueuedPackets>,
 }
 impl Permit<'_> {
     /// Consume the permit and emit a message to the client.
     #[inline]
     pub fn emit(self, msg: Str) {
-        self.inner.send(smallvec![Packet::Message(msg)]);
+        self.inner.send(QueuedPackets::Message(msg));
     }
     /// Consume the permit and emit a binary message to the client.
     #[inline]
     pub fn emit_binary(self, data: Bytes) {
-        self.inner.send(smallvec![Packet::Binary(data)]);
+        self.inner.send(Packet::Binary(data).into());
     }
 
     /// Consume the permit and emit a message with multiple binary data to the client.
@@ -138,7 +182,7 @@ impl Permit<'_> {
         for d in data {
             packets.push(Packet::Binary(d));
         }
-        self.inner.send(packets);
+        self.inner.send(packets.into());
     }
 
     /// Consume the permit and emit a message with multiple binary data to the client.
@@ -150,20 +194,20 @@ impl Permit<'_> {
         for d in data {
             packets.push(Packet::Binary(d));
         }
-        self.inner.send(packets);
+        self.inner.send(packets.into());
     }
 }
 
 #[derive(Debug)]
 pub(crate) struct InternalRx {
-    pub buffered_rx: Receiver<PacketBuf>,
+    pub buffered_rx: Receiver<QueuedPackets>,
     pub peeked_packet: Option<PacketBuf>,
     pub volatile_rx: watch::Receiver<Option<PacketBuf>>,
 }
 
 impl InternalRx {
     fn new(
-        buffered_rx: Receiver<PacketBuf>,
+        buffered_rx: Receiver<QueuedPackets>,
         volatile_rx: watch::Receiver<Option<PacketBuf>>,
     ) -> Self {
         Self {
@@ -214,7 +258,7 @@ where
     pub(crate) internal_rx: Mutex<InternalRx>,
 
     /// Channel to send [PacketBuf] to the internal connection
-    pub(crate) internal_tx: mpsc::Sender<PacketBuf>,
+    pub(crate) internal_tx: mpsc::Sender<QueuedPackets>,
 
     /// Channel to send volatile [PacketBuf]s that bypass the internal buffer.
     /// Uses a [`watch`](tokio::sync::watch) channel so only the latest volatile
@@ -289,10 +333,10 @@ where
         tracing::debug!(?packet, "sending packet");
 
         self.internal_tx
-            .try_send(smallvec![packet])
+            .try_send(packet.into())
             .map_err(|p| match p {
-                TrySendError::Full(mut p) => TrySendError::Full(p.pop().unwrap()),
-                TrySendError::Closed(mut p) => TrySendError::Closed(p.pop().unwrap()),
+                TrySendError::Full(p) => TrySendError::Full(PacketBuf::from(p).pop().unwrap()),
+                TrySendError::Closed(p) => TrySendError::Closed(PacketBuf::from(p).pop().unwrap()),
             })?;
         Ok(())
     }
@@ -329,7 +373,7 @@ where
     ///
     /// If the client or server does not respond within the timeout, the connection is closed.
     #[cfg(feature = "v3")]
-    async fn heartbeat_job(&self, interval: Duration, timeout: Duration) -> Result<(), Error> {
+    pub(crate) async fn heartbeat_job(&self, interval: Duration, timeout: Duration) -> Result<(), Error> {
         match self.protocol {
             ProtocolVersion::V3 => self.heartbeat_job_v3(interval, timeout).await,
             ProtocolVersion::V4 => self.heartbeat_job_v4(interval, timeout).await,
@@ -340,7 +384,7 @@ where
     ///
     /// If the client does not respond within the timeout, the connection is closed.
     #[cfg(not(feature = "v3"))]
-    async fn heartbeat_job(&self, interval: Duration, timeout: Duration) -> Result<(), Error> {
+    pub(crate) async fn heartbeat_job(&self, interval: Duration, timeout: Duration) -> Result<(), Error> {
         self.heartbeat_job_v4(interval, timeout).await
     }
 
@@ -371,7 +415,7 @@ where
             tracing::trace!(sid = ?self.id, "emitting ping");
 
             self.internal_tx
-                .try_send(smallvec![Packet::Ping])
+                .try_send(Packet::Ping.into())
                 .map_err(|_| Error::HeartbeatTimeout)?;
 
             #[cfg(feature = "tracing")]
@@ -408,7 +452,7 @@ where
             #[cfg(feature = "tracing")]
             tracing::trace!(sid = ?self.id, "ping received, sending pong");
             self.internal_tx
-                .try_send(smallvec![Packet::Pong])
+                .try_send(Packet::Pong.into())
                 .map_err(|_| Error::HeartbeatTimeout)?;
         }
     }
@@ -638,7 +682,7 @@ where
         tokio::spawn(async move {
             let mut internal_rx = sock_clone.internal_rx.try_lock().unwrap();
             while let Some(packets) = internal_rx.buffered_rx.recv().await {
-                for packet in packets {
+                for packet in PacketBuf::from(packets) {
                     tx.send(packet).await.unwrap();
                 }
             }
