@@ -192,8 +192,8 @@ where
                 break;
             }
             Ok(Packet::Pong | Packet::Ping) => {
-                // A full channel means that the client is already known to be alive.
-                socket.heartbeat_tx.try_send(()).ok();
+                // A notification already pending means that the client is already known to be alive.
+                socket.heartbeat.notify_one();
                 Ok(())
             }
             Ok(Packet::Message(msg)) => {
@@ -250,7 +250,9 @@ mod rx_stream {
         type Item = PacketBuf;
 
         fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-            self.inner.poll_recv(cx).map(|packets| packets.map(PacketBuf::from))
+            self.inner
+                .poll_recv(cx)
+                .map(|packets| packets.map(PacketBuf::from))
         }
     }
 

@@ -22,11 +22,17 @@ use tokio_tungstenite::{
 };
 use tokio_util::future::FutureExt as _;
 
-use engineioxide_core::{Packet, PacketBuf, ProtocolVersion, Sid, Str, TransportType};
+use engineioxide_core::{Packet, ProtocolVersion, Sid, Str, TransportType};
 
 use crate::{
-    DisconnectReason, Socket, body::ResponseBody, config::EngineIoConfig, engine::EngineIo,
-    errors::Error, handler::EngineIoHandler, socket::InternalRx, transport::make_open_packet,
+    DisconnectReason, Socket,
+    body::ResponseBody,
+    config::EngineIoConfig,
+    engine::EngineIo,
+    errors::Error,
+    handler::EngineIoHandler,
+    socket::{InternalRx, QueuedPackets},
+    transport::make_open_packet,
 };
 
 /// Create a response for websocket upgrade
@@ -64,18 +70,33 @@ pub fn new_req<R: Send + 'static, B, H: EngineIoHandler>(
         .ok_or(Error::InvalidWebSocketKey)?
         .clone();
 
-    tokio::spawn(async move {
-        let conn = hyper::upgrade::on(req)
-            .await
-            .map(hyper_util::rt::TokioIo::new);
-
-        let res = match conn {
-            Ok(conn) => on_init(engine.clone(), conn, protocol, sid, parts).await,
+    // Opening the connection takes more state than serving it: it runs boxed,
+    // and is freed once done, so that the task serving the connection for its
+    // whole life is not sized for opening it too.
+    let upgrade = hyper::upgrade::on(req);
+    let opening_engine = engine.clone();
+    let open = Box::pin(async move {
+        match upgrade.await {
+            Ok(conn) => {
+                let conn = hyper_util::rt::TokioIo::new(conn);
+                Some(open(opening_engine, conn, protocol, sid, parts).await)
+            }
             Err(_e) => {
                 #[cfg(feature = "tracing")]
                 tracing::debug!("ws upgrade error: {}", _e);
-                return;
+                None
             }
+        }
+    });
+
+    tokio::spawn(async move {
+        let res = match open.await {
+            Some(Ok(opened)) => {
+                serve(&engine, opened).await;
+                Ok(())
+            }
+            Some(Err(e)) => Err(e),
+            None => return,
         };
 
         match res {
@@ -102,17 +123,48 @@ pub fn new_req<R: Send + 'static, B, H: EngineIoHandler>(
 /// Sends an open packet if it is not an upgrade from a polling request
 ///
 /// Read packets from the websocket and handle them, it will block until the connection is closed
-#[cfg_attr(
-    feature = "tracing",
-    tracing::instrument(level = "trace", name = "init_websocket", skip(engine, conn, req_data))
-)]
-pub async fn on_init<H: EngineIoHandler, S>(
+pub fn on_init<H: EngineIoHandler, S>(
     engine: Arc<EngineIo<H>>,
     conn: S,
     protocol: ProtocolVersion,
     sid: Option<Sid>,
     req_data: Parts,
-) -> Result<(), Error>
+) -> impl Future<Output = Result<(), Error>> + Send + 'static
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    // Opened boxed, as in `new_req`.
+    let open = Box::pin(open(engine.clone(), conn, protocol, sid, req_data));
+    async move {
+        let opened = open.await?;
+        serve(&engine, opened).await;
+        Ok(())
+    }
+}
+
+/// A websocket connection opened: its socket, the two halves of its stream,
+/// and whether its heartbeat runs on the connection's task (a session opened
+/// on this connection) or already has its own (a session upgraded from polling).
+type Opened<D, S> = (
+    Arc<Socket<D>>,
+    SplitSink<WebSocketStream<S>, Message>,
+    SplitStream<WebSocketStream<S>>,
+    bool,
+);
+
+/// Opens a websocket connection: sends the open packet of a new session, or
+/// completes the upgrade of a polling one.
+#[cfg_attr(
+    feature = "tracing",
+    tracing::instrument(level = "trace", name = "init_websocket", skip(engine, conn, req_data))
+)]
+async fn open<H: EngineIoHandler, S>(
+    engine: Arc<EngineIo<H>>,
+    conn: S,
+    protocol: ProtocolVersion,
+    sid: Option<Sid>,
+    req_data: Parts,
+) -> Result<Opened<H::Data, S>, Error>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -163,6 +215,16 @@ where
         (socket, ws, true)
     };
     let (tx, rx) = ws.split();
+    Ok((socket, tx, rx, heartbeat))
+}
+
+/// Serves an opened websocket connection until it closes: reads it on this
+/// task, with the heartbeat when it runs here, and writes it on another.
+async fn serve<H: EngineIoHandler, S>(engine: &Arc<EngineIo<H>>, opened: Opened<H::Data, S>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (socket, tx, rx, heartbeat) = opened;
 
     // Pipe between websocket and internal socket channel.
     tokio::spawn(forward_to_socket::<H, S>(socket.clone(), tx));
@@ -170,15 +232,18 @@ where
     // pipe between internal socket channel and websocket
     let read = async {
         if !heartbeat {
-            return forward_to_handler(&engine, rx, &socket).await;
+            return forward_to_handler(engine, rx, &socket).await;
         }
         let (interval, timeout) = (engine.config.ping_interval, engine.config.ping_timeout);
         tokio::select! {
-            res = forward_to_handler(&engine, rx, &socket) => res,
+            res = forward_to_handler(engine, rx, &socket) => res,
             res = socket.heartbeat_job(interval, timeout) => res,
         }
     };
-    match read.with_cancellation_token(&socket.cancellation_token).await {
+    match read
+        .with_cancellation_token(&socket.cancellation_token)
+        .await
+    {
         Some(Err(Error::HeartbeatTimeout)) => {
             #[cfg(feature = "tracing")]
             tracing::debug!(sid = %socket.id, "heartbeat timeout");
@@ -202,7 +267,6 @@ where
             tracing::debug!(sid = %socket.id, "socket is closing");
         }
     }
-    Ok(())
 }
 
 /// Forwards all packets received from a websocket to a EngineIo [`Socket`]
@@ -224,8 +288,8 @@ where
                     break;
                 }
                 Packet::Pong | Packet::Ping => {
-                    // A full channel means that the client is already known to be alive.
-                    socket.heartbeat_tx.try_send(()).ok();
+                    // A notification already pending means that the client is already known to be alive.
+                    socket.heartbeat.notify_one();
                     Ok::<(), Error>(())
                 }
                 Packet::Message(msg) => {
@@ -268,8 +332,9 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     // A polling request that was in progress during the upgrade may still hold the lock.
-    let lock = socket.internal_rx.lock();
-    let Some(mut internal_rx) = lock
+    let Some(mut internal_rx) = socket
+        .internal_rx
+        .lock()
         .with_cancellation_token(&socket.cancellation_token)
         .await
     else {
@@ -283,69 +348,31 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
         ..
     } = &mut *internal_rx;
 
-    // map a packet to a websocket message
-    // It is declared as a macro rather than a closure to avoid ownership issues
-    macro_rules! map_fn {
-            ($item:ident) => {
-                let res = match $item {
-                    Packet::Binary(bin) | Packet::BinaryV3(bin) => {
-                        if socket.protocol == ProtocolVersion::V3 {
-                            // v3 protocol requires packet type as the first byte.
-                            // This requires a new buffer. This is OK as it is only for the V3 protocol.
-                            let mut buff = Vec::with_capacity(bin.len() + 1);
-                            buff.push(0x04);
-                            buff.extend(bin);
-                            tx.feed(Message::Binary(buff.into())).await
-                        } else {
-                            tx.feed(Message::Binary(bin)).await
-                        }
-                    }
-                    // A Noop Packet maybe sent by the server to upgrade from a polling connection
-                    // In the case that the packet was not poll in time it will remain in the buffer and therefore
-                    // it should be discarded here
-                    Packet::Noop => Ok(()),
-                    _ => {
-                        let packet: String = $item.try_into().unwrap();
-                        tx.feed(Message::Text(packet.into())).await
-                    }
-                };
-                if let Err(_e) = res {
-                    #[cfg(feature = "tracing")]
-                    tracing::debug!("[sid={}] error sending packet: {}", socket.id, _e);
-                }
-            };
-        }
-
     // Forward buffered packets until the channel is closed or the session is cancelled.
     loop {
-        tokio::select! {
+        // The futures polled here are dropped before the packets are written:
+        // the task is sized for one of the two steps, not for both.
+        let (packets, drain) = tokio::select! {
             biased;
-            items = buffered_rx.recv() => {
-                match items {
-                    Some(packets) => {
-                        for item in PacketBuf::from(packets) {
-                            map_fn!(item);
-                        }
-                        while let Ok(packets) = buffered_rx.try_recv() {
-                            for item in PacketBuf::from(packets) {
-                                map_fn!(item);
-                            }
-                        }
-                    }
-                    None => break
-                }
-            }
+            items = buffered_rx.recv() => match items {
+                Some(packets) => (Some(packets), true),
+                None => break,
+            },
             _ = socket.cancellation_token.cancelled() => break,
             Ok(()) = volatile_rx.changed() => {
                 let val = volatile_rx.borrow_and_update().clone();
-                if let Some(packets) = val {
-                    #[cfg(feature = "tracing")]
+                #[cfg(feature = "tracing")]
+                if let Some(packets) = &val {
                     tracing::debug!(sid = ?socket.id, "ws volatile flush: {} packets", packets.len());
-                    for item in packets {
-                        map_fn!(item);
-                    }
                 }
+                (val.map(QueuedPackets::from), false)
             },
+        };
+        if let Some(packets) = packets {
+            feed_packets(&mut tx, &socket, packets).await;
+        }
+        while drain && let Ok(packets) = buffered_rx.try_recv() {
+            feed_packets(&mut tx, &socket, packets).await;
         }
 
         #[cfg(feature = "tracing")]
@@ -359,6 +386,62 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
     tx.flush().await.ok();
     tx.close().await.ok();
 }
+/// Feeds packets to the websocket, to be flushed by the caller.
+async fn feed_packets<D, S>(
+    tx: &mut SplitSink<WebSocketStream<S>, Message>,
+    socket: &Socket<D>,
+    packets: QueuedPackets,
+) where
+    D: Default + Send + Sync + 'static,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    match packets {
+        QueuedPackets::Message(msg) => feed_packet(tx, socket, Packet::Message(msg)).await,
+        QueuedPackets::Packets(mut packets) => {
+            for packet in packets.drain(..) {
+                feed_packet(tx, socket, packet).await;
+            }
+        }
+    }
+}
+
+/// Feeds a packet to the websocket, to be flushed by the caller.
+async fn feed_packet<D, S>(
+    tx: &mut SplitSink<WebSocketStream<S>, Message>,
+    socket: &Socket<D>,
+    packet: Packet,
+) where
+    D: Default + Send + Sync + 'static,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let res = match packet {
+        Packet::Binary(bin) | Packet::BinaryV3(bin) => {
+            if socket.protocol == ProtocolVersion::V3 {
+                // v3 protocol requires packet type as the first byte.
+                // This requires a new buffer. This is OK as it is only for the V3 protocol.
+                let mut buff = Vec::with_capacity(bin.len() + 1);
+                buff.push(0x04);
+                buff.extend(bin);
+                tx.feed(Message::Binary(buff.into())).await
+            } else {
+                tx.feed(Message::Binary(bin)).await
+            }
+        }
+        // A Noop Packet maybe sent by the server to upgrade from a polling connection
+        // In the case that the packet was not poll in time it will remain in the buffer and therefore
+        // it should be discarded here
+        Packet::Noop => Ok(()),
+        packet => {
+            let packet: String = packet.try_into().unwrap();
+            tx.feed(Message::Text(packet.into())).await
+        }
+    };
+    if let Err(_e) = res {
+        #[cfg(feature = "tracing")]
+        tracing::debug!("[sid={}] error sending packet: {}", socket.id, _e);
+    }
+}
+
 /// Send a Engine.IO [`OpenPacket`] to initiate a websocket connection
 async fn init_handshake<S>(
     sid: Sid,
