@@ -680,3 +680,32 @@ where
         (sock, rx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_channel_slot_holds_a_message_in_32_bytes() {
+        assert!(std::mem::size_of::<QueuedPackets>() <= 32);
+    }
+
+    #[test]
+    fn queued_packets_keep_every_packet_in_order() {
+        let msg = || Packet::Message(Str::from("hello"));
+        let one: PacketBuf = smallvec![msg()];
+        let queued = QueuedPackets::from(one.clone());
+        assert!(matches!(queued, QueuedPackets::Message(_)));
+        assert_eq!(PacketBuf::from(queued), one);
+
+        let many: PacketBuf = smallvec![msg(), Packet::Binary(Bytes::from_static(b"1"))];
+        assert_eq!(PacketBuf::from(QueuedPackets::from(many.clone())), many);
+
+        let ping: PacketBuf = smallvec![Packet::Ping];
+        assert!(matches!(
+            QueuedPackets::from(Packet::Ping),
+            QueuedPackets::Packets(_)
+        ));
+        assert_eq!(PacketBuf::from(QueuedPackets::from(Packet::Ping)), ping);
+    }
+}

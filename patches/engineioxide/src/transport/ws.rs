@@ -432,7 +432,7 @@ async fn feed_packet<D, S>(
         // it should be discarded here
         Packet::Noop => Ok(()),
         packet => {
-            let packet: String = packet.try_into().unwrap();
+            let packet = String::from(packet);
             tx.feed(Message::Text(packet.into())).await
         }
     };
