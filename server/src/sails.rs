@@ -37,8 +37,8 @@ use crate::request_queue::{Admission, Queued, RequestQueue};
 use crate::session::{DEFAULT_COOKIE_NAME, SessionCookie, Sessions, SharedStore, get_cookie};
 use crate::sockets::{ClusterView, RESERVED_ROOM_PREFIX, SocketId, Sockets};
 use crate::virtual_request::{
-    NOSESSION, PARSE_ERROR_EVENT, ParseError, ParseErrorBody, Refusal, SocketHeaders, VERB_EVENTS,
-    VirtualRequest, check_sdk_version,
+    NOSESSION, PARSE_ERROR_EVENT, ParseError, ParseErrorBody, Refusal, SocketHeaders,
+    VirtualRequest, check_sdk_version, is_verb_event,
 };
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -439,7 +439,11 @@ fn node_room() -> String {
 /// Registers the namespace whose sockets send their virtual requests
 /// through `pipeline`.
 fn serve_sockets(sails: &Sails, pipeline: impl Pipeline) {
-    let handshake_sails = sails.clone();
+    // One handler for every socket's requests: a socket keeps a pointer to it.
+    let admit = Arc::new(AdmitRequest {
+        sails: sails.clone(),
+        pipeline,
+    });
     // Everything happens in the handshake middleware, which socketioxide
     // awaits before it sends the connect packet: the socket's handlers
     // exist before the client can send its first request. (The connect
@@ -447,9 +451,8 @@ fn serve_sockets(sails: &Sails, pipeline: impl Pipeline) {
     // sent right after the connect packet.)
     let subscribing = sails.io.ns(
         "/",
-        (async |_: SocketRef<ClusterAdapter>| {}).with(move |socket: Connecting| {
-            on_handshake(socket, handshake_sails.clone(), pipeline.clone())
-        }),
+        (async |_: SocketRef<ClusterAdapter>| {})
+            .with(move |socket: Connecting| on_handshake(socket, Arc::clone(&admit))),
     );
     let _ = sails.shared.joined.set(subscribing.start());
 }
@@ -566,11 +569,11 @@ impl FromConnectParts<ClusterAdapter> for Connecting {
 
 /// Runs before the socket joins the namespace: the SDK version check, the
 /// socket's session, then its handlers.
-async fn on_handshake(
+async fn on_handshake<P: Pipeline>(
     Connecting(socket): Connecting,
-    sails: Sails,
-    pipeline: impl Pipeline,
+    admit: Arc<AdmitRequest<P>>,
 ) -> Result<(), HandshakeError> {
+    let sails = &admit.sails;
     let parts = socket.req_parts();
     let headers = &parts.headers;
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().cloned();
@@ -612,25 +615,21 @@ async fn on_handshake(
         requests: RequestQueue::default(),
         outbox,
     }));
-    listen(&socket, sails, pipeline);
+    listen(&socket, admit);
     Ok(())
 }
 
-/// A socket being admitted: it joins its own id room and listens for virtual requests.
-fn listen(socket: &Arc<Socket>, sails: Sails, pipeline: impl Pipeline) {
+/// A socket being admitted: it joins its own id room and listens for
+/// virtual requests. The verb events come to the fallback handler, one
+/// shared handler instead of a map of seven per socket; events the
+/// application handles itself do not reach it.
+fn listen<P: Pipeline>(socket: &Arc<Socket>, admit: Arc<AdmitRequest<P>>) {
     socket.join(socket.id);
+    let sails = admit.sails.clone();
     if let Some(cluster) = &sails.shared.cluster {
         socket.join(cluster.node_room.clone());
     }
-    for verb in VERB_EVENTS {
-        socket.on(
-            verb,
-            AdmitRequest {
-                sails: sails.clone(),
-                pipeline: pipeline.clone(),
-            },
-        );
-    }
+    socket.on_fallback(admit);
     socket.on_disconnect(
         move |socket: SocketRef<ClusterAdapter>, reason: DisconnectReason| {
             on_disconnect(socket, reason, sails.clone())
@@ -670,9 +669,9 @@ async fn on_disconnect(socket: SocketRef<ClusterAdapter>, reason: DisconnectReas
     });
 }
 
-/// The handler of the verb events. It runs where socketioxide reads the
-/// socket's frames, in arrival order, and only queues the request: the
-/// socket's worker answers it.
+/// The handler of the verb events, shared by every socket. It runs where
+/// socketioxide reads the socket's frames, in arrival order, and only
+/// queues the request: the socket's worker answers it.
 struct AdmitRequest<P> {
     sails: Sails,
     pipeline: P,
@@ -681,23 +680,26 @@ struct AdmitRequest<P> {
 /// Marks [`AdmitRequest`]'s implementation of socketioxide's handler trait.
 struct Admits;
 
-impl<P: Pipeline> MessageHandler<ClusterAdapter, Admits> for AdmitRequest<P> {
+impl<P: Pipeline> MessageHandler<ClusterAdapter, Admits> for Arc<AdmitRequest<P>> {
     fn call(&self, socket: Arc<Socket>, value: socketioxide::handler::Value, ack_id: Option<i64>) {
+        // The common parser hands every event over as text (the value is
+        // binary only under MessagePack, which this layer does not use).
+        let socketioxide::handler::Value::Str(event, attachments) = &value else {
+            return;
+        };
+        if !is_verb_event(event) {
+            return;
+        }
         let Some(context) = context_of(&socket) else {
             return;
         };
         // An event with binary attachments is not a request: a request
         // object cannot hold them.
-        let (text, frame_len) = match &value {
-            socketioxide::handler::Value::Str(text, attachments)
-                if attachments.as_ref().is_none_or(|a| a.is_empty()) =>
-            {
-                (Some(text.as_str()), text.len())
-            }
-            socketioxide::handler::Value::Str(text, _) => (None, text.len()),
-            socketioxide::handler::Value::Bytes(bytes) => (None, bytes.len()),
-        };
-        let request = Queued::new(VirtualRequest::parse(text), ack_id, frame_len);
+        let text = attachments
+            .as_ref()
+            .is_none_or(|a| a.is_empty())
+            .then_some(event.as_str());
+        let request = Queued::new(VirtualRequest::parse(text), ack_id, event.len());
         let config = &self.sails.shared.config;
         match context
             .requests

@@ -172,6 +172,21 @@ fn event_request(event: &str) -> Option<(&str, Option<WireRequest<'_>>)> {
     deserializer.deserialize_seq(ArgsVisitor).ok().flatten()
 }
 
+/// Whether an event's JSON text, `["name", …]`, names one of [`VERB_EVENTS`]
+/// (reading no further than the name).
+pub(crate) fn is_verb_event(event: &str) -> bool {
+    let Some(args) = event.trim_start().strip_prefix('[') else {
+        return false;
+    };
+    let first = || serde_json::Deserializer::from_str(args);
+    match first().into_iter::<&str>().next() {
+        Some(Ok(name)) => VERB_EVENTS.contains(&name),
+        // A name with escapes cannot be borrowed from the text.
+        _ => matches!(first().into_iter::<String>().next(),
+            Some(Ok(name)) if VERB_EVENTS.contains(&name.as_str())),
+    }
+}
+
 impl VirtualRequest {
     /// Reads a verb event (one of [`VERB_EVENTS`]) from its JSON text,
     /// `["get", {…request…}]`; `None`: an event the server cannot read as text.
@@ -574,6 +589,26 @@ mod tests {
         parse("get", request)
             .unwrap()
             .into_http(&socket(), &RequestLimits::default())
+    }
+
+    #[test]
+    fn verb_events_are_told_from_other_events_by_their_name_alone() {
+        for verb in VERB_EVENTS {
+            assert!(is_verb_event(&format!(r#"["{verb}",{{"url":"/"}}]"#)));
+            assert!(is_verb_event(&format!(r#" [ "{verb}" , 5 ]"#)), "{verb}");
+        }
+        assert!(is_verb_event(r#"["g\u0065t"]"#), "escaped");
+        assert!(is_verb_event(r#"["post",{"_placeholder":true,"num":0}]"#));
+        for other in [
+            r#"["message",{"url":"/"}]"#,
+            r#"["GET",{"url":"/"}]"#,
+            r#"["gets"]"#,
+            r#"[5,"get"]"#,
+            r#"{"get":1}"#,
+            "",
+        ] {
+            assert!(!is_verb_event(other), "{other}");
+        }
     }
 
     #[test]
