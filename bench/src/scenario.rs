@@ -87,11 +87,7 @@ impl Options {
             let (sockets, failures, samples) =
                 connect_many(target, share, self.concurrency, &self.sources).await;
             all.0.extend(sockets);
-            for (kind, count) in ConnectFailure::ALL.iter().zip(failures.0) {
-                for _ in 0..count {
-                    all.1.add(*kind);
-                }
-            }
+            all.1.merge(failures);
             all.2.merge(samples);
         }
         all
@@ -128,6 +124,12 @@ impl Failures {
             .position(|kind| *kind == failure)
             .unwrap_or(4);
         self.0[index] += 1;
+    }
+
+    fn merge(&mut self, other: Failures) {
+        for (count, more) in self.0.iter_mut().zip(other.0) {
+            *count += more;
+        }
     }
 
     fn total(&self) -> u64 {

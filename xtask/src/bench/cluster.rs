@@ -21,19 +21,16 @@ use std::{
 use sails_bench_record::{Key, Record, Scenario as Generator};
 
 use super::{
-    load::{self, READY_LIMIT, RUN_LIMIT},
+    load::{self, RUN_LIMIT},
     report,
-    scenarios::Unit,
+    scenarios::{Row, Unit, row},
 };
 use crate::{
     error::{Error, Result},
     packages::{Binaries, LOADGEN_BIN},
     process::{Background, Stderr},
-    toolchain::{self, Route},
+    toolchain::Route,
 };
-
-/// The real Sails app, relative to the workspace root.
-const SAILS_APP: &str = "tests/sails-app/app.js";
 
 /// How long `redis-server` may take to answer PING.
 const REDIS_READY: Duration = Duration::from_secs(20);
@@ -73,20 +70,20 @@ const SETTINGS: [Setting; 4] = [
 struct Measure {
     title: String,
     args: Vec<String>,
-    rows: &'static [(&'static str, Key, Unit)],
+    rows: &'static [Row],
     /// Only on one server (requests do not cross servers).
     one_server: bool,
 }
 
-const FANOUT_ROWS: &[(&str, Key, Unit)] = &[
-    ("delivery p50 (ms)", Key::LatP50Us, Unit::Millis),
-    ("delivery p99 (ms)", Key::LatP99Us, Unit::Millis),
-    ("deliveries per CPU-second", Key::PerCore, Unit::Rate),
+const FANOUT_ROWS: &[Row] = &[
+    row("delivery p50 (ms)", Key::LatP50Us, Unit::Millis),
+    row("delivery p99 (ms)", Key::LatP99Us, Unit::Millis),
+    row("deliveries per CPU-second", Key::PerCore, Unit::Rate),
 ];
 
-const REQUEST_ROWS: &[(&str, Key, Unit)] = &[
-    ("requests per CPU-second", Key::PerCore, Unit::Rate),
-    ("p99 latency (ms)", Key::LatP99Us, Unit::Millis),
+const REQUEST_ROWS: &[Row] = &[
+    row("requests per CPU-second", Key::PerCore, Unit::Rate),
+    row("p99 latency (ms)", Key::LatP99Us, Unit::Millis),
 ];
 
 fn measures(quick: bool) -> Vec<Measure> {
@@ -142,13 +139,6 @@ fn measures(quick: bool) -> Vec<Measure> {
     ]
 }
 
-/// A server implementation, started as `program args… --port 0 [--redis URL]`.
-struct Implementation {
-    name: &'static str,
-    program: PathBuf,
-    args: Vec<String>,
-}
-
 /// Runs the cluster bench and prints its report.
 pub(super) fn run(
     route: Route,
@@ -159,19 +149,9 @@ pub(super) fn run(
 ) -> Result {
     let load_before = report::load_average();
     let started = Instant::now();
-    let sails_app = toolchain::workspace_root().join(SAILS_APP);
-    let implementations = [
-        Implementation {
-            name: "ours",
-            program: binaries.interop(),
-            args: Vec::new(),
-        },
-        Implementation {
-            name: "Sails 1.5.18",
-            program: toolchain::which(route, "node").unwrap_or_else(|| "node".into()),
-            args: vec![sails_app.to_string_lossy().into_owned()],
-        },
-    ];
+    // Ours and the Sails app, as the main bench starts them (`--port 0`).
+    let [ours, sails, _bare] = load::servers(route, binaries);
+    let implementations = [ours, sails];
     let loadgen = binaries.bin(LOADGEN_BIN);
     let measures = measures(quick);
     // records[measure][setting][implementation]: the runs that completed.
@@ -191,17 +171,10 @@ pub(super) fn run(
                 for (i, implementation) in implementations.iter().enumerate() {
                     match run_once(route, implementation, *setting, measure, &loadgen) {
                         Ok(record) => {
-                            let summary: Vec<String> = measure
-                                .rows
-                                .iter()
-                                .filter_map(|(label, key, unit)| {
-                                    Some(format!("{label} {}", unit.show(record.get(*key)?)))
-                                })
-                                .collect();
                             println!(
                                 "bench: {} run {run}/{runs}: {}",
                                 implementation.name,
-                                summary.join(", ")
+                                load::summary(measure.rows, &record)
                             );
                             records[m][s][i].push(record);
                         }
@@ -229,18 +202,20 @@ pub(super) fn run(
             if measure.one_server && setting.servers > 1 {
                 continue;
             }
-            for (label, key, unit) in measure.rows {
+            for row in measure.rows {
                 let [ours, sails] = &records[m][s];
-                let (ours, sails) = (median(ours, *key), median(sails, *key));
-                let show = |value: Option<f64>| value.map_or_else(|| "–".into(), |v| unit.show(v));
+                let (ours, sails) = (median(ours, row.key), median(sails, row.key));
+                let show =
+                    |value: Option<f64>| value.map_or_else(|| "–".into(), |v| row.unit.show(v));
                 let ratio = match (ours, sails) {
                     (Some(ours), Some(sails)) if sails > 0.0 => format!("{:.2}", ours / sails),
                     _ => "–".into(),
                 };
                 text.push_str(&format!(
-                    "| {}, {}: {label} | {} | {} | {ratio} |\n",
+                    "| {}, {}: {} | {} | {} | {ratio} |\n",
                     measure.title,
                     setting.label,
+                    row.label,
                     show(ours),
                     show(sails)
                 ));
@@ -284,24 +259,19 @@ fn median(records: &[Record], key: Key) -> Option<f64> {
 /// One run: a fresh Redis (when the setting has one), fresh servers, one generator run.
 fn run_once(
     route: Route,
-    implementation: &Implementation,
+    implementation: &load::Server,
     setting: Setting,
     measure: &Measure,
     loadgen: &std::path::Path,
 ) -> Result<Record> {
     let redis = setting.redis.then(|| Redis::start(route)).transpose()?;
     let mut servers = Vec::new();
+    let on_redis: Vec<String> = redis
+        .iter()
+        .flat_map(|redis| ["--redis".to_owned(), redis.url()])
+        .collect();
     for _ in 0..setting.servers {
-        let mut args = implementation.args.clone();
-        args.extend(["--port".to_owned(), "0".to_owned()]);
-        if let Some(redis) = &redis {
-            args.extend(["--redis".to_owned(), redis.url()]);
-        }
-        let mut cmd = load::pinned(route, 0, &implementation.program, &args);
-        servers.push(
-            Background::start(&mut cmd, READY_LIMIT)
-                .map_err(|why| why.within(format!("{} did not start", implementation.name)))?,
-        );
+        servers.push(implementation.start(route, &on_redis)?);
     }
     let urls: Vec<String> = servers.iter().map(|server| server.url.clone()).collect();
     let pids: Vec<String> = servers

@@ -11,7 +11,7 @@ use std::{
 
 use sails_bench_record::Record;
 
-use super::scenarios::Scenario;
+use super::scenarios::{Row, Scenario};
 use crate::{
     error::{Error, Result},
     packages::{BARE_SERVER_BIN, Binaries, LOADGEN_BIN},
@@ -25,7 +25,7 @@ pub(super) const READY_LIMIT: Duration = Duration::from_secs(60);
 pub(super) const RUN_LIMIT: Duration = Duration::from_secs(5 * 60);
 
 /// The real Sails app with the interop routes, relative to the workspace root.
-const SAILS_APP: &str = "tests/sails-app/app.js";
+pub(super) const SAILS_APP: &str = "tests/sails-app/app.js";
 
 /// A server under test.
 pub(super) struct Server {
@@ -37,6 +37,29 @@ pub(super) struct Server {
     pub(super) required: bool,
     /// Whether it serves the interop models' blueprints.
     pub(super) has_models: bool,
+}
+
+impl Server {
+    /// Starts the server pinned to CPU 0 with `more` arguments after its
+    /// own, and waits for its ready line.
+    pub(super) fn start(&self, route: Route, more: &[String]) -> Result<Background> {
+        let args: Vec<String> = self.args.iter().chain(more).cloned().collect();
+        let mut cmd = pinned(route, 0, &self.program, &args);
+        Background::start(&mut cmd, READY_LIMIT)
+            .map_err(|why| why.within(format!("{} did not start", self.name)))
+    }
+}
+
+/// What a run's `rows` read in its `record`, for the progress line.
+pub(super) fn summary(rows: &[Row], record: &Record) -> String {
+    let figures: Vec<String> = rows
+        .iter()
+        .filter_map(|row| {
+            let value = record.get(row.key)?;
+            Some(format!("{} {}", row.label, row.unit.show(value)))
+        })
+        .collect();
+    figures.join(", ")
 }
 
 /// Ours, the real Sails app and bare socketioxide, in the table's order
@@ -176,28 +199,16 @@ fn run_once(
     (run, runs): (usize, usize),
     loadgen: &Path,
 ) -> Result<Result<Record>> {
-    let mut cmd = pinned(route, 0, &server.program, &server.args);
-    let background = Background::start(&mut cmd, READY_LIMIT)
-        .map_err(|why| why.within(format!("{} did not start", server.name)))?;
+    let background = server.start(route, &[])?;
     let args = generator_args(&scenario.args, &background);
     let outcome = run_generator(pinned(route, 1, loadgen, &args), RUN_LIMIT, Stderr::Capture);
     drop(background);
     match &outcome {
-        Ok(record) => {
-            let summary: Vec<String> = scenario
-                .rows
-                .iter()
-                .filter_map(|row| {
-                    let value = record.get(row.key)?;
-                    Some(format!("{} {}", row.label, row.unit.show(value)))
-                })
-                .collect();
-            println!(
-                "bench: {} run {run}/{runs}: {}",
-                server.name,
-                summary.join(", ")
-            );
-        }
+        Ok(record) => println!(
+            "bench: {} run {run}/{runs}: {}",
+            server.name,
+            summary(&scenario.rows, record)
+        ),
         Err(why) => println!("bench: {} run {run}/{runs} FAILED: {why}", server.name),
     }
     Ok(outcome)

@@ -105,7 +105,7 @@ pub(super) struct Row {
     pub(super) unit: Unit,
 }
 
-const fn row(label: &'static str, key: Key, unit: Unit) -> Row {
+pub(super) const fn row(label: &'static str, key: Key, unit: Unit) -> Row {
     Row { label, key, unit }
 }
 
