@@ -178,13 +178,11 @@ pub(crate) fn is_verb_event(event: &str) -> bool {
     let Some(args) = event.trim_start().strip_prefix('[') else {
         return false;
     };
-    let first = || serde_json::Deserializer::from_str(args);
-    match first().into_iter::<&str>().next() {
-        Some(Ok(name)) => VERB_EVENTS.contains(&name),
-        // A name with escapes cannot be borrowed from the text.
-        _ => matches!(first().into_iter::<String>().next(),
-            Some(Ok(name)) if VERB_EVENTS.contains(&name.as_str())),
-    }
+    let first = serde_json::Deserializer::from_str(args)
+        .into_iter::<&RawValue>()
+        .next();
+    matches!(first, Some(Ok(name))
+        if json_str(name.get()).is_some_and(|name| VERB_EVENTS.contains(&&*name)))
 }
 
 impl VirtualRequest {
