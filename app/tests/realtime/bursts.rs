@@ -9,11 +9,14 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
+use futures_util::{SinkExt, StreamExt};
 use sails_app::demo;
 use sails_server::{Sails, SocketsConfig};
 use serde_json::{Value, json};
+use socketioxide::{SendError, SocketError};
 use tokio::sync::{Notify, mpsc};
 use tokio::time::timeout;
+use tokio_tungstenite::tungstenite::Message;
 
 use crate::support::{Client, WAIT, demo_with_handle, eventually, serve, www};
 
@@ -86,6 +89,67 @@ async fn a_ping_flood_keeps_the_socket_alive_and_answered() {
     client.send_frame("2");
     client.wait_heartbeats(|(_, pongs)| pongs > before).await;
     assert_eq!(client.get_ok("/hello").await, "ok!");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pong_that_finds_the_send_channel_full_waits_for_room() {
+    let mut config = SocketsConfig::default();
+    config.send_buffer = 16;
+    let (app, sails) = demo::app_with_config(www(), config);
+    let addr = serve(app).await;
+    let url =
+        format!("ws://{addr}/socket.io/?EIO=3&transport=websocket&__sails_io_sdk_version=1.2.1");
+    let (ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connects");
+    let (mut write, mut read) = ws.split();
+    let mut next_text = async move || match timeout(WAIT, read.next()).await {
+        Ok(Some(Ok(Message::Text(text)))) => Some(text.to_string()),
+        Ok(Some(Ok(_))) => Some(String::new()),
+        Ok(Some(Err(_)) | None) => None,
+        Err(_) => panic!("nothing read within {WAIT:?}"),
+    };
+    while next_text().await.expect("the connect packet") != "40" {}
+    let socket = sails.io().sockets().pop().expect("the socket");
+
+    // The client reads nothing while its channel fills: straight through
+    // socketioxide, whose send fails once the channel is full.
+    let chunk = "x".repeat(64 * 1024);
+    let mut queued = 0;
+    loop {
+        match socket.emit("chunk", &chunk) {
+            Ok(()) => queued += 1,
+            Err(SendError::Socket(SocketError::InternalChannelFull)) => break,
+            Err(error) => panic!("emit: {error}"),
+        }
+        assert!(queued < 10_000, "the channel never filled");
+        tokio::task::yield_now().await;
+    }
+    // A ping now: its pong cannot be queued, and must not close the socket.
+    write.send(Message::text("2")).await.expect("ping");
+    let (mut chunks, mut pongs) = (0, 0);
+    while chunks < queued || pongs == 0 {
+        let text = next_text()
+            .await
+            .unwrap_or_else(|| panic!("closed after {chunks} of {queued} chunks"));
+        if text == "3" {
+            pongs += 1;
+        } else if text.starts_with("42[\"chunk\"") {
+            chunks += 1;
+        }
+    }
+    // Still open, and answering.
+    write
+        .send(Message::text(r#"421["get",{"url":"/hello"}]"#))
+        .await
+        .expect("request");
+    loop {
+        let text = next_text().await.expect("the answer");
+        if let Some(answer) = text.strip_prefix("431") {
+            assert!(answer.contains(r#""statusCode":200"#), "{answer}");
+            break;
+        }
+    }
 }
 
 #[tokio::test]

@@ -270,6 +270,12 @@ where
     /// without a channel's allocations.
     pub(crate) heartbeat: Notify,
 
+    /// Set when the heartbeat packet this side sends (a ping under v4, a pong
+    /// under v3) found the send channel full: the connection's writer sends it
+    /// after the packets ahead of it (see [`Socket::take_due_heartbeat`]), so
+    /// a busy socket is never judged dead for lack of room.
+    heartbeat_due: AtomicBool,
+
     /// A cancellation token that will be triggered when the socket is being closed.
     pub(crate) cancellation_token: CancellationToken,
 
@@ -312,6 +318,7 @@ where
             volatile_tx,
 
             heartbeat: Notify::new(),
+            heartbeat_due: AtomicBool::new(false),
             cancellation_token: CancellationToken::new(),
 
             close_fn,
@@ -413,9 +420,7 @@ where
             #[cfg(feature = "tracing")]
             tracing::trace!(sid = ?self.id, "emitting ping");
 
-            self.internal_tx
-                .try_send(Packet::Ping.into())
-                .map_err(|_| Error::HeartbeatTimeout)?;
+            self.send_heartbeat()?;
 
             #[cfg(feature = "tracing")]
             tracing::trace!(sid = ?self.id, "waiting for pong");
@@ -443,10 +448,52 @@ where
 
             #[cfg(feature = "tracing")]
             tracing::trace!(sid = ?self.id, "ping received, sending pong");
-            self.internal_tx
-                .try_send(Packet::Pong.into())
-                .map_err(|_| Error::HeartbeatTimeout)?;
+            self.send_heartbeat()?;
         }
+    }
+
+    /// The heartbeat packet this side sends: a ping under v4, a pong under v3.
+    fn heartbeat_packet(&self) -> Packet {
+        match self.protocol {
+            ProtocolVersion::V4 => Packet::Ping,
+            ProtocolVersion::V3 => Packet::Pong,
+        }
+    }
+
+    /// Queues this side's heartbeat packet. When the send channel is full, the
+    /// packet is marked due instead of dropped: the channel then holds packets
+    /// the writer has yet to take, and the writer takes the due heartbeat
+    /// after each of them. Fails only once the connection is closed.
+    fn send_heartbeat(&self) -> Result<(), Error> {
+        match self.internal_tx.try_send(self.heartbeat_packet().into()) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(Error::HeartbeatTimeout),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.heartbeat_due.store(true, Ordering::Release);
+                // The writer may have emptied the channel before the mark was
+                // set: queue the packet after all if there is room now (a
+                // second heartbeat packet, should the writer also take the
+                // mark, is harmless). Still full, the channel holds packets
+                // the writer takes after the mark was set.
+                if self
+                    .internal_tx
+                    .try_send(self.heartbeat_packet().into())
+                    .is_ok()
+                {
+                    self.heartbeat_due.store(false, Ordering::Release);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The heartbeat packet that found the send channel full, if any: the
+    /// writer sends it after the packets it has just taken.
+    pub(crate) fn take_due_heartbeat(&self) -> Option<Packet> {
+        // A load first: the common case (nothing due) writes nothing.
+        (self.heartbeat_due.load(Ordering::Acquire)
+            && self.heartbeat_due.swap(false, Ordering::AcqRel))
+        .then(|| self.heartbeat_packet())
     }
 
     /// Returns true if the [`Socket`] has a websocket [`TransportType`]
@@ -656,6 +703,7 @@ where
             volatile_tx,
 
             heartbeat: Notify::new(),
+            heartbeat_due: AtomicBool::new(false),
             cancellation_token: CancellationToken::new(),
             close_fn,
 

@@ -9,11 +9,16 @@ use http_body::Body;
 use http_body_util::Full;
 use tokio_util::future::FutureExt as _;
 
-use engineioxide_core::{Packet, ProtocolVersion, Sid, TransportType};
+use engineioxide_core::{Packet, PacketBuf, ProtocolVersion, Sid, TransportType};
 
 use crate::{
-    DisconnectReason, body::ResponseBody, engine::EngineIo, errors::Error,
-    handler::EngineIoHandler, socket::InternalRx, transport::make_open_packet,
+    DisconnectReason,
+    body::ResponseBody,
+    engine::EngineIo,
+    errors::Error,
+    handler::EngineIoHandler,
+    socket::{InternalRx, QueuedPackets},
+    transport::make_open_packet,
 };
 
 /// Create a response for http request
@@ -124,8 +129,13 @@ where
         } = &mut *rx;
 
         // Prepend the packet peeked during the previous
-        // polling request so it is encoded first, ahead of the newly received packets.
+        // polling request so it is encoded first, ahead of the newly received packets,
+        // then a heartbeat packet that found the channel full.
+        let due_heartbeat = socket
+            .take_due_heartbeat()
+            .map(|heartbeat| PacketBuf::from(QueuedPackets::from(heartbeat)));
         let rx_stream = stream::iter(peeked_packet.take())
+            .chain(stream::iter(due_heartbeat))
             .chain(rx_stream::EncoderStream::new(buffered_rx, volatile_rx));
 
         // Stop waiting for the next packet as soon as the session is closed. The combinator is biased

@@ -371,8 +371,16 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
         if let Some(packets) = packets {
             feed_packets(&mut tx, &socket, packets).await;
         }
+        // A heartbeat packet that found the channel full goes out after the
+        // packets taken since, even while the channel stays full.
+        if let Some(heartbeat) = socket.take_due_heartbeat() {
+            feed_packet(&mut tx, &socket, heartbeat).await;
+        }
         while drain && let Ok(packets) = buffered_rx.try_recv() {
             feed_packets(&mut tx, &socket, packets).await;
+            if let Some(heartbeat) = socket.take_due_heartbeat() {
+                feed_packet(&mut tx, &socket, heartbeat).await;
+            }
         }
 
         #[cfg(feature = "tracing")]
