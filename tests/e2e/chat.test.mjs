@@ -3,7 +3,7 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, launchBrowser } from "./harness.mjs";
-import { visit, screenshot, withScreenshotsOnFailure, eventually, PUSH_TIMEOUT_MS } from "./demo-fixtures.mjs";
+import { setName, join, say, visit, screenshot, withScreenshotsOnFailure, eventually, PUSH_TIMEOUT_MS } from "./demo-fixtures.mjs";
 import { sailsAppMissing, startSailsApp } from "../conformance/servers.mjs";
 
 const targets = [
@@ -19,22 +19,6 @@ const messages = (page) => page.locator("#log li:not(.notice)").allTextContents(
 const notices = (page) => page.locator("#log li.notice").allTextContents();
 
 // ----- act -----
-async function setName(page, name) {
-  await page.fill("#name", name);
-  await page.press("#name", "Enter");
-}
-
-async function join(page, room) {
-  await page.fill("#room", room);
-  await page.press("#room", "Enter");
-  await page.locator(`#rooms button[data-room="${room}"][aria-pressed="true"]`).waitFor();
-}
-
-async function say(page, text) {
-  await page.fill("#message", text);
-  await page.press("#message", "Enter");
-}
-
 /** Counts `chat` events at the socket itself, below the page's own filtering. */
 function countChatEvents(page) {
   return page.evaluate(() => {

@@ -5,29 +5,13 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, launchBrowser } from "./harness.mjs";
-import { visit, withScreenshotsOnFailure, eventually, PUSH_TIMEOUT_MS } from "./demo-fixtures.mjs";
+import { setName, join, say, visit, withScreenshotsOnFailure, eventually, PUSH_TIMEOUT_MS } from "./demo-fixtures.mjs";
 import { postgresDatabase, postgresMissing } from "../support/postgres.mjs";
 import { startRedis } from "../support/redis.mjs";
 import { startRoundRobin } from "../support/round-robin.mjs";
 
 const memberNames = (page) => page.locator("#members li").allTextContents().then((names) => names.sort());
 const petRow = (page, name) => page.locator("#pets li", { has: page.locator(".pet-name", { hasText: name }) });
-
-async function setName(page, name) {
-  await page.fill("#name", name);
-  await page.press("#name", "Enter");
-}
-
-async function join(page, room) {
-  await page.fill("#room", room);
-  await page.press("#room", "Enter");
-  await page.locator(`#rooms button[data-room="${room}"][aria-pressed="true"]`).waitFor();
-}
-
-async function say(page, text) {
-  await page.fill("#message", text);
-  await page.press("#message", "Enter");
-}
 
 async function addPet(page, name, species) {
   await page.fill("#pet-name", name);

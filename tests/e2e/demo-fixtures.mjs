@@ -98,3 +98,20 @@ export async function eventually(read, expected, what, ms = 5_000) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+// The chat page's actions (www/chat.html).
+export async function setName(page, name) {
+  await page.fill("#name", name);
+  await page.press("#name", "Enter");
+}
+
+export async function join(page, room) {
+  await page.fill("#room", room);
+  await page.press("#room", "Enter");
+  await page.locator(`#rooms button[data-room="${room}"][aria-pressed="true"]`).waitFor();
+}
+
+export async function say(page, text) {
+  await page.fill("#message", text);
+  await page.press("#message", "Enter");
+}
