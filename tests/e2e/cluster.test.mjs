@@ -5,20 +5,12 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, launchBrowser } from "./harness.mjs";
-import { setName, join, say, visit, withScreenshotsOnFailure, eventually, PUSH_TIMEOUT_MS } from "./demo-fixtures.mjs";
+import { petRow, addPet, setName, join, say, visit, withScreenshotsOnFailure, eventually, PUSH_TIMEOUT_MS } from "./demo-fixtures.mjs";
 import { postgresDatabase, postgresMissing } from "../support/postgres.mjs";
 import { startRedis } from "../support/redis.mjs";
 import { startRoundRobin } from "../support/round-robin.mjs";
 
 const memberNames = (page) => page.locator("#members li").allTextContents().then((names) => names.sort());
-const petRow = (page, name) => page.locator("#pets li", { has: page.locator(".pet-name", { hasText: name }) });
-
-async function addPet(page, name, species) {
-  await page.fill("#pet-name", name);
-  await page.fill("#pet-species", species);
-  await page.press("#pet-species", "Enter");
-  await petRow(page, name).waitFor();
-}
 
 describe("three servers on one Redis and one PostgreSQL", { skip: postgresMissing() }, () => {
   let redis;

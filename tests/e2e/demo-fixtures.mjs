@@ -115,3 +115,13 @@ export async function say(page, text) {
   await page.fill("#message", text);
   await page.press("#message", "Enter");
 }
+
+// The pets page's row of a pet, and adding one (www/pets.html).
+export const petRow = (page, name) => page.locator("#pets li", { has: page.locator(".pet-name", { hasText: name }) });
+
+export async function addPet(page, name, species) {
+  await page.fill("#pet-name", name);
+  await page.fill("#pet-species", species);
+  await page.press("#pet-species", "Enter");
+  await petRow(page, name).waitFor();
+}

@@ -5,7 +5,7 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, launchBrowser } from "./harness.mjs";
-import { visit, screenshot, withScreenshotsOnFailure, eventually, PUSH_TIMEOUT_MS } from "./demo-fixtures.mjs";
+import { petRow, addPet, visit, screenshot, withScreenshotsOnFailure, eventually, PUSH_TIMEOUT_MS } from "./demo-fixtures.mjs";
 import { sailsAppMissing, startSailsApp } from "../conformance/servers.mjs";
 
 const targets = [
@@ -17,16 +17,8 @@ const targets = [
 
 // ----- find -----
 const petNames = (page) => page.locator("#pets .pet-name").allTextContents();
-const petRow = (page, name) => page.locator("#pets li", { has: page.locator(".pet-name", { hasText: name }) });
 
 // ----- act -----
-async function addPet(page, name, species) {
-  await page.fill("#pet-name", name);
-  await page.fill("#pet-species", species);
-  await page.press("#pet-species", "Enter");
-  await petRow(page, name).waitFor();
-}
-
 async function rename(page, from, to) {
   await petRow(page, from).locator(".edit").click();
   const input = page.locator("#pets .edit-form input[name=name]");
