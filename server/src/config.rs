@@ -77,6 +77,12 @@ pub struct SocketsConfig {
     /// How long a socket's backlog may go without any of it being written
     /// (30 s) before the socket is disconnected as a slow consumer.
     pub slow_consumer_timeout: Duration,
+    /// How many packets one socket's backlog may hold (4,096) before the
+    /// socket is disconnected as a slow consumer. A sender on this server
+    /// waits once the backlog is longer than [`send_buffer`](Self::send_buffer);
+    /// broadcasts from the other servers of a cluster cannot wait, and are
+    /// kept up to this bound.
+    pub max_backlog: usize,
     /// Limits on a virtual request's headers and URL, answered with 431 or 414.
     pub request_limits: RequestLimits,
     /// How many bytes a WebSocket connection reads at a time (1 KiB). Every
@@ -101,6 +107,7 @@ impl Default for SocketsConfig {
             max_queued_request_bytes: 16 * 1024 * 1024,
             send_buffer: 256,
             slow_consumer_timeout: Duration::from_secs(30),
+            max_backlog: 4096,
             request_limits: RequestLimits::default(),
             read_buffer: 1024,
         }

@@ -10,8 +10,15 @@
 //! writer frees room, and whoever sends to a socket whose backlog is longer
 //! than the channel waits until it shrinks: the sender's own request waits
 //! for its answer, which pushes back on the sender. A backlog that makes no
-//! progress for [`SocketsConfig::slow_consumer_timeout`](crate::SocketsConfig::slow_consumer_timeout)
+//! progress for [`SocketsConfig::slow_consumer_timeout`](crate::SocketsConfig::slow_consumer_timeout),
+//! or grows past [`SocketsConfig::max_backlog`](crate::SocketsConfig::max_backlog),
 //! disconnects its socket as a slow consumer.
+//!
+//! The outbox is also the socket's broadcast sink: a broadcast that
+//! socketioxide delivers itself (one from another server of a cluster)
+//! reaches the socket through [`push`](Outbox::push) too, in order with the
+//! rest. Such a broadcast cannot wait for room, so it is only held to
+//! `max_backlog`.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -26,6 +33,7 @@ use socketioxide::extract::AckSender;
 
 use crate::cluster::ClusterAdapter;
 use socketioxide::handler::{FromMessageParts, Value};
+use socketioxide::socket::BroadcastSink;
 use socketioxide::{SendError, SocketError};
 use tokio::sync::Notify;
 use tokio::time::Instant;
@@ -79,6 +87,8 @@ pub(crate) enum Outgoing {
         /// Its one argument.
         payload: Payload,
     },
+    /// A packet socketioxide has encoded already: a broadcast's.
+    Encoded(Value),
 }
 
 /// Why the realtime layer disconnected a socket itself.
@@ -151,6 +161,7 @@ pub(crate) struct Outbox {
     /// Signalled whenever the backlog shrinks or the outbox closes.
     shrunk: Notify,
     high_water: usize,
+    max_backlog: usize,
     stall_limit: Duration,
     close_reason: OnceLock<CloseReason>,
     counts: Arc<CloseCounts>,
@@ -180,6 +191,7 @@ fn attempt(socket: &Arc<Socket>, packet: &Outgoing) -> Attempt {
             ack.send(payload)
         }
         Outgoing::Event { event, payload } => socket.emit(&**event, payload),
+        Outgoing::Encoded(packet) => socket.send_raw(packet.clone()).map_err(SendError::Socket),
     };
     match result {
         Ok(()) => Attempt::Sent,
@@ -199,19 +211,27 @@ pub(crate) fn outbox_of(socket: &Socket) -> Option<Arc<Outbox>> {
     socket.extensions.get::<Arc<Outbox>>()
 }
 
+/// The limits of one socket's outbox (from [`SocketsConfig`](crate::SocketsConfig)).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// Senders wait while the backlog is longer than this (`send_buffer`).
+    pub(crate) high_water: usize,
+    /// A longer backlog disconnects the socket (`max_backlog`).
+    pub(crate) max_backlog: usize,
+    /// A backlog without progress for this long disconnects the socket
+    /// (`slow_consumer_timeout`).
+    pub(crate) stall_limit: Duration,
+}
+
 impl Outbox {
-    pub(crate) fn new(
-        socket: Weak<Socket>,
-        high_water: usize,
-        stall_limit: Duration,
-        counts: Arc<CloseCounts>,
-    ) -> Self {
+    pub(crate) fn new(socket: Weak<Socket>, limits: Limits, counts: Arc<CloseCounts>) -> Self {
         Self {
             socket,
             backlog: Mutex::new(Backlog::default()),
             shrunk: Notify::new(),
-            high_water: high_water.max(1),
-            stall_limit,
+            high_water: limits.high_water.max(1),
+            max_backlog: limits.max_backlog.max(1),
+            stall_limit: limits.stall_limit,
             close_reason: OnceLock::new(),
             counts,
         }
@@ -245,6 +265,14 @@ impl Outbox {
                 }
                 Attempt::Full => {}
             }
+        }
+        if backlog.packets.len() >= self.max_backlog {
+            drop(backlog);
+            match self.socket.upgrade() {
+                Some(socket) => self.close(socket, CloseReason::SlowConsumer),
+                None => self.discard(),
+            }
+            return Pushed::Closed;
         }
         backlog.packets.push_back(packet);
         if !backlog.draining {
@@ -369,5 +397,15 @@ impl Outbox {
                 pause = (pause * 2).min(LONGEST_DISCONNECT_PAUSE);
             }
         });
+    }
+}
+
+impl BroadcastSink for Outbox {
+    /// A broadcast's packet, in order with everything else sent to the
+    /// socket. One for a socket being disconnected is discarded without an
+    /// error: that disconnect has been logged and counted already.
+    fn deliver(self: Arc<Self>, packet: Value) -> Result<(), SocketError> {
+        self.push(Outgoing::Encoded(packet));
+        Ok(())
     }
 }

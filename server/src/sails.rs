@@ -22,7 +22,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use socketioxide::SocketIo;
 use socketioxide::extract::SocketRef;
 use socketioxide::handler::{ConnectHandler, FromConnectParts, MessageHandler};
-use socketioxide::socket::DisconnectReason;
+use socketioxide::socket::{BroadcastSink, DisconnectReason};
 use tower::{Layer, ServiceExt};
 use tower_sessions::{Session, SessionManagerLayer, SessionStore};
 
@@ -31,7 +31,7 @@ use crate::config::SocketsConfig;
 use crate::csrf::Csrf;
 use crate::extract::{Handshake, SocketRequest, query_value};
 use crate::jwr::Jwr;
-use crate::outbox::{CloseCounts, CloseReason, Outbox, Outgoing, Payload};
+use crate::outbox::{CloseCounts, CloseReason, Limits, Outbox, Outgoing, Payload};
 use crate::pubsub::PubSub;
 use crate::request_queue::{Admission, Queued, RequestQueue};
 use crate::session::{DEFAULT_COOKIE_NAME, SessionCookie, Sessions, SharedStore, get_cookie};
@@ -143,7 +143,8 @@ fn context_of(socket: &Socket) -> Option<Arc<SocketContext>> {
 #[non_exhaustive]
 pub struct Stats {
     /// Sockets disconnected because what was sent to them was not written
-    /// for [`SocketsConfig::slow_consumer_timeout`].
+    /// for [`SocketsConfig::slow_consumer_timeout`], or waited in a backlog
+    /// longer than [`SocketsConfig::max_backlog`].
     pub slow_consumers: u64,
     /// Sockets disconnected because they queued more requests than
     /// [`SocketsConfig::max_queued_request_bytes`].
@@ -596,13 +597,19 @@ async fn on_handshake<P: Pipeline>(
         _ => (handshake_cookie.map(str::to_owned), None),
     };
     let config = &sails.shared.config;
+    let limits = Limits {
+        high_water: config.send_buffer,
+        max_backlog: config.max_backlog,
+        stall_limit: config.slow_consumer_timeout,
+    };
     let outbox = Arc::new(Outbox::new(
         Arc::downgrade(&socket),
-        config.send_buffer,
-        config.slow_consumer_timeout,
+        limits,
         Arc::clone(&sails.shared.closes),
     ));
     socket.extensions.insert(Arc::clone(&outbox));
+    let sink: Arc<dyn BroadcastSink> = outbox.clone();
+    socket.extensions.insert(sink);
     socket.extensions.insert(Arc::new(SocketContext {
         session: Mutex::new(SocketSession {
             cookie: cookie.and_then(cookie_header),

@@ -15,7 +15,7 @@ use sails_server::{Cluster, RedisOptions, Sails};
 use sails_testkit::postgres::TempPostgres;
 use sails_testkit::redis::RedisServer;
 
-use crate::support::{Client, Options, eventually, http, serve, www};
+use crate::support::{Client, Options, WAIT, eventually, http, serve, www};
 
 /// A demo server joined to the cluster on `redis`.
 async fn node(redis: &RedisServer) -> (SocketAddr, Sails) {
@@ -169,6 +169,118 @@ async fn a_membership_change_is_complete_everywhere_when_it_returns() {
     c.sync().await;
     b.sync().await;
     assert!(a.take_events("race").is_empty());
+}
+
+/// A server of the cluster whose sockets have a send channel of 16 packets
+/// and a backlog of at most `max_backlog`.
+async fn small_channel_node(redis: &RedisServer, max_backlog: usize) -> (SocketAddr, Sails) {
+    let mut demo = Demo::new(www());
+    demo.sockets.send_buffer = 16;
+    demo.sockets.max_backlog = max_backlog;
+    demo.cluster = Cluster::redis(&redis.url()).await.expect("joins Redis");
+    let (app, sails) = demo.build();
+    sails.joined_cluster().await.expect("hears the cluster");
+    (serve(app).await, sails)
+}
+
+/// A raw WebSocket in room `room`, and a way to read its next text frame
+/// (`None` once it is closed).
+async fn raw_member(addr: SocketAddr, room: &str) -> impl AsyncFnMut() -> Option<String> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let url =
+        format!("ws://{addr}/socket.io/?EIO=3&transport=websocket&__sails_io_sdk_version=1.2.1");
+    let (ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connects");
+    let (mut write, mut read) = ws.split();
+    let mut next_text = async move || loop {
+        match tokio::time::timeout(WAIT, read.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => return Some(text.to_string()),
+            Ok(Some(Ok(_))) => {}
+            Ok(Some(Err(_)) | None) => return None,
+            Err(_) => panic!("nothing read within {WAIT:?}"),
+        }
+    };
+    while next_text().await.expect("the connect packet") != "40" {}
+    let join = format!(r#"421["put",{{"url":"/rooms/{room}/join"}}]"#);
+    write.send(Message::text(join)).await.expect("joins");
+    while !next_text().await.expect("the answer").starts_with("431") {}
+    // The writing half stays open for as long as the reader is used.
+    let mut write = Some(write);
+    async move || {
+        let _open = &mut write;
+        next_text().await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_on_another_server_that_reads_slowly_misses_nothing() {
+    let redis = RedisServer::start().await;
+    let (_, sender) = node(&redis).await;
+    let (member_addr, member_node) = small_channel_node(&redis, 4096).await;
+    let mut next_text = raw_member(member_addr, "slow").await;
+
+    // The member reads nothing while far more than its channel and the
+    // kernel's buffers hold is broadcast to it from the other server.
+    const CHUNKS: usize = 300;
+    let chunk = "x".repeat(64 * 1024);
+    let room = sender.sockets().to("slow");
+    for n in 0..CHUNKS {
+        room.emit("chunk", &json!({"n": n, "chunk": chunk}))
+            .await
+            .expect("broadcast");
+    }
+    room.emit("done", &json!(null)).await.expect("broadcast");
+
+    // Every chunk arrives, in order, then the end.
+    let mut next = 0;
+    loop {
+        let text = next_text()
+            .await
+            .unwrap_or_else(|| panic!("closed after {next} of {CHUNKS} chunks"));
+        if text.starts_with(r#"42["done""#) {
+            break;
+        }
+        if let Some(event) = text.strip_prefix("42") {
+            let event: Value = serde_json::from_str(event).expect("an event");
+            assert_eq!(event[1]["n"], next, "chunks arrive in order, none missing");
+            next += 1;
+        }
+    }
+    assert_eq!(next, CHUNKS);
+    assert_eq!(member_node.stats().slow_consumers, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_on_another_server_that_falls_too_far_behind_is_disconnected() {
+    let redis = RedisServer::start().await;
+    let (_, sender) = node(&redis).await;
+    let (member_addr, member_node) = small_channel_node(&redis, 64).await;
+    let mut next_text = raw_member(member_addr, "slow").await;
+
+    let chunk = "x".repeat(64 * 1024);
+    let room = sender.sockets().to("slow");
+    for n in 0..300 {
+        room.emit("chunk", &json!({"n": n, "chunk": chunk}))
+            .await
+            .expect("broadcast");
+    }
+    eventually(|| async { (member_node.stats().slow_consumers == 1).then_some(()) }).await;
+    // What it reads is a prefix of what was sent, in order, then the
+    // disconnect packet: never a hole.
+    let mut next = 0;
+    while let Some(text) = next_text().await {
+        if text == "41" {
+            break;
+        }
+        if let Some(event) = text.strip_prefix("42") {
+            let event: Value = serde_json::from_str(event).expect("an event");
+            assert_eq!(event[1]["n"], next, "no hole before the disconnect");
+            next += 1;
+        }
+    }
+    assert!(next < 300, "disconnected before the end");
 }
 
 #[tokio::test]
