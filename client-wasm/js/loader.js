@@ -146,10 +146,22 @@ var settled = new Promise(function (resolve) {
   }, 0);
 });
 
-// The module beside the script, found as wasm-bindgen finds it but without the
-// script URL's query or fragment: `sails.io.js#production` (Sails' way to ask
-// for the production environment) still loads `sails.io_bg.wasm`.
-var wasmModule = src ? { module_or_path: src.replace(/[?#].*$/, "").replace(/\.js$/, "_bg.wasm") } : undefined;
+// The module: inside the script in the one-file build (`inlineWasm`, base64,
+// defined by the build before the glue), so that a page asks for nothing more;
+// otherwise beside the script, found as wasm-bindgen finds it but without the
+// script URL's query or fragment: `sails.io.lean.js#production` (Sails' way to
+// ask for the production environment) still loads `sails.io.lean_bg.wasm`.
+function decodeBase64(text) {
+  var binary = atob(text);
+  var bytes = new Uint8Array(binary.length);
+  for (var i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+var wasmModule = inlineWasm
+  ? { module_or_path: decodeBase64(inlineWasm) }
+  : src
+    ? { module_or_path: src.replace(/[?#].*$/, "").replace(/\.js$/, "_bg.wasm") }
+    : undefined;
 sails.ready = Promise.all([wasm_bindgen(wasmModule), settled]).then(function () {
   wasm_bindgen.install(io);
   standIns.forEach(function (entry) {
@@ -181,5 +193,5 @@ sails.ready = Promise.all([wasm_bindgen(wasmModule), settled]).then(function () 
   return sails;
 });
 sails.ready.catch(function (error) {
-  console.error("sails.io.js: the client module (sails.io_bg.wasm) could not start:", error);
+  console.error("sails.io.js: the client module could not start:", error);
 });

@@ -1,8 +1,9 @@
 // Client start-up in headless Chromium: from navigation to the client's files
 // downloaded, to the `connect` event, and to the answer of the first
 // `io.socket.get('/hello')`, for our
-// client (www/js/sails.io.js + sails.io_bg.wasm) on a page written for
-// sails.io.js and on one with a preload hint for the wasm, and for
+// client on a page written for sails.io.js (the one-file www/js/sails.io.js)
+// and on one with a preload hint (the lean www/js/sails.io.lean.js and its
+// module, sails.io.lean_bg.wasm), and for
 // sails.io.js-dist 1.2.1, all served by one interop server. Every page load
 // gets a fresh browser context (nothing cached); the pages take turns, after
 // one load each that is not counted (the browser's own first-page costs).
@@ -28,7 +29,8 @@ const TRACED_RUNS = 5;
 
 /**
  * One client: its files (site path → source file) and the page that times it.
- * `hinted` is our client on a page that also asks for the wasm module up
+ * `ours` is the one-file client, which a page written for sails.io.js takes
+ * as it is; `hinted` the lean one on a page that also asks for its module up
  * front (`<link rel="preload">`), so that it downloads alongside the script
  * rather than after it: the one line a page may add for our client.
  */
@@ -36,10 +38,10 @@ const CLIENTS = [
   { key: "ours", name: "ours", page: "/startup-ours.html", script: "/js/sails.io.js" },
   {
     key: "hinted",
-    name: "ours, page with the preload hint",
+    name: "ours (lean), page with the preload hint",
     page: "/startup-hinted.html",
-    script: "/js/sails.io.js",
-    head: '<link rel="preload" href="/js/sails.io_bg.wasm" as="fetch" type="application/wasm" crossorigin>',
+    script: "/js/sails.io.lean.js",
+    head: '<link rel="preload" href="/js/sails.io.lean_bg.wasm" as="fetch" type="application/wasm" crossorigin>',
   },
   { key: "dist", name: "sails.io.js-dist 1.2.1", page: "/startup-dist.html", script: "/dist/sails.io.js" },
 ];
@@ -170,8 +172,12 @@ async function main() {
   if (!bin || !www) throw new Error("SAILS_INTEROP_BIN and SAILS_WWW must be set (cargo xtask bench sets them)");
   const chromiumBin = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
   if (!existsSync(chromiumBin)) notAvailable(`${chromiumBin} is missing`);
-  const ours = { "js/sails.io.js": join(www, "js/sails.io.js"), "js/sails.io_bg.wasm": join(www, "js/sails.io_bg.wasm") };
-  for (const file of Object.values(ours)) {
+  const ours = { "js/sails.io.js": join(www, "js/sails.io.js") };
+  const lean = {
+    "js/sails.io.lean.js": join(www, "js/sails.io.lean.js"),
+    "js/sails.io.lean_bg.wasm": join(www, "js/sails.io.lean_bg.wasm"),
+  };
+  for (const file of [...Object.values(ours), ...Object.values(lean)]) {
     if (!existsSync(file)) notAvailable(`${file} is missing (cargo xtask build)`);
   }
   let dist;
@@ -182,7 +188,7 @@ async function main() {
   } catch (error) {
     notAvailable(`the npm packages of tests/ are missing (npm ci in tests/): ${error.message}`);
   }
-  const files = { ours, hinted: ours, dist };
+  const files = { ours, hinted: lean, dist };
 
   // One site for the clients and their pages, served by the interop server.
   const site = await mkdtemp(join(tmpdir(), "sails-startup-"));

@@ -1,4 +1,5 @@
-// The request console (index.html) and the one-script-tag client in Chromium.
+// The request console (index.html) and the script-tag client, in its two
+// forms, in Chromium.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
@@ -129,8 +130,34 @@ test("settings a page makes after a parser pause still reach the autoconnecting 
   await page.close();
 });
 
+test("the one-file client asks for nothing more; the lean one fetches its module once", async () => {
+  /** The scripts and modules a page fetched, once its socket is connected. */
+  async function clientFiles(path) {
+    const { page, errors } = await openPage(browser, `${server.url}${path}`);
+    await page.waitForFunction(() => io.socket && io.socket.isConnected && io.socket.isConnected());
+    const files = await page.evaluate(() =>
+      performance
+        .getEntriesByType("resource")
+        .map((entry) => new URL(entry.name).pathname)
+        .filter((path) => path.startsWith("/js/")),
+    );
+    assert.deepEqual(errors, []);
+    await page.close();
+    return files.sort();
+  }
+  // The chat page includes the one-file client, the console the lean one
+  // with a preload hint for its module.
+  assert.deepEqual(await clientFiles("/chat.html"), ["/js/demo.js", "/js/sails.io.js"]);
+  assert.deepEqual(await clientFiles("/"), ["/js/demo.js", "/js/sails.io.lean.js", "/js/sails.io.lean_bg.wasm"]);
+});
+
 test("the client's files go gzipped to clients that accept gzip, and as they are to others", async () => {
-  for (const [name, type] of [["sails.io.js", "text/javascript"], ["sails.io_bg.wasm", "application/wasm"]]) {
+  const files = [
+    ["sails.io.js", "text/javascript"],
+    ["sails.io.lean.js", "text/javascript"],
+    ["sails.io.lean_bg.wasm", "application/wasm"],
+  ];
+  for (const [name, type] of files) {
     const onDisk = await readFile(join(process.env.SAILS_WWW, "js", name));
     // Node's fetch asks for gzip and inflates the body itself.
     const gzipped = await fetch(`${server.url}/js/${name}`, { signal: AbortSignal.timeout(10_000) });

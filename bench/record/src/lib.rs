@@ -280,9 +280,10 @@ pub struct ClientStartup {
 pub struct StartupRecord {
     /// Page loads per client.
     pub runs: u32,
-    /// Our client, on a page written for sails.io.js.
+    /// Our one-file client, on a page written for sails.io.js.
     pub ours: ClientStartup,
-    /// Our client, on a page with a preload hint for the wasm module.
+    /// Our lean client (script and module apart), on a page with a preload
+    /// hint for its module.
     pub hinted: ClientStartup,
     /// sails.io.js-dist 1.2.1.
     pub dist: ClientStartup,

@@ -315,7 +315,7 @@ mod tests {
             .lines()
             .filter(|line| line.starts_with("| "))
             .collect();
-        assert_eq!(rows.len(), 1 + 16 + 6 + 1 + 4 + 8 + 9 + 16);
+        assert_eq!(rows.len(), 1 + 16 + 6 + 1 + 4 + 8 + 9 + 18);
         assert_eq!(
             rows[0],
             "| figure | ours | Sails 1.5.18 | bare socketioxide | ours/Sails | ours/bare |"
