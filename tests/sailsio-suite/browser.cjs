@@ -5,8 +5,8 @@
 // is served to the browser here: the page at `/`, as the case bound it, and
 // the sails.io.js 1.2.1 browser build at `/sails.io.js` (the suite's lifecycle
 // serves it from the package's `dist/`), or, when SAILSIO_SUITE_CLIENT_DIR
-// names a directory, the client in it: its `sails.io.js` and the files beside
-// it (our client's `sails.io_bg.wasm`). Only `console.log` messages are
+// names a directory, the client in it: its `sails.io.js` and any file beside
+// it that the client asks for (our one-file client asks for none). Only `console.log` messages are
 // passed on (PhantomJS passes the page's console calls; Chromium also reports
 // network errors on the console). Chromium runs with its local network access
 // checks off: a page the test itself serves has no address, so Chromium would
