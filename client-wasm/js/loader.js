@@ -162,36 +162,52 @@ var wasmModule = inlineWasm
   : src
     ? { module_or_path: src.replace(/[?#].*$/, "").replace(/\.js$/, "_bg.wasm") }
     : undefined;
-sails.ready = Promise.all([wasm_bindgen(wasmModule), settled]).then(function () {
-  wasm_bindgen.install(io);
-  standIns.forEach(function (entry) {
-    try {
-      entry[0].adopt(wasm_bindgen.connect(entry[1], entry[2]));
-    } catch (error) {
-      report(error);
-    }
-  });
-  standIns = [];
-  if (auto) {
-    // The parser may yield between the script tag and the page's next script,
-    // so that script's `io.sails` settings can come after that tick: until the
-    // socket connects, what it took from `io.sails` follows `io.sails`.
-    Object.keys(inherited).forEach(function (name) {
-      if (auto.socket[name] === inherited[name] && sails[name] !== undefined) auto.socket[name] = sails[name];
-    });
-    var socket = auto.adopt(wasm_bindgen.createSocket());
-    if (io.socket === auto.socket) io.socket = socket;
-    // From now on only the page refers to `io.socket`: once it is disconnected
-    // and dropped (`delete io.socket`), the browser may free it.
-    auto = null;
-    try {
-      socket._connect();
-    } catch (error) {
-      report(error);
-    }
+// The parser may yield between the script tag and the page's next scripts, so
+// their `io.sails` settings can come after the tick above, even after the module
+// is ready (it is inside this script in the one-file build). The automatic
+// socket connects no sooner than the tick after the document is parsed; until
+// then, what it took from `io.sails` follows `io.sails`.
+var parsed = new Promise(function (resolve) {
+  function nextTick() {
+    setTimeout(resolve, 0);
   }
-  return sails;
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", nextTick);
+  else nextTick();
 });
+
+function startAutomaticSocket() {
+  if (!auto) return;
+  Object.keys(inherited).forEach(function (name) {
+    if (auto.socket[name] === inherited[name] && sails[name] !== undefined) auto.socket[name] = sails[name];
+  });
+  var socket = auto.adopt(wasm_bindgen.createSocket());
+  if (io.socket === auto.socket) io.socket = socket;
+  // From now on only the page refers to `io.socket`: once it is disconnected
+  // and dropped (`delete io.socket`), the browser may free it.
+  auto = null;
+  try {
+    socket._connect();
+  } catch (error) {
+    report(error);
+  }
+}
+
+sails.ready = Promise.all([wasm_bindgen(wasmModule), settled])
+  .then(function () {
+    wasm_bindgen.install(io);
+    standIns.forEach(function (entry) {
+      try {
+        entry[0].adopt(wasm_bindgen.connect(entry[1], entry[2]));
+      } catch (error) {
+        report(error);
+      }
+    });
+    standIns = [];
+    return auto && parsed.then(startAutomaticSocket);
+  })
+  .then(function () {
+    return sails;
+  });
 sails.ready.catch(function (error) {
   console.error("sails.io.js: the client module could not start:", error);
 });

@@ -14,11 +14,12 @@
 //! or grows past [`SocketsConfig::max_backlog`](crate::SocketsConfig::max_backlog),
 //! disconnects its socket as a slow consumer.
 //!
-//! The outbox is also the socket's broadcast sink: a broadcast that
-//! socketioxide delivers itself (one from another server of a cluster)
-//! reaches the socket through [`push`](Outbox::push) too, in order with the
-//! rest. Such a broadcast cannot wait for room, so it is only held to
-//! `max_backlog`.
+//! The outbox is also the socket's broadcast sink: every broadcast
+//! socketioxide delivers to the socket, encoded once for all its members,
+//! whether sent on this server or on another one of a cluster, reaches it
+//! through [`push`](Outbox::push), in order with the rest. The sender on
+//! this server then waits for room ([`Outbox::room`]); a broadcast from
+//! another server cannot wait, so it is only held to `max_backlog`.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -28,7 +29,6 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use serde::Serialize;
-use serde_json::value::RawValue;
 use socketioxide::extract::AckSender;
 
 use crate::cluster::ClusterAdapter;
@@ -56,8 +56,6 @@ pub(crate) enum Payload {
     Jwr(Jwr),
     /// Why a virtual request could not be read.
     ParseError(ParseErrorBody),
-    /// JSON serialised once, shared by every socket it goes to.
-    Json(Arc<RawValue>),
 }
 
 impl Serialize for Payload {
@@ -65,7 +63,6 @@ impl Serialize for Payload {
         match self {
             Self::Jwr(jwr) => jwr.serialize(serializer),
             Self::ParseError(body) => body.serialize(serializer),
-            Self::Json(raw) => raw.serialize(serializer),
         }
     }
 }

@@ -35,7 +35,7 @@ use crate::outbox::{CloseCounts, CloseReason, Limits, Outbox, Outgoing, Payload}
 use crate::pubsub::PubSub;
 use crate::request_queue::{Admission, Queued, RequestQueue};
 use crate::session::{DEFAULT_COOKIE_NAME, SessionCookie, Sessions, SharedStore, get_cookie};
-use crate::sockets::{ClusterView, RESERVED_ROOM_PREFIX, SocketId, Sockets};
+use crate::sockets::{ClusterView, SocketId, Sockets};
 use crate::virtual_request::{
     NOSESSION, PARSE_ERROR_EVENT, ParseError, ParseErrorBody, Refusal, SocketHeaders,
     VirtualRequest, check_sdk_version, is_verb_event,
@@ -367,7 +367,6 @@ impl SailsBuilder {
         self.config.origins.log_in_force(self.config.missing_origin);
         let cluster = self.cluster.is_redis().then(|| {
             Arc::new(ClusterView {
-                node_room: node_room(),
                 timeout: self.cluster.timeout,
             })
         });
@@ -420,21 +419,6 @@ impl SailsBuilder {
         ));
         (app, sails)
     }
-}
-
-/// The name of a room for this server's sockets alone, unique in its cluster.
-fn node_room() -> String {
-    let mut id = [0u8; 12];
-    // Without randomness, the time and process id still tell servers apart.
-    if getrandom::fill(&mut id).is_err() {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_nanos());
-        id[..8].copy_from_slice(&(nanos as u64).to_le_bytes());
-        id[8..].copy_from_slice(&std::process::id().to_le_bytes());
-    }
-    let id: String = id.iter().map(|byte| format!("{byte:02x}")).collect();
-    format!("{RESERVED_ROOM_PREFIX}node:{id}")
 }
 
 /// Registers the namespace whose sockets send their virtual requests
@@ -633,9 +617,6 @@ async fn on_handshake<P: Pipeline>(
 fn listen<P: Pipeline>(socket: &Arc<Socket>, admit: Arc<AdmitRequest<P>>) {
     socket.join(socket.id);
     let sails = admit.sails.clone();
-    if let Some(cluster) = &sails.shared.cluster {
-        socket.join(cluster.node_room.clone());
-    }
     socket.on_fallback(admit);
     socket.on_disconnect(
         move |socket: SocketRef<ClusterAdapter>, reason: DisconnectReason| {

@@ -20,7 +20,7 @@ use socketioxide::operators::BroadcastOperators;
 use socketioxide::socket::Sid;
 
 use crate::cluster::{ClusterAdapter, Io};
-use crate::outbox::{Outgoing, Payload, Pushed, outbox_of};
+use crate::outbox::outbox_of;
 
 /// The event Sails sends on when a call names none (`broadcast(room, data)`).
 pub const DEFAULT_EVENT: &str = "message";
@@ -246,9 +246,6 @@ pub struct Sockets {
 /// What a server of a cluster knows of its cluster.
 #[derive(Debug)]
 pub(crate) struct ClusterView {
-    /// The room every socket of this server is in (and no other), left out
-    /// of what this server asks the others to deliver.
-    pub(crate) node_room: String,
     /// How long the other servers may take to confirm a change.
     pub(crate) timeout: Duration,
 }
@@ -380,11 +377,13 @@ impl Selection {
     }
 
     /// Sends `event` with `data` to every socket selected, once each (Sails'
-    /// `broadcast` and `blast`): first to the members on this server, then
-    /// to the other servers of the cluster. Returns once every member on
-    /// this server has the message in its channel, or in a backlog no longer
-    /// than its channel, or is gone, and the message for the other servers
-    /// is in Redis.
+    /// `broadcast` and `blast`), on this server and on the others of the
+    /// cluster. socketioxide encodes the packet once and hands it to the
+    /// outbox of each member here (its broadcast sink), in order with what
+    /// else the member is sent, and to the other servers through the
+    /// adapter. Returns once every member on this server has the message in
+    /// its channel, or in a backlog no longer than its channel, or is gone,
+    /// and the message for the other servers is in Redis.
     pub async fn emit<T: Serialize + ?Sized>(
         &self,
         event: &str,
@@ -393,33 +392,17 @@ impl Selection {
         let Some(operators) = self.operators()? else {
             return Ok(());
         };
-        let payload: Arc<serde_json::value::RawValue> =
-            serde_json::value::to_raw_value(data)?.into();
-        let event_name: Arc<str> = Arc::from(event);
-        let mut backlogged = Vec::new();
-        for member in operators.clone().sockets() {
-            let Some(outbox) = outbox_of(&member) else {
-                continue;
-            };
-            let packet = Outgoing::Event {
-                event: Arc::clone(&event_name),
-                payload: Payload::Json(Arc::clone(&payload)),
-            };
-            if outbox.push(packet) == Pushed::Queued {
-                backlogged.push(outbox);
+        let payload = serde_json::value::to_raw_value(data)?;
+        operators
+            .clone()
+            .emit(event, &payload)
+            .await
+            .map_err(adapter_error)?;
+        // A sender waits while a member here reads slower than it is sent to.
+        for member in operators.sockets() {
+            if let Some(outbox) = outbox_of(&member) {
+                outbox.room().await;
             }
-        }
-        if let Some(cluster) = &self.cluster {
-            // Then the other servers' members, through the adapter; this
-            // server's own are all in its node room, so none is reached twice.
-            operators
-                .except(cluster.node_room.clone())
-                .emit(event, &payload)
-                .await
-                .map_err(adapter_error)?;
-        }
-        for outbox in backlogged {
-            outbox.room().await;
         }
         Ok(())
     }

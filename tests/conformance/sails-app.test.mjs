@@ -75,7 +75,7 @@ test("HTTP: routes, the socket-only ones refused, www served as static files", {
   const redirect = await fetch(`${server.url}/redirect`, { redirect: "manual" });
   assert.equal(redirect.status, 302);
   assert.equal(redirect.headers.get("location"), "/hello");
-  const page = await fetch(`${server.url}/index.html`);
+  const page = await fetch(`${server.url}/chat.html`);
   assert.equal(page.status, 200);
   assert.match(await page.text(), /<script src="\/js\/sails\.io\.js"><\/script>/);
 });
