@@ -9,16 +9,14 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
-use futures_util::{SinkExt, StreamExt};
 use sails_app::demo;
 use sails_server::{Sails, SocketsConfig};
 use serde_json::{Value, json};
 use socketioxide::{SendError, SocketError};
 use tokio::sync::{Notify, mpsc};
 use tokio::time::timeout;
-use tokio_tungstenite::tungstenite::Message;
 
-use crate::support::{Client, WAIT, demo_with_handle, eventually, serve, www};
+use crate::support::{Client, RawSocket, WAIT, demo_with_handle, eventually, serve, www};
 
 const FLOOD: usize = 20_000;
 
@@ -97,19 +95,7 @@ async fn a_pong_that_finds_the_send_channel_full_waits_for_room() {
     config.send_buffer = 16;
     let (app, sails) = demo::app_with_config(www(), config);
     let addr = serve(app).await;
-    let url =
-        format!("ws://{addr}/socket.io/?EIO=3&transport=websocket&__sails_io_sdk_version=1.2.1");
-    let (ws, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .expect("connects");
-    let (mut write, mut read) = ws.split();
-    let mut next_text = async move || match timeout(WAIT, read.next()).await {
-        Ok(Some(Ok(Message::Text(text)))) => Some(text.to_string()),
-        Ok(Some(Ok(_))) => Some(String::new()),
-        Ok(Some(Err(_)) | None) => None,
-        Err(_) => panic!("nothing read within {WAIT:?}"),
-    };
-    while next_text().await.expect("the connect packet") != "40" {}
+    let mut client = RawSocket::connect(addr).await;
     let socket = sails.io().sockets().pop().expect("the socket");
 
     // The client reads nothing while its channel fills: straight through
@@ -126,10 +112,11 @@ async fn a_pong_that_finds_the_send_channel_full_waits_for_room() {
         tokio::task::yield_now().await;
     }
     // A ping now: its pong cannot be queued, and must not close the socket.
-    write.send(Message::text("2")).await.expect("ping");
+    client.send("2").await;
     let (mut chunks, mut pongs) = (0, 0);
     while chunks < queued || pongs == 0 {
-        let text = next_text()
+        let text = client
+            .next_text()
             .await
             .unwrap_or_else(|| panic!("closed after {chunks} of {queued} chunks"));
         if text == "3" {
@@ -139,17 +126,8 @@ async fn a_pong_that_finds_the_send_channel_full_waits_for_room() {
         }
     }
     // Still open, and answering.
-    write
-        .send(Message::text(r#"421["get",{"url":"/hello"}]"#))
-        .await
-        .expect("request");
-    loop {
-        let text = next_text().await.expect("the answer");
-        if let Some(answer) = text.strip_prefix("431") {
-            assert!(answer.contains(r#""statusCode":200"#), "{answer}");
-            break;
-        }
-    }
+    let answer = client.request("get", "/hello").await;
+    assert!(answer.contains(r#""statusCode":200"#), "{answer}");
 }
 
 #[tokio::test]
@@ -329,11 +307,7 @@ async fn a_socket_that_stops_reading_is_disconnected_as_a_slow_consumer() {
     let addr = serve(app).await;
     let reader = Client::connect(addr).await;
     // A WebSocket that is opened, then never read again.
-    let url =
-        format!("ws://{addr}/socket.io/?EIO=3&transport=websocket&__sails_io_sdk_version=1.2.1");
-    let (stalled, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .expect("connects");
+    let stalled = RawSocket::connect(addr).await;
     eventually(|| async { (sails.io().sockets().len() == 2).then_some(()) }).await;
 
     let chunk = "x".repeat(64 * 1024);

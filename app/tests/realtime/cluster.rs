@@ -15,7 +15,7 @@ use sails_server::{Cluster, RedisOptions, Sails};
 use sails_testkit::postgres::TempPostgres;
 use sails_testkit::redis::RedisServer;
 
-use crate::support::{Client, Options, WAIT, eventually, http, serve, www};
+use crate::support::{Client, Options, RawSocket, eventually, http, serve, www};
 
 /// A demo server joined to the cluster on `redis`.
 async fn node(redis: &RedisServer) -> (SocketAddr, Sails) {
@@ -183,35 +183,11 @@ async fn small_channel_node(redis: &RedisServer, max_backlog: usize) -> (SocketA
     (serve(app).await, sails)
 }
 
-/// A raw WebSocket in room `room`, and a way to read its next text frame
-/// (`None` once it is closed).
-async fn raw_member(addr: SocketAddr, room: &str) -> impl AsyncFnMut() -> Option<String> {
-    use futures_util::{SinkExt, StreamExt};
-    use tokio_tungstenite::tungstenite::Message;
-    let url =
-        format!("ws://{addr}/socket.io/?EIO=3&transport=websocket&__sails_io_sdk_version=1.2.1");
-    let (ws, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .expect("connects");
-    let (mut write, mut read) = ws.split();
-    let mut next_text = async move || loop {
-        match tokio::time::timeout(WAIT, read.next()).await {
-            Ok(Some(Ok(Message::Text(text)))) => return Some(text.to_string()),
-            Ok(Some(Ok(_))) => {}
-            Ok(Some(Err(_)) | None) => return None,
-            Err(_) => panic!("nothing read within {WAIT:?}"),
-        }
-    };
-    while next_text().await.expect("the connect packet") != "40" {}
-    let join = format!(r#"421["put",{{"url":"/rooms/{room}/join"}}]"#);
-    write.send(Message::text(join)).await.expect("joins");
-    while !next_text().await.expect("the answer").starts_with("431") {}
-    // The writing half stays open for as long as the reader is used.
-    let mut write = Some(write);
-    async move || {
-        let _open = &mut write;
-        next_text().await
-    }
+/// A raw WebSocket on the server at `addr`, in room `room`.
+async fn raw_member(addr: SocketAddr, room: &str) -> RawSocket {
+    let mut socket = RawSocket::connect(addr).await;
+    socket.request("put", &format!("/rooms/{room}/join")).await;
+    socket
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -219,7 +195,7 @@ async fn a_member_on_another_server_that_reads_slowly_misses_nothing() {
     let redis = RedisServer::start().await;
     let (_, sender) = node(&redis).await;
     let (member_addr, member_node) = small_channel_node(&redis, 4096).await;
-    let mut next_text = raw_member(member_addr, "slow").await;
+    let mut member = raw_member(member_addr, "slow").await;
 
     // The member reads nothing while far more than its channel and the
     // kernel's buffers hold is broadcast to it from the other server.
@@ -236,7 +212,8 @@ async fn a_member_on_another_server_that_reads_slowly_misses_nothing() {
     // Every chunk arrives, in order, then the end.
     let mut next = 0;
     loop {
-        let text = next_text()
+        let text = member
+            .next_text()
             .await
             .unwrap_or_else(|| panic!("closed after {next} of {CHUNKS} chunks"));
         if text.starts_with(r#"42["done""#) {
@@ -257,7 +234,7 @@ async fn a_member_on_another_server_that_falls_too_far_behind_is_disconnected() 
     let redis = RedisServer::start().await;
     let (_, sender) = node(&redis).await;
     let (member_addr, member_node) = small_channel_node(&redis, 64).await;
-    let mut next_text = raw_member(member_addr, "slow").await;
+    let mut member = raw_member(member_addr, "slow").await;
 
     let chunk = "x".repeat(64 * 1024);
     let room = sender.sockets().to("slow");
@@ -270,7 +247,7 @@ async fn a_member_on_another_server_that_falls_too_far_behind_is_disconnected() 
     // What it reads is a prefix of what was sent, in order, then the
     // disconnect packet: never a hole.
     let mut next = 0;
-    while let Some(text) = next_text().await {
+    while let Some(text) = member.next_text().await {
         if text == "41" {
             break;
         }
