@@ -441,6 +441,49 @@ async fn a_server_that_does_not_answer_fails_the_call_in_bounded_time() {
 }
 
 #[tokio::test]
+async fn a_member_whose_join_is_still_settling_already_hears_broadcasts() {
+    let redis = RedisServer::start().await;
+    let timeout = Duration::from_millis(1500);
+    let (a_addr, _) = node_with(&redis, RedisOptions::default().timeout(timeout), None).await;
+    let (b_addr, _) = node_with(&redis, RedisOptions::default().timeout(timeout), None).await;
+    let mut a = Client::connect(a_addr).await;
+    let mut b = Client::connect(b_addr).await;
+    // A "server" that hears the cluster's requests and never answers: a
+    // join waits for it until the timeout, as for a server that was killed.
+    let mut silent =
+        tokio::net::UnixStream::connect(redis.url().trim_start_matches("redis+unix://"))
+            .await
+            .expect("a raw Redis connection");
+    silent
+        .write_all(b"SSUBSCRIBE sails-request#/#\r\n")
+        .await
+        .expect("subscribes");
+    let join = b.start_request("put", "/rooms/settling/join", json!({}));
+    // The join is applied on B at once; only its confirmation waits. A
+    // broadcast from A meanwhile reaches the member.
+    let started = Instant::now();
+    let heard = eventually(|| {
+        let broadcast = a.start_request(
+            "post",
+            "/rooms/settling/broadcast",
+            json!({"event": "early", "data": 1}),
+        );
+        let heard = b.take_events("early");
+        async move {
+            broadcast.await;
+            (!heard.is_empty()).then_some(heard)
+        }
+    })
+    .await;
+    assert_eq!(heard[0], 1);
+    let jwr = join.await;
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // The join itself reports that a server did not confirm it.
+    assert_eq!(jwr["statusCode"], 503, "{jwr}");
+    drop(silent);
+}
+
+#[tokio::test]
 async fn redis_going_away_fails_cluster_calls_fast_and_its_return_heals_them() {
     let mut redis = RedisServer::start().await;
     let [a_addr, b_addr, _] = three_nodes(&redis).await;
