@@ -190,6 +190,17 @@ async fn raw_member(addr: SocketAddr, room: &str) -> RawSocket {
     socket
 }
 
+/// Broadcasts `count` events of 64 KiB, numbered from 0, to `room` from `sender`.
+async fn broadcast_chunks(sender: &Sails, room: &str, count: usize) {
+    let chunk = "x".repeat(64 * 1024);
+    let room = sender.sockets().to(room);
+    for n in 0..count {
+        room.emit("chunk", &json!({"n": n, "chunk": chunk}))
+            .await
+            .expect("broadcast");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_on_another_server_that_reads_slowly_misses_nothing() {
     let redis = RedisServer::start().await;
@@ -200,13 +211,8 @@ async fn a_member_on_another_server_that_reads_slowly_misses_nothing() {
     // The member reads nothing while far more than its channel and the
     // kernel's buffers hold is broadcast to it from the other server.
     const CHUNKS: usize = 300;
-    let chunk = "x".repeat(64 * 1024);
+    broadcast_chunks(&sender, "slow", CHUNKS).await;
     let room = sender.sockets().to("slow");
-    for n in 0..CHUNKS {
-        room.emit("chunk", &json!({"n": n, "chunk": chunk}))
-            .await
-            .expect("broadcast");
-    }
     room.emit("done", &json!(null)).await.expect("broadcast");
 
     // Every chunk arrives, in order, then the end.
@@ -236,13 +242,7 @@ async fn a_member_on_another_server_that_falls_too_far_behind_is_disconnected() 
     let (member_addr, member_node) = small_channel_node(&redis, 64).await;
     let mut member = raw_member(member_addr, "slow").await;
 
-    let chunk = "x".repeat(64 * 1024);
-    let room = sender.sockets().to("slow");
-    for n in 0..300 {
-        room.emit("chunk", &json!({"n": n, "chunk": chunk}))
-            .await
-            .expect("broadcast");
-    }
+    broadcast_chunks(&sender, "slow", 300).await;
     eventually(|| async { (member_node.stats().slow_consumers == 1).then_some(()) }).await;
     // What it reads is a prefix of what was sent, in order, then the
     // disconnect packet: never a hole.
@@ -403,13 +403,32 @@ async fn a_blueprint_change_reaches_subscribers_on_every_server_on_one_sqlite_fi
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[tokio::test]
-async fn a_server_that_does_not_answer_fails_the_call_in_bounded_time() {
-    let redis = RedisServer::start().await;
-    let timeout = Duration::from_millis(500);
-    let (addr, _) = node_with(&redis, RedisOptions::default().timeout(timeout), None).await;
-    let mut client = Client::connect(addr).await;
-    // A "server" that subscribes to the cluster's requests and never answers.
+/// Has `from` broadcast `event` (data `1`) to `room` until a broadcast is
+/// answered 200 and `to` has heard it; returns what `to` heard.
+async fn broadcast_until_heard(
+    from: &mut Client,
+    to: &Client,
+    room: &str,
+    event: &str,
+) -> Vec<Value> {
+    eventually(|| {
+        let jwr = from.start_request(
+            "post",
+            &format!("/rooms/{room}/broadcast"),
+            json!({"event": event, "data": 1}),
+        );
+        let heard = to.take_events(event);
+        async move {
+            let jwr = jwr.await;
+            (jwr["statusCode"] == 200 && !heard.is_empty()).then_some(heard)
+        }
+    })
+    .await
+}
+
+/// A "server" that subscribes to the cluster's requests and never answers,
+/// for as long as the returned connection is kept.
+async fn silent_server(redis: &RedisServer) -> tokio::net::UnixStream {
     let mut silent =
         tokio::net::UnixStream::connect(redis.url().trim_start_matches("redis+unix://"))
             .await
@@ -418,6 +437,16 @@ async fn a_server_that_does_not_answer_fails_the_call_in_bounded_time() {
         .write_all(b"SSUBSCRIBE sails-request#/#\r\n")
         .await
         .expect("subscribes");
+    silent
+}
+
+#[tokio::test]
+async fn a_server_that_does_not_answer_fails_the_call_in_bounded_time() {
+    let redis = RedisServer::start().await;
+    let timeout = Duration::from_millis(500);
+    let (addr, _) = node_with(&redis, RedisOptions::default().timeout(timeout), None).await;
+    let mut client = Client::connect(addr).await;
+    let silent = silent_server(&redis).await;
     let started = Instant::now();
     let jwr = eventually(|| {
         let jwr = client.start_request("put", "/rooms/r/join", json!({}));
@@ -448,33 +477,14 @@ async fn a_member_whose_join_is_still_settling_already_hears_broadcasts() {
     let (b_addr, _) = node_with(&redis, RedisOptions::default().timeout(timeout), None).await;
     let mut a = Client::connect(a_addr).await;
     let mut b = Client::connect(b_addr).await;
-    // A "server" that hears the cluster's requests and never answers: a
-    // join waits for it until the timeout, as for a server that was killed.
-    let mut silent =
-        tokio::net::UnixStream::connect(redis.url().trim_start_matches("redis+unix://"))
-            .await
-            .expect("a raw Redis connection");
-    silent
-        .write_all(b"SSUBSCRIBE sails-request#/#\r\n")
-        .await
-        .expect("subscribes");
+    // A join waits for the silent server until the timeout, as for a server
+    // that was killed.
+    let silent = silent_server(&redis).await;
     let join = b.start_request("put", "/rooms/settling/join", json!({}));
     // The join is applied on B at once; only its confirmation waits. A
     // broadcast from A meanwhile reaches the member.
     let started = Instant::now();
-    let heard = eventually(|| {
-        let broadcast = a.start_request(
-            "post",
-            "/rooms/settling/broadcast",
-            json!({"event": "early", "data": 1}),
-        );
-        let heard = b.take_events("early");
-        async move {
-            broadcast.await;
-            (!heard.is_empty()).then_some(heard)
-        }
-    })
-    .await;
+    let heard = broadcast_until_heard(&mut a, &b, "settling", "early").await;
     assert_eq!(heard[0], 1);
     let jwr = join.await;
     assert!(started.elapsed() < Duration::from_secs(10));
@@ -512,19 +522,7 @@ async fn redis_going_away_fails_cluster_calls_fast_and_its_return_heals_them() {
     redis.restart().await;
     // The servers reconnect and subscribe again by themselves; an empty
     // Redis lost nothing they need (rooms live on the servers).
-    eventually(|| {
-        let jwr = b.start_request(
-            "post",
-            "/rooms/r/broadcast",
-            json!({"event": "back", "data": 1}),
-        );
-        let heard = a.take_events("back");
-        async move {
-            let jwr = jwr.await;
-            (jwr["statusCode"] == 200 && !heard.is_empty()).then_some(())
-        }
-    })
-    .await;
+    broadcast_until_heard(&mut b, &a, "r", "back").await;
 }
 
 #[tokio::test]
