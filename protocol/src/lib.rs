@@ -6,9 +6,11 @@
 //!
 //! Layers, outermost first: [`engine`] (Engine.IO transport packets),
 //! [`socket`] (Socket.IO packets inside Engine.IO messages), then Sails'
-//! conventions: [`sdk`] (handshake metadata) and [`pubsub`] (room names).
+//! conventions: [`sdk`] (handshake metadata), [`pubsub`] (room names) and
+//! [`recovery`] (getting rooms and missed broadcasts back after a reconnection).
 
 pub mod engine;
 pub mod pubsub;
+pub mod recovery;
 pub mod sdk;
 pub mod socket;
