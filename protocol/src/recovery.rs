@@ -81,7 +81,9 @@ impl Reason {
 /// packets, acks and other namespaces are left as they are).
 pub fn with_offset(packet: &str, offset: u64) -> Option<String> {
     let arguments = packet.strip_prefix("2[")?;
-    let arguments = arguments.strip_suffix(']').filter(|text| !text.is_empty())?;
+    let arguments = arguments
+        .strip_suffix(']')
+        .filter(|text| !text.is_empty())?;
     let mut marked = String::with_capacity(packet.len() + OFFSET_KEY.len() + 26);
     marked.push_str("2[");
     marked.push_str(arguments);

@@ -6,6 +6,7 @@ use std::time::Duration;
 use socketioxide::TransportType;
 
 use crate::origin::OriginPolicy;
+use crate::recovery::RecoveryConfig;
 
 /// A transport a client may use to reach the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +90,10 @@ pub struct SocketsConfig {
     /// connection holds a buffer this large; longer messages take several
     /// reads, so a server that mostly receives large messages may raise it.
     pub read_buffer: usize,
+    /// How long a disconnected socket's rooms and missed broadcasts are kept
+    /// for a client that reconnects, and how many (2 minutes, 1,000
+    /// broadcasts, 1 MiB per socket). Only clients that ask for it take part.
+    pub recovery: RecoveryConfig,
 }
 
 impl Default for SocketsConfig {
@@ -110,6 +115,7 @@ impl Default for SocketsConfig {
             max_backlog: 4096,
             request_limits: RequestLimits::default(),
             read_buffer: 1024,
+            recovery: RecoveryConfig::default(),
         }
     }
 }

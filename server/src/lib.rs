@@ -11,6 +11,7 @@ pub mod origin;
 mod outbox;
 pub mod params;
 pub mod pubsub;
+mod recovery;
 mod request_queue;
 mod sails;
 pub mod session;
@@ -26,6 +27,7 @@ pub use origin::{InvalidOrigin, Origin, OriginPolicy};
 pub use outbox::CloseReason;
 pub use params::{Params, ParamsRejection};
 pub use pubsub::{ChangePublication, Envelope, PubSub, Publication, RecordId};
+pub use recovery::RecoveryConfig;
 pub use sails::{Disconnected, Sails, SailsBuilder, SailsMissing, Stats};
 pub use session::SessionCookie;
 pub use sockets::{

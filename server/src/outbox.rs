@@ -23,7 +23,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::time::Duration;
 
@@ -56,6 +56,8 @@ pub(crate) enum Payload {
     Jwr(Jwr),
     /// Why a virtual request could not be read.
     ParseError(ParseErrorBody),
+    /// Where a recovering connection stands.
+    Recovery(crate::recovery::Status),
 }
 
 impl Serialize for Payload {
@@ -63,6 +65,7 @@ impl Serialize for Payload {
         match self {
             Self::Jwr(jwr) => jwr.serialize(serializer),
             Self::ParseError(body) => body.serialize(serializer),
+            Self::Recovery(status) => status.serialize(serializer),
         }
     }
 }
@@ -149,6 +152,100 @@ struct Backlog {
     packets: VecDeque<Outgoing>,
     draining: bool,
     closed: bool,
+    /// Until the recovery status is sent, everything waits here.
+    held: bool,
+    /// The broadcasts sent to a socket whose client recovers connections.
+    history: Option<History>,
+}
+
+/// How much of its broadcasts one socket keeps for a reconnection of its
+/// client ([`RecoveryConfig`](crate::RecoveryConfig)).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HistoryLimits {
+    pub(crate) max_events: usize,
+    pub(crate) max_bytes: usize,
+    pub(crate) max_age: Duration,
+}
+
+/// A broadcast a socket was sent: its number on this server, and its packet
+/// as encoded for every member (shared with them).
+struct Sent {
+    sequence: u64,
+    packet: Value,
+    at: Instant,
+}
+
+impl Sent {
+    fn len(&self) -> usize {
+        match &self.packet {
+            Value::Str(text, _) => text.len(),
+            Value::Bytes(bytes) => bytes.len(),
+        }
+    }
+
+    /// The packet as the socket gets it: with its number as a last argument.
+    fn marked(&self) -> Outgoing {
+        match &self.packet {
+            Value::Str(text, None) => {
+                match sails_protocol::recovery::with_offset(text, self.sequence) {
+                    Some(marked) => Outgoing::Encoded(Value::Str(marked.into(), None)),
+                    None => Outgoing::Encoded(self.packet.clone()),
+                }
+            }
+            other => Outgoing::Encoded(other.clone()),
+        }
+    }
+}
+
+/// The broadcasts a socket was sent lately, oldest first, bounded by
+/// [`HistoryLimits`].
+struct History {
+    sent: VecDeque<Sent>,
+    bytes: usize,
+    /// The number of the newest broadcast dropped for the bounds (0: none).
+    dropped_through: u64,
+    limits: HistoryLimits,
+}
+
+/// The history no longer holds every broadcast after the client's offset.
+#[derive(Debug)]
+pub(crate) struct Trimmed;
+
+impl History {
+    fn new(limits: HistoryLimits) -> Self {
+        Self {
+            sent: VecDeque::new(),
+            bytes: 0,
+            dropped_through: 0,
+            limits,
+        }
+    }
+
+    /// Keeps `sent` unless it has it already; `false` for a repeat.
+    fn record(&mut self, sent: Sent) -> bool {
+        if self
+            .sent
+            .back()
+            .is_some_and(|last| last.sequence >= sent.sequence)
+        {
+            return false;
+        }
+        self.bytes += sent.len();
+        self.sent.push_back(sent);
+        let now = Instant::now();
+        while let Some(oldest) = self.sent.front() {
+            let over = self.sent.len() > self.limits.max_events
+                || self.bytes > self.limits.max_bytes
+                || now.duration_since(oldest.at) > self.limits.max_age;
+            if !over {
+                break;
+            }
+            self.dropped_through = oldest.sequence;
+            self.bytes -= oldest.len();
+            self.sent.pop_front();
+        }
+        true
+    }
 }
 
 /// One socket's ordered, lossless way out. See the module documentation.
@@ -162,6 +259,8 @@ pub(crate) struct Outbox {
     stall_limit: Duration,
     close_reason: OnceLock<CloseReason>,
     counts: Arc<CloseCounts>,
+    /// Whether it keeps a history of broadcasts (see [`Outbox::keep_history`]).
+    keeps_history: AtomicBool,
 }
 
 impl fmt::Debug for Outbox {
@@ -231,6 +330,7 @@ impl Outbox {
             stall_limit: limits.stall_limit,
             close_reason: OnceLock::new(),
             counts,
+            keeps_history: AtomicBool::new(false),
         }
     }
 
@@ -245,9 +345,21 @@ impl Outbox {
 
     /// Sends `packet` after everything sent before it, without waiting.
     pub(crate) fn push(self: &Arc<Self>, packet: Outgoing) -> Pushed {
-        let mut backlog = self.lock();
+        let backlog = self.lock();
+        self.push_locked(backlog, packet)
+    }
+
+    fn push_locked(
+        self: &Arc<Self>,
+        mut backlog: MutexGuard<'_, Backlog>,
+        packet: Outgoing,
+    ) -> Pushed {
         if backlog.closed {
             return Pushed::Closed;
+        }
+        if backlog.held {
+            backlog.packets.push_back(packet);
+            return Pushed::Queued;
         }
         if backlog.packets.is_empty() {
             let Some(socket) = self.socket.upgrade() else {
@@ -397,12 +509,115 @@ impl Outbox {
     }
 }
 
+/// Connection-state recovery: the socket's history of broadcasts.
+impl Outbox {
+    /// Keeps the broadcasts this socket is sent, and holds everything back
+    /// until [`release`](Self::release) (the recovery status goes first).
+    pub(crate) fn keep_history(&self, limits: HistoryLimits) {
+        let mut backlog = self.lock();
+        backlog.history = Some(History::new(limits));
+        backlog.held = true;
+        self.keeps_history.store(true, Ordering::Release);
+    }
+
+    /// Records the broadcast numbered `sequence` and, unless the outbox is
+    /// held or closed, sends it with its number. A repeat is ignored.
+    pub(crate) fn record(self: &Arc<Self>, packet: Value, sequence: u64) {
+        let mut backlog = self.lock();
+        let sent = Sent {
+            sequence,
+            packet,
+            at: Instant::now(),
+        };
+        let marked = sent.marked();
+        let Some(history) = backlog.history.as_mut() else {
+            return;
+        };
+        if history.record(sent) && !backlog.held && !backlog.closed {
+            self.push_locked(backlog, marked);
+        }
+    }
+
+    /// Takes the broadcasts numbered after `offset` out of the history of a
+    /// disconnected socket, oldest first; `Trimmed` if some of them were
+    /// dropped for the bounds.
+    pub(crate) fn take_history_after(&self, offset: u64) -> Result<Vec<(u64, Value)>, Trimmed> {
+        let mut backlog = self.lock();
+        let Some(history) = backlog.history.as_mut() else {
+            return Err(Trimmed);
+        };
+        if history.dropped_through > offset {
+            return Err(Trimmed);
+        }
+        let taken = history
+            .sent
+            .drain(..)
+            .filter(|sent| sent.sequence > offset)
+            .map(|sent| (sent.sequence, sent.packet))
+            .collect();
+        history.bytes = 0;
+        Ok(taken)
+    }
+
+    /// Puts broadcasts of an earlier connection ahead of the ones this
+    /// socket recorded since (those it has already are skipped).
+    pub(crate) fn restore_history(&self, earlier: Vec<(u64, Value)>) {
+        let mut backlog = self.lock();
+        let Some(history) = backlog.history.as_mut() else {
+            return;
+        };
+        let first_here = history.sent.front().map_or(u64::MAX, |sent| sent.sequence);
+        let now = Instant::now();
+        let recorded = std::mem::take(&mut history.sent);
+        history.bytes = 0;
+        for (sequence, packet) in earlier.into_iter().filter(|(s, _)| *s < first_here) {
+            history.record(Sent {
+                sequence,
+                packet,
+                at: now,
+            });
+        }
+        for sent in recorded {
+            history.record(sent);
+        }
+    }
+
+    /// Sends `status` first, then every broadcast in the history, then what
+    /// waited meanwhile, and stops holding packets back. Returns how many
+    /// broadcasts were in the history; `status` is made from that number.
+    pub(crate) fn release(self: &Arc<Self>, status: impl FnOnce(usize) -> Outgoing) {
+        let mut backlog = self.lock();
+        let replayed: Vec<Outgoing> = backlog
+            .history
+            .as_ref()
+            .map(|history| history.sent.iter().map(Sent::marked).collect())
+            .unwrap_or_default();
+        let waiting = std::mem::take(&mut backlog.packets);
+        backlog.packets.push_back(status(replayed.len()));
+        backlog.packets.extend(replayed);
+        backlog.packets.extend(waiting);
+        backlog.held = false;
+        if backlog.closed {
+            backlog.packets.clear();
+            return;
+        }
+        if !backlog.draining {
+            backlog.draining = true;
+            tokio::spawn(Arc::clone(self).drain());
+        }
+    }
+}
+
 impl BroadcastSink for Outbox {
     /// A broadcast's packet, in order with everything else sent to the
     /// socket. One for a socket being disconnected is discarded without an
     /// error: that disconnect has been logged and counted already.
-    fn deliver(self: Arc<Self>, packet: Value) -> Result<(), SocketError> {
-        self.push(Outgoing::Encoded(packet));
+    fn deliver(self: Arc<Self>, packet: Value, sequence: u64) -> Result<(), SocketError> {
+        if self.keeps_history.load(Ordering::Acquire) {
+            self.record(packet, sequence);
+        } else {
+            self.push(Outgoing::Encoded(packet));
+        }
         Ok(())
     }
 }

@@ -19,10 +19,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures_util::FutureExt;
 use futures_util::stream::{FuturesUnordered, StreamExt};
+use sails_protocol::recovery;
 use socketioxide::SocketIo;
 use socketioxide::extract::SocketRef;
 use socketioxide::handler::{ConnectHandler, FromConnectParts, MessageHandler};
-use socketioxide::socket::{BroadcastSink, DisconnectReason};
+use socketioxide::socket::{AbsentMemberSink, BroadcastSink, DisconnectReason};
 use tower::{Layer, ServiceExt};
 use tower_sessions::{Session, SessionManagerLayer, SessionStore};
 
@@ -33,6 +34,7 @@ use crate::extract::{Handshake, SocketRequest, query_value};
 use crate::jwr::Jwr;
 use crate::outbox::{CloseCounts, CloseReason, Limits, Outbox, Outgoing, Payload};
 use crate::pubsub::PubSub;
+use crate::recovery::{Outcome, Recovery};
 use crate::request_queue::{Admission, Queued, RequestQueue};
 use crate::session::{DEFAULT_COOKIE_NAME, SessionCookie, Sessions, SharedStore, get_cookie};
 use crate::sockets::{ClusterView, SocketId, Sockets};
@@ -104,6 +106,15 @@ struct SocketContext {
     requests: RequestQueue,
     /// Its way out.
     outbox: Arc<Outbox>,
+    /// Its client's token and what became of its recovery, when it takes part.
+    recovering: Option<Recovering>,
+}
+
+/// A socket whose client recovers connections.
+struct Recovering {
+    /// The token the client gets for its next reconnection.
+    token: String,
+    outcome: Outcome,
 }
 
 /// A socket's session, as its virtual requests carry it.
@@ -161,6 +172,8 @@ struct Shared {
     sessions: Option<Sessions>,
     before_connect: Option<BeforeConnectHook>,
     after_disconnect: Option<AfterDisconnectHook>,
+    /// Disconnected sockets kept for their clients; `None` when off.
+    recovery: Option<Arc<Recovery>>,
 }
 
 /// The realtime layer of one application: its `sails.sockets` API and its
@@ -370,6 +383,13 @@ impl SailsBuilder {
                 timeout: self.cluster.timeout,
             })
         });
+        let recovery = self.config.recovery.enabled().then(|| {
+            Arc::new(Recovery::new(
+                self.config.recovery,
+                self.cluster.is_redis(),
+                self.cluster.state.1.clone(),
+            ))
+        });
         let (io_layer, io) = self
             .config
             .apply(SocketIo::builder())
@@ -389,6 +409,7 @@ impl SailsBuilder {
                 sessions,
                 before_connect: self.before_connect,
                 after_disconnect: self.after_disconnect,
+                recovery,
             }),
         };
 
@@ -434,11 +455,16 @@ fn serve_sockets(sails: &Sails, pipeline: impl Pipeline) {
     // exist before the client can send its first request. (The connect
     // handler itself runs on a task of its own, too late for a request
     // sent right after the connect packet.)
+    let connected = sails.clone();
     let subscribing = sails.io.ns(
         "/",
-        (async |_: SocketRef<ClusterAdapter>| {})
+        (move |socket: SocketRef<ClusterAdapter>| on_connect(socket, connected.clone()))
             .with(move |socket: Connecting| on_handshake(socket, Arc::clone(&admit))),
     );
+    if let Some(recovery) = &sails.shared.recovery {
+        let sink: Arc<dyn AbsentMemberSink> = recovery.clone();
+        sails.io.set_absent_member_sink("/", sink);
+    }
     let _ = sails.shared.joined.set(subscribing.start());
 }
 
@@ -591,6 +617,27 @@ async fn on_handshake<P: Pipeline>(
         limits,
         Arc::clone(&sails.shared.closes),
     ));
+    let recovering = sails
+        .shared
+        .recovery
+        .as_ref()
+        .filter(|_| query_value(&parts.uri, recovery::OPT_IN_KEY) == Some("1"))
+        .map(|recovery| {
+            outbox.keep_history(recovery.config().history_limits());
+            let outcome = match query_value(&parts.uri, recovery::TOKEN_KEY) {
+                None => Outcome::Fresh,
+                Some(token) => match query_value(&parts.uri, recovery::OFFSET_KEY)
+                    .and_then(|offset| offset.parse().ok())
+                {
+                    Some(offset) => recovery.resume(token, offset, socket.id, &outbox),
+                    None => Outcome::Failed(recovery::Reason::Unknown),
+                },
+            };
+            Recovering {
+                token: recovery.token(),
+                outcome,
+            }
+        });
     socket.extensions.insert(Arc::clone(&outbox));
     let sink: Arc<dyn BroadcastSink> = outbox.clone();
     socket.extensions.insert(sink);
@@ -605,6 +652,7 @@ async fn on_handshake<P: Pipeline>(
         peer,
         requests: RequestQueue::default(),
         outbox,
+        recovering,
     }));
     listen(&socket, admit);
     Ok(())
@@ -625,8 +673,41 @@ fn listen<P: Pipeline>(socket: &Arc<Socket>, admit: Arc<AdmitRequest<P>>) {
     );
 }
 
+/// The socket is connected (its connect packet is sent): a recovering
+/// socket's status goes out first, then the broadcasts it missed, then what
+/// waited meanwhile.
+async fn on_connect(socket: SocketRef<ClusterAdapter>, sails: Sails) {
+    let (Some(context), Some(recovery)) = (context_of(&socket), &sails.shared.recovery) else {
+        return;
+    };
+    let Some(recovering) = &context.recovering else {
+        return;
+    };
+    recovery.connected(socket.id);
+    let (token, outcome) = (recovering.token.clone(), recovering.outcome);
+    context.outbox.release(move |missed| Outgoing::Event {
+        event: Arc::from(recovery::STATUS_EVENT),
+        payload: Payload::Recovery(outcome.status(token, missed)),
+    });
+}
+
 async fn on_disconnect(socket: SocketRef<ClusterAdapter>, reason: DisconnectReason, sails: Sails) {
     let context = context_of(&socket);
+    // A client that left on purpose, or was sent away, does not come back.
+    let may_return = !matches!(
+        reason,
+        DisconnectReason::ClientNSDisconnect | DisconnectReason::ServerNSDisconnect
+    );
+    if let (Some(context), Some(recovery)) = (&context, &sails.shared.recovery)
+        && let Some(recovering) = &context.recovering
+        && may_return
+    {
+        recovery.disconnecting(
+            socket.id,
+            recovering.token.clone(),
+            Arc::clone(&context.outbox),
+        );
+    }
     if let Some(context) = &context {
         context.requests.cancel();
         context.outbox.discard();

@@ -12,6 +12,7 @@
 //! - `csrf`: CSRF tokens over HTTP and sockets, off by default
 //! - `bursts`: floods of requests, broadcasts and pings lose nothing; per-socket bounds
 //! - `cluster`: three servers on one Redis behave as one
+//! - `recovery`: a client that reconnects gets its rooms and missed broadcasts back
 
 mod support;
 
@@ -21,6 +22,7 @@ mod cluster;
 mod csrf;
 mod engine_io;
 mod pubsub;
+mod recovery;
 mod scale;
 mod security;
 mod sessions;

@@ -32,8 +32,13 @@ impl RawSocket {
     /// Connects to the demo at `addr` as sails.io.js does, and waits for the
     /// namespace's connect packet.
     pub(crate) async fn connect(addr: SocketAddr) -> Self {
+        Self::connect_with(addr, "").await
+    }
+
+    /// [`connect`](Self::connect) with more of a handshake query (`&key=value…`).
+    pub(crate) async fn connect_with(addr: SocketAddr, query: &str) -> Self {
         let url = format!(
-            "ws://{addr}/socket.io/?EIO=3&transport=websocket&__sails_io_sdk_version=1.2.1"
+            "ws://{addr}/socket.io/?EIO=3&transport=websocket&__sails_io_sdk_version=1.2.1{query}"
         );
         let (ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url))
             .await

@@ -692,6 +692,20 @@ impl<A: Adapter> SocketIo<A> {
         self.0.state.try_get::<T>().cloned()
     }
 
+    /// Sets where the broadcasts of the namespace at `path` deliver their
+    /// packet for members of their rooms that are not connected sockets
+    /// (see [`AbsentMemberSink`](crate::socket::AbsentMemberSink)). Returns
+    /// `false` when there is no such namespace or it has one already.
+    pub fn set_absent_member_sink(
+        &self,
+        path: impl AsRef<str>,
+        sink: std::sync::Arc<dyn crate::socket::AbsentMemberSink>,
+    ) -> bool {
+        self.0
+            .get_ns(path.as_ref())
+            .is_some_and(|ns| ns.set_absent_member_sink(sink))
+    }
+
     /// Returns a new operator on the given namespace
     #[inline(always)]
     fn get_op(&self, path: &str) -> Option<BroadcastOperators<A>> {

@@ -1,6 +1,6 @@
 use std::{
     collections::{HashMap, HashSet},
-    sync::{Arc, Mutex, RwLock, Weak},
+    sync::{Arc, Mutex, OnceLock, RwLock, Weak},
     time::Duration,
 };
 
@@ -12,7 +12,7 @@ use crate::{
     errors::{ConnectFail, Error},
     handler::{BoxedConnectHandler, ConnectHandler, MakeErasedHandler},
     parser::Parser,
-    socket::{DisconnectReason, Socket},
+    socket::{AbsentMemberSink, DisconnectReason, Socket},
 };
 use socketioxide_core::{
     Sid, Str, Uid, Value,
@@ -36,6 +36,12 @@ pub struct Namespace<A: Adapter> {
     /// The ids of the sockets that are connecting to this namespace, but which are not yet
     /// in [`Self::sockets`] because their middlewares are still running.
     connecting: Mutex<HashSet<Sid>>,
+    /// How many broadcasts this namespace has delivered, locked while one is
+    /// delivered so that every member gets them in the order of this count.
+    broadcasts: Mutex<u64>,
+    /// Where a broadcast's packet goes for a member of its rooms that is not
+    /// a connected socket here.
+    absent_members: OnceLock<Arc<dyn AbsentMemberSink>>,
 }
 
 /// Marks a socket as connecting to a namespace until dropped.
@@ -113,6 +119,8 @@ impl<A: Adapter> Namespace<A> {
             parser,
             sockets: HashMap::new().into(),
             connecting: HashSet::new().into(),
+            broadcasts: Mutex::new(0),
+            absent_members: OnceLock::new(),
             adapter: Arc::new(A::new(
                 adapter_state,
                 CoreLocalAdapter::new(Emitter::new(ns.clone(), parser, path, ack_timeout, uid)),
@@ -186,6 +194,12 @@ impl<A: Adapter> Namespace<A> {
         self.handler.call(socket, auth);
 
         Ok(())
+    }
+
+    /// Sets where broadcasts deliver their packet for members of their rooms
+    /// that are not connected sockets here; `false` if one was set already.
+    pub(crate) fn set_absent_member_sink(&self, sink: Arc<dyn AbsentMemberSink>) -> bool {
+        self.absent_members.set(sink).is_ok()
     }
 
     /// Removes a socket from a namespace
@@ -303,10 +317,25 @@ impl<A: Adapter> InnerEmitter for Namespace<A> {
 
     fn send_many(&self, sids: BroadcastIter<'_>, data: Value) -> Result<(), Vec<SocketError>> {
         let sockets = self.sockets.read().unwrap();
-        let errs: Vec<SocketError> = sids
-            .filter_map(|sid| sockets.get(&sid))
-            .filter_map(|socket| socket.send_broadcast(data.clone()).err())
-            .collect();
+        let mut broadcasts = self.broadcasts.lock().unwrap();
+        *broadcasts += 1;
+        let sequence = *broadcasts;
+        let absent = self.absent_members.get();
+        let mut errs = Vec::new();
+        for sid in sids {
+            match sockets.get(&sid) {
+                Some(socket) => {
+                    if let Err(err) = socket.send_broadcast(data.clone(), sequence) {
+                        errs.push(err);
+                    }
+                }
+                None => {
+                    if let Some(absent) = absent {
+                        absent.deliver(sid, data.clone(), sequence);
+                    }
+                }
+            }
+        }
         if errs.is_empty() { Ok(()) } else { Err(errs) }
     }
 

@@ -141,11 +141,28 @@ impl<'a> PermitExt<'a> for Permit<'a> {
 /// server, whether the broadcast was issued here or came from another server
 /// through the adapter. Broadcasts that wait for acknowledgements, and
 /// volatile ones, do not use it.
+///
+/// Each broadcast a namespace delivers has a sequence number, one more than
+/// the one before, and every member is handed the broadcasts of its namespace
+/// in the order of their numbers.
 #[cfg(feature = "extensions")]
 pub trait BroadcastSink: Send + Sync + 'static {
     /// Takes one encoded packet for the socket, without waiting. An error is
     /// reported as that socket's error in the broadcast's result.
-    fn deliver(self: Arc<Self>, packet: Value) -> Result<(), SocketError>;
+    fn deliver(self: Arc<Self>, packet: Value, sequence: u64) -> Result<(), SocketError>;
+}
+
+/// Where a namespace's broadcasts deliver their packet for a member of their
+/// rooms that is not a socket connected to the namespace on this server: an
+/// id the application put into the adapter's rooms itself (for instance to
+/// keep a disconnected socket's place for a while), or a socket still running
+/// its connect middlewares. Set with
+/// [`SocketIo::set_absent_member_sink`](crate::SocketIo::set_absent_member_sink).
+/// Without one, such members are skipped, as before.
+pub trait AbsentMemberSink: Send + Sync + 'static {
+    /// Takes the packet of the broadcast numbered `sequence` (see
+    /// [`BroadcastSink`]) for the member `sid`, without waiting.
+    fn deliver(&self, sid: Sid, packet: Value, sequence: u64);
 }
 
 /// A RemoteSocket is a [`Socket`] that is remotely connected on another server.
@@ -775,11 +792,12 @@ impl<A: Adapter> Socket<A> {
     /// Sends this socket its packet of a broadcast: to the socket's
     /// [`BroadcastSink`] when its extensions hold one, straight into its
     /// channel otherwise.
-    pub(crate) fn send_broadcast(&self, value: Value) -> Result<(), SocketError> {
+    pub(crate) fn send_broadcast(&self, value: Value, sequence: u64) -> Result<(), SocketError> {
         #[cfg(feature = "extensions")]
         if let Some(sink) = self.extensions.get::<Arc<dyn BroadcastSink>>() {
-            return sink.deliver(value);
+            return sink.deliver(value, sequence);
         }
+        let _ = sequence;
         self.send_raw(value)
     }
 

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use socketioxide::handler::Value;
-use socketioxide::socket::BroadcastSink;
+use socketioxide::socket::{AbsentMemberSink, BroadcastSink, Sid};
 use socketioxide::{BroadcastError, SocketError, SocketIo, extract::SocketRef};
 use tokio::sync::mpsc;
 use tokio::time::timeout;
@@ -14,26 +14,32 @@ use tokio::time::timeout;
 /// Keeps what it is given, or refuses it.
 struct Recorder {
     packets: Mutex<Vec<String>>,
+    sequences: Mutex<Vec<u64>>,
     refuse: bool,
 }
 
 impl BroadcastSink for Recorder {
-    fn deliver(self: Arc<Self>, packet: Value) -> Result<(), SocketError> {
+    fn deliver(self: Arc<Self>, packet: Value, sequence: u64) -> Result<(), SocketError> {
         if self.refuse {
             return Err(SocketError::Closed);
         }
-        let text = match packet {
-            Value::Str(text, _) => text.to_string(),
-            Value::Bytes(_) => "<binary>".to_owned(),
-        };
-        self.packets.lock().unwrap().push(text);
+        self.packets.lock().unwrap().push(text_of(packet));
+        self.sequences.lock().unwrap().push(sequence);
         Ok(())
+    }
+}
+
+fn text_of(packet: Value) -> String {
+    match packet {
+        Value::Str(text, _) => text.to_string(),
+        Value::Bytes(_) => "<binary>".to_owned(),
     }
 }
 
 fn recorder(refuse: bool) -> Arc<Recorder> {
     Arc::new(Recorder {
         packets: Mutex::new(Vec::new()),
+        sequences: Mutex::new(Vec::new()),
         refuse,
     })
 }
@@ -129,4 +135,79 @@ async fn volatile_broadcasts_do_not_use_the_sink() {
     io.to("room").volatile().emit("news", &1).await.unwrap();
     io.to("room").emit("news", &2).await.unwrap();
     assert_eq!(*sink.packets.lock().unwrap(), [r#"2["news",2]"#]);
+}
+
+#[tokio::test]
+async fn broadcasts_are_numbered_in_the_order_members_get_them() {
+    let sink = recorder(false);
+    let io = server(sink.clone());
+    let (_tx, mut sunk) = io
+        .new_dummy_sock("/", serde_json::json!({"sink": true}))
+        .await;
+    assert!(next_text(&mut sunk).await.starts_with('0'));
+    io.to("room").emit("a", &1).await.unwrap();
+    io.to("elsewhere").emit("b", &2).await.unwrap();
+    io.to("room").emit("c", &3).await.unwrap();
+    let sequences = sink.sequences.lock().unwrap().clone();
+    assert_eq!(sequences.len(), 2);
+    assert!(sequences[0] < sequences[1], "{sequences:?}");
+}
+
+/// Keeps the packets delivered for members that are not connected.
+#[derive(Default)]
+struct Absent(Mutex<Vec<(Sid, String, u64)>>);
+
+impl AbsentMemberSink for Absent {
+    fn deliver(&self, sid: Sid, packet: Value, sequence: u64) {
+        self.0
+            .lock()
+            .unwrap()
+            .push((sid, text_of(packet), sequence));
+    }
+}
+
+#[tokio::test]
+async fn members_without_a_socket_get_their_packet_through_the_absent_member_sink() {
+    use socketioxide::handler::ConnectHandler;
+    let (_svc, io) = SocketIo::new_svc();
+    let admitted = Arc::new(tokio::sync::Notify::new());
+    let waiting = admitted.clone();
+    // A connect middleware that joins a room, then waits: meanwhile the
+    // socket is a member of the room without being connected.
+    io.ns(
+        "/",
+        (async |_: SocketRef| {}).with(async move |socket: SocketRef| {
+            socket.join("room");
+            waiting.notified().await;
+            Ok::<(), std::convert::Infallible>(())
+        }),
+    );
+    let absent = Arc::new(Absent::default());
+    assert!(io.set_absent_member_sink("/", absent.clone()));
+    assert!(!io.set_absent_member_sink("/", absent.clone()));
+    assert!(!io.set_absent_member_sink("/nowhere", absent.clone()));
+    let connecting = tokio::spawn({
+        let io = io.clone();
+        async move { io.new_dummy_sock("/", serde_json::json!({})).await }
+    });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while absent.0.lock().unwrap().is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "no delivery");
+        io.to("room").emit("early", &1).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let (_, text, sequence) = absent.0.lock().unwrap()[0].clone();
+    assert_eq!(text, r#"2["early",1]"#);
+    assert!(sequence > 0);
+    admitted.notify_one();
+    let (_tx, mut rx) = connecting.await.unwrap();
+    assert!(next_text(&mut rx).await.starts_with('0'));
+    let before = absent.0.lock().unwrap().len();
+    io.to("room").emit("late", &2).await.unwrap();
+    assert_eq!(next_text(&mut rx).await, r#"2["late",2]"#);
+    assert_eq!(
+        absent.0.lock().unwrap().len(),
+        before,
+        "a connected member is not absent"
+    );
 }

@@ -5,7 +5,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -23,7 +23,20 @@ use socketioxide_redis::{FredAdapter, RedisAdapterCtr};
 
 /// What [`ClusterAdapter`] is built from (made by [`Cluster`](crate::Cluster)):
 /// nothing for one server alone, the Redis connection for one of many.
-pub struct AdapterState(pub(crate) StateKind);
+pub struct AdapterState(pub(crate) StateKind, pub(crate) AdapterHandle);
+
+/// The layer's way to the adapter socketioxide built for its namespace,
+/// once socketioxide has started it: for room changes of ids that are not
+/// connected sockets (see `recovery`).
+#[derive(Clone, Default)]
+pub(crate) struct AdapterHandle(Arc<OnceLock<Weak<ClusterAdapter>>>);
+
+impl AdapterHandle {
+    /// This server's own rooms, if the adapter runs.
+    pub(crate) fn local(&self) -> Option<Arc<ClusterAdapter>> {
+        self.0.get().and_then(Weak::upgrade)
+    }
+}
 
 pub(crate) enum StateKind {
     Alone,
@@ -32,7 +45,7 @@ pub(crate) enum StateKind {
 
 /// socketioxide's adapter for the realtime layer's namespace: rooms and
 /// broadcasts on this server alone, or shared with every server on one Redis.
-pub struct ClusterAdapter(Kind);
+pub struct ClusterAdapter(Kind, AdapterHandle);
 
 enum Kind {
     Alone(LocalAdapter),
@@ -55,13 +68,15 @@ impl CoreAdapter<Emitter> for ClusterAdapter {
     type InitRes = ClusterInit;
 
     fn new(state: &Self::State, local: CoreLocalAdapter<Emitter>) -> Self {
-        Self(match &state.0 {
+        let kind = match &state.0 {
             StateKind::Alone => Kind::Alone(LocalAdapter::new(&(), local)),
             StateKind::Redis(redis) => Kind::Redis(Arc::new(FredAdapter::new(redis, local))),
-        })
+        };
+        Self(kind, state.1.clone())
     }
 
     fn init(self: Arc<Self>, on_success: impl FnOnce() + Send + 'static) -> Self::InitRes {
+        let _ = self.1.0.set(Arc::downgrade(&self));
         match &self.0 {
             Kind::Alone(_) => {
                 on_success();

@@ -25,8 +25,8 @@ use socketioxide_redis::{RedisAdapterConfig, RedisAdapterCtr};
 use tokio::sync::broadcast::error::RecvError;
 
 pub use adapter::AdapterState;
+pub(crate) use adapter::{AdapterHandle, Joined, StateKind};
 pub use adapter::{ClusterAdapter, ClusterInit};
-pub(crate) use adapter::{Joined, StateKind};
 
 /// The socketioxide server of the layer.
 pub type Io = socketioxide::SocketIo<ClusterAdapter>;
@@ -123,7 +123,7 @@ impl Cluster {
     /// One server, holding every socket itself.
     pub fn alone() -> Self {
         Self {
-            state: AdapterState(StateKind::Alone),
+            state: AdapterState(StateKind::Alone, AdapterHandle::default()),
             timeout: DEFAULT_TIMEOUT,
             sessions: None,
         }
@@ -152,10 +152,10 @@ impl Cluster {
         let sessions = builder.build().map_err(connect_error)?;
         sessions.init().await.map_err(connect_error)?;
         Ok(Self {
-            state: AdapterState(StateKind::Redis(RedisAdapterCtr::new_with_driver(
-                driver,
-                adapter_config,
-            ))),
+            state: AdapterState(
+                StateKind::Redis(RedisAdapterCtr::new_with_driver(driver, adapter_config)),
+                AdapterHandle::default(),
+            ),
             timeout: options.timeout,
             sessions: Some(RedisSessionStore::new(sessions, &options.prefix)),
         })

@@ -1,0 +1,321 @@
+//! Connection-state recovery: a client that loses its connection and comes
+//! back within [`RecoveryConfig::window`](crate::RecoveryConfig::window) gets
+//! its rooms back on its new socket, and every broadcast it missed, once, in
+//! order, before new ones (the wire is `sails_protocol::recovery`).
+//!
+//! Only connections that opt in take part, so sails.io.js sees no change.
+//! Each such socket's outbox keeps the broadcasts it was sent lately, with
+//! the number socketioxide gives every broadcast of the namespace (members
+//! get them in that order). When the socket disconnects, a *ghost* takes its
+//! place in its rooms: an id of its own in the adapter's rooms, without a
+//! socket, whose broadcasts socketioxide hands to this module (its
+//! absent-member sink), which records them in the old outbox. A client that
+//! reconnects with its token and the last number it saw moves the ghost's
+//! rooms and the broadcasts numbered after it to its new socket.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sails_protocol::recovery::Reason;
+use serde::Serialize;
+use socketioxide::handler::Value;
+use socketioxide::socket::{AbsentMemberSink, Sid};
+use socketioxide_core::adapter::{CoreAdapter, Room};
+
+use crate::cluster::AdapterHandle;
+use crate::outbox::{HistoryLimits, Outbox};
+
+/// How long, and how much, the server keeps for clients that reconnect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecoveryConfig {
+    /// How long a disconnected socket keeps its rooms and the broadcasts
+    /// sent to them (2 minutes); zero turns recovery off.
+    pub window: Duration,
+    /// How many broadcasts one socket keeps (1,000); a client that missed
+    /// more is told `trimmed`.
+    pub max_events: usize,
+    /// How many bytes of broadcasts one socket keeps (1 MiB; a packet shared
+    /// by many sockets counts for each).
+    pub max_bytes: usize,
+}
+
+impl Default for RecoveryConfig {
+    fn default() -> Self {
+        Self {
+            window: Duration::from_secs(120),
+            max_events: 1000,
+            max_bytes: 1024 * 1024,
+        }
+    }
+}
+
+impl RecoveryConfig {
+    /// Whether recovery is on.
+    pub fn enabled(&self) -> bool {
+        !self.window.is_zero()
+    }
+
+    pub(crate) fn history_limits(&self) -> HistoryLimits {
+        HistoryLimits {
+            max_events: self.max_events.max(1),
+            max_bytes: self.max_bytes.max(1),
+            // A cut may go unnoticed for a heartbeat; the window follows.
+            max_age: self.window.saturating_mul(2),
+        }
+    }
+}
+
+/// What the status event tells the client (see `sails_protocol::recovery`).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Status {
+    token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    offset: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recovered: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    missed: Option<usize>,
+}
+
+/// What became of a connection's attempt to recover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// A first connection: nothing to recover.
+    Fresh,
+    /// The rooms and missed broadcasts are back.
+    Recovered,
+    /// Nothing came back, for this reason.
+    Failed(Reason),
+}
+
+impl Outcome {
+    /// The status for the socket's new `token`, once `missed` broadcasts
+    /// are about to be replayed.
+    pub(crate) fn status(self, token: String, missed: usize) -> Status {
+        let (offset, recovered, reason, missed) = match self {
+            Self::Fresh => (Some(0), None, None, None),
+            Self::Recovered => (None, Some(true), None, Some(missed)),
+            Self::Failed(reason) => (Some(0), Some(false), Some(reason.as_str()), None),
+        };
+        Status {
+            token,
+            offset,
+            recovered,
+            reason,
+            missed,
+        }
+    }
+}
+
+/// A disconnected socket waiting for its client.
+struct Ghost {
+    sid: Sid,
+    outbox: Arc<Outbox>,
+}
+
+#[derive(Default)]
+struct Registry {
+    /// The outbox of every id in rooms that is not a connected socket here:
+    /// ghosts, and sockets whose handshake is recovering.
+    absent: HashMap<Sid, Arc<Outbox>>,
+    /// Ghosts by the token their client holds.
+    ghosts: HashMap<String, Ghost>,
+    /// Tokens whose window passed, and when, kept for one more window.
+    expired: HashMap<String, Instant>,
+}
+
+/// The server's ghosts and tokens.
+pub(crate) struct Recovery {
+    config: RecoveryConfig,
+    /// Starts every token this process hands out.
+    epoch: String,
+    clustered: bool,
+    adapter: AdapterHandle,
+    registry: Mutex<Registry>,
+}
+
+impl std::fmt::Debug for Recovery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recovery")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+fn random_text(bytes: usize) -> String {
+    let mut random = vec![0u8; bytes];
+    // Without the system's randomness, a token made of the time is still
+    // unique to this process; it is a name, not a secret of its own (the
+    // socket's session cookie is what authenticates it).
+    if getrandom::fill(&mut random).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos()
+            .to_le_bytes();
+        for (byte, noise) in random.iter_mut().zip(nanos.iter().cycle()) {
+            *byte ^= noise;
+        }
+    }
+    URL_SAFE_NO_PAD.encode(random)
+}
+
+impl Recovery {
+    pub(crate) fn new(config: RecoveryConfig, clustered: bool, adapter: AdapterHandle) -> Self {
+        Self {
+            config,
+            epoch: random_text(6),
+            clustered,
+            adapter,
+            registry: Mutex::default(),
+        }
+    }
+
+    pub(crate) fn config(&self) -> &RecoveryConfig {
+        &self.config
+    }
+
+    fn registry(&self) -> MutexGuard<'_, Registry> {
+        self.registry.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A new token for a connection.
+    pub(crate) fn token(&self) -> String {
+        format!("{}.{}", self.epoch, random_text(18))
+    }
+
+    /// Recovers the socket `sid`, whose client presents `token` and had every
+    /// broadcast up to `offset`: the ghost's rooms become the socket's, and
+    /// the broadcasts after `offset` wait in `outbox`'s history. Runs before
+    /// the socket is connected; broadcasts meanwhile reach `outbox` through
+    /// the absent-member sink.
+    pub(crate) fn resume(
+        &self,
+        token: &str,
+        offset: u64,
+        sid: Sid,
+        outbox: &Arc<Outbox>,
+    ) -> Outcome {
+        let ghost = {
+            let mut registry = self.registry();
+            match registry.ghosts.remove(token) {
+                Some(ghost) => {
+                    registry.absent.insert(sid, Arc::clone(outbox));
+                    ghost
+                }
+                None => return Outcome::Failed(self.why_unknown(&registry, token)),
+            }
+        };
+        if let Some(adapter) = self.adapter.local() {
+            let local = adapter.get_local();
+            let rooms: Vec<Room> = local.socket_rooms(ghost.sid).into_iter().collect();
+            // From here both ids get the rooms' broadcasts; the new history
+            // skips the repeats.
+            local.add_all(sid, rooms);
+            local.del_all(ghost.sid);
+        }
+        self.registry().absent.remove(&ghost.sid);
+        match ghost.outbox.take_history_after(offset) {
+            Ok(missed) => {
+                outbox.restore_history(missed);
+                Outcome::Recovered
+            }
+            Err(_) => Outcome::Failed(Reason::Trimmed),
+        }
+    }
+
+    fn why_unknown(&self, registry: &Registry, token: &str) -> Reason {
+        if registry.expired.contains_key(token) {
+            return Reason::Expired;
+        }
+        match token.split_once('.') {
+            Some((epoch, _)) if epoch != self.epoch && !self.clustered => Reason::Restarted,
+            _ => Reason::Unknown,
+        }
+    }
+
+    /// The socket `sid` is connected: its broadcasts come through its own
+    /// outbox from now on.
+    pub(crate) fn connected(&self, sid: Sid) {
+        self.registry().absent.remove(&sid);
+    }
+
+    /// The socket `sid`, whose client holds `token`, is disconnecting (its
+    /// rooms are still its own): a ghost takes its place in them for the
+    /// window, recording into `outbox`.
+    pub(crate) fn disconnecting(self: &Arc<Self>, sid: Sid, token: String, outbox: Arc<Outbox>) {
+        let Some(adapter) = self.adapter.local() else {
+            return;
+        };
+        let ghost = Sid::new();
+        self.registry().absent.insert(ghost, Arc::clone(&outbox));
+        let local = adapter.get_local();
+        let rooms: Vec<Room> = local.socket_rooms(sid).into_iter().collect();
+        local.add_all(ghost, rooms);
+        self.registry()
+            .ghosts
+            .insert(token.clone(), Ghost { sid: ghost, outbox });
+        let recovery = Arc::clone(self);
+        tokio::spawn(async move {
+            tokio::time::sleep(recovery.config.window).await;
+            recovery.expire(&token);
+        });
+    }
+
+    /// The window of `token` has passed: its ghost leaves its rooms.
+    fn expire(&self, token: &str) {
+        let now = Instant::now();
+        let ghost = {
+            let mut registry = self.registry();
+            let window = self.config.window;
+            registry
+                .expired
+                .retain(|_, at| now.duration_since(*at) < window);
+            let Some(ghost) = registry.ghosts.remove(token) else {
+                return;
+            };
+            registry.absent.remove(&ghost.sid);
+            registry.expired.insert(token.to_owned(), now);
+            ghost
+        };
+        if let Some(adapter) = self.adapter.local() {
+            adapter.get_local().del_all(ghost.sid);
+        }
+    }
+}
+
+impl AbsentMemberSink for Recovery {
+    fn deliver(&self, sid: Sid, packet: Value, sequence: u64) {
+        let outbox = self.registry().absent.get(&sid).cloned();
+        if let Some(outbox) = outbox {
+            outbox.record(packet, sequence);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_say_what_the_wire_says() {
+        let json = |outcome: Outcome, missed| {
+            serde_json::to_string(&outcome.status("t".into(), missed)).expect("serialises")
+        };
+        assert_eq!(json(Outcome::Fresh, 0), r#"{"token":"t","offset":0}"#);
+        assert_eq!(
+            json(Outcome::Recovered, 3),
+            r#"{"token":"t","recovered":true,"missed":3}"#
+        );
+        assert_eq!(
+            json(Outcome::Failed(Reason::Expired), 0),
+            r#"{"token":"t","offset":0,"recovered":false,"reason":"expired"}"#
+        );
+    }
+}
