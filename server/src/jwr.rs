@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::pin::Pin;
 
 use axum::body::{Body, Bytes, HttpBody};
-use axum::http::{HeaderMap, HeaderName, Response, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode, header};
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use serde_json::Value;
@@ -84,6 +84,11 @@ impl JwrHeaders {
     /// The headers of `response`.
     pub fn new(headers: HeaderMap) -> Self {
         Self(headers)
+    }
+
+    /// Sends `name` with `value` (in place of any value it had).
+    pub(crate) fn insert(&mut self, name: &'static str, value: HeaderValue) {
+        self.0.insert(HeaderName::from_static(name), value);
     }
 
     /// The value sent for `name`, if it is sent.

@@ -14,6 +14,8 @@
 //! rooms and the broadcasts numbered after it to its new socket.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -25,7 +27,7 @@ use socketioxide::handler::Value;
 use socketioxide::socket::{AbsentMemberSink, Sid};
 use socketioxide_core::adapter::{CoreAdapter, Room};
 
-use crate::cluster::AdapterHandle;
+use crate::cluster::{AdapterHandle, Io};
 use crate::outbox::{HistoryLimits, Outbox};
 
 /// How long, and how much, the server keeps for clients that reconnect.
@@ -297,6 +299,45 @@ impl AbsentMemberSink for Recovery {
             outbox.record(packet, sequence);
         }
     }
+}
+
+tokio::task_local! {
+    /// The socket whose virtual request is running, and whether the request
+    /// has put it into a room (for sockets that recover connections).
+    static REQUESTER: (Sid, AtomicBool);
+}
+
+/// Runs `request`, a virtual request of the socket `sid`; `true` with its
+/// output if the request put the socket into a room (its answer then tells
+/// the client, which may replay the request after a failed recovery).
+pub(crate) async fn noting_subscriptions<T>(
+    sid: Sid,
+    request: impl Future<Output = T>,
+) -> (T, bool) {
+    REQUESTER
+        .scope((sid, AtomicBool::new(false)), async {
+            let output = request.await;
+            let subscribed = REQUESTER.with(|(_, subscribed)| subscribed.load(Ordering::Relaxed));
+            (output, subscribed)
+        })
+        .await
+}
+
+/// Some sockets joined `rooms`: if the running request's socket is in one
+/// of them now, its answer will say so.
+pub(crate) fn joined(io: &Io, rooms: &[String]) {
+    let _ = REQUESTER.try_with(|(sid, subscribed)| {
+        let Some(socket) = io.get_socket(*sid) else {
+            return;
+        };
+        if socket
+            .rooms()
+            .iter()
+            .any(|room| rooms.iter().any(|r| r == room))
+        {
+            subscribed.store(true, Ordering::Relaxed);
+        }
+    });
 }
 
 #[cfg(test)]

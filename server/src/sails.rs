@@ -19,7 +19,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures_util::FutureExt;
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use sails_protocol::recovery;
 use socketioxide::SocketIo;
 use socketioxide::extract::SocketRef;
 use socketioxide::handler::{ConnectHandler, FromConnectParts, MessageHandler};
@@ -34,7 +33,7 @@ use crate::extract::{Handshake, SocketRequest, query_value};
 use crate::jwr::Jwr;
 use crate::outbox::{CloseCounts, CloseReason, Limits, Outbox, Outgoing, Payload};
 use crate::pubsub::PubSub;
-use crate::recovery::{Outcome, Recovery};
+use crate::recovery::{self, Outcome, Recovery};
 use crate::request_queue::{Admission, Queued, RequestQueue};
 use crate::session::{DEFAULT_COOKIE_NAME, SessionCookie, Sessions, SharedStore, get_cookie};
 use crate::sockets::{ClusterView, SocketId, Sockets};
@@ -621,16 +620,16 @@ async fn on_handshake<P: Pipeline>(
         .shared
         .recovery
         .as_ref()
-        .filter(|_| query_value(&parts.uri, recovery::OPT_IN_KEY) == Some("1"))
+        .filter(|_| query_value(&parts.uri, sails_protocol::recovery::OPT_IN_KEY) == Some("1"))
         .map(|recovery| {
             outbox.keep_history(recovery.config().history_limits());
-            let outcome = match query_value(&parts.uri, recovery::TOKEN_KEY) {
+            let outcome = match query_value(&parts.uri, sails_protocol::recovery::TOKEN_KEY) {
                 None => Outcome::Fresh,
-                Some(token) => match query_value(&parts.uri, recovery::OFFSET_KEY)
+                Some(token) => match query_value(&parts.uri, sails_protocol::recovery::OFFSET_KEY)
                     .and_then(|offset| offset.parse().ok())
                 {
                     Some(offset) => recovery.resume(token, offset, socket.id, &outbox),
-                    None => Outcome::Failed(recovery::Reason::Unknown),
+                    None => Outcome::Failed(sails_protocol::recovery::Reason::Unknown),
                 },
             };
             Recovering {
@@ -686,7 +685,7 @@ async fn on_connect(socket: SocketRef<ClusterAdapter>, sails: Sails) {
     recovery.connected(socket.id);
     let (token, outcome) = (recovering.token.clone(), recovering.outcome);
     context.outbox.release(move |missed| Outgoing::Event {
-        event: Arc::from(recovery::STATUS_EVENT),
+        event: Arc::from(sails_protocol::recovery::STATUS_EVENT),
         payload: Payload::Recovery(outcome.status(token, missed)),
     });
 }
@@ -878,13 +877,23 @@ async fn respond(
     if let Some(peer) = context.peer {
         http.extensions_mut().insert(peer);
     }
-    let Ok(response) = pipeline.oneshot(http).await;
+    let (Ok(response), subscribed) = match &context.recovering {
+        Some(_) => recovery::noting_subscriptions(socket.id, pipeline.oneshot(http)).await,
+        None => (pipeline.oneshot(http).await, false),
+    };
     if uses_session {
         follow_session_cookie(sails, context, response.headers());
     }
-    Jwr::from_response(response, config.max_response_body)
+    let mut jwr = Jwr::from_response(response, config.max_response_body)
         .await
-        .unwrap_or_else(|_| Jwr::internal_error())
+        .unwrap_or_else(|_| Jwr::internal_error());
+    if subscribed {
+        jwr.headers.insert(
+            sails_protocol::recovery::SUBSCRIBED_HEADER,
+            HeaderValue::from_static("true"),
+        );
+    }
+    jwr
 }
 
 /// A response that gave the socket's session a new id (created again, or

@@ -437,10 +437,12 @@ impl Selection {
             return Ok(());
         }
         match change {
-            Membership::Join => operators.join(rooms).await,
-            Membership::Leave => operators.leave(rooms).await,
+            Membership::Join => {
+                operators.join(rooms.clone()).await.map_err(adapter_error)?;
+                crate::recovery::joined(&self.io, &rooms);
+            }
+            Membership::Leave => operators.leave(rooms).await.map_err(adapter_error)?,
         }
-        .map_err(adapter_error)?;
         self.settle().await
     }
 

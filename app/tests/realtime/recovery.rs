@@ -52,6 +52,11 @@ impl Recovering {
     /// Sends a request (ack id 1) and returns its answer's body, keeping
     /// the events read meanwhile.
     async fn request(&mut self, method: &str, url: &str) -> Value {
+        self.jwr(method, url).await["body"].clone()
+    }
+
+    /// [`request`](Self::request), the whole JWR.
+    async fn jwr(&mut self, method: &str, url: &str) -> Value {
         self.socket
             .send(&format!(r#"421["{method}",{{"url":"{url}"}}]"#))
             .await;
@@ -60,7 +65,7 @@ impl Recovering {
             match text.strip_prefix("431") {
                 Some(answer) => {
                     let answer: Value = serde_json::from_str(answer).expect("JSON");
-                    return answer[0]["body"].clone();
+                    return answer[0].clone();
                 }
                 None => self.unread.push_back(text),
             }
@@ -255,9 +260,15 @@ async fn a_reconnection_that_cannot_recover_is_told_why() {
 async fn a_client_that_does_not_opt_in_sees_the_protocol_unchanged() {
     let (addr, sails) = demo_with_handle().await;
     let mut plain = RawSocket::connect(addr).await;
-    plain.request("put", "/rooms/lobby/join").await;
+    let joined: Value =
+        serde_json::from_str(&plain.request("put", "/rooms/lobby/join").await).expect("JSON");
+    assert!(joined[0]["headers"].get("x-sails-subscribed").is_none());
     let (mut recovering, _, _) = connect(addr, OPT_IN).await;
-    recovering.request("put", "/rooms/lobby/join").await;
+    // The answer to a request that put the socket into a room says so.
+    let jwr = recovering.jwr("put", "/rooms/lobby/join").await;
+    assert_eq!(jwr["headers"]["x-sails-subscribed"], "true", "{jwr}");
+    let jwr = recovering.jwr("get", "/me").await;
+    assert!(jwr["headers"].get("x-sails-subscribed").is_none(), "{jwr}");
     lobby(&sails, json!({"n": 1})).await;
     assert_eq!(plain.next_text().await.unwrap(), r#"42["news",{"n":1}]"#);
     let marked = recovering.socket.next_text().await.unwrap();
