@@ -16,6 +16,7 @@
 //! | `--database URL` | `database` | where records are kept: `sqlite://FILE` (created when missing), `sqlite::memory:` (the default: empty at each start) or `postgres://…` |
 //! | `--redis URL` | `redis` | one of many servers sharing rooms, broadcasts, socket lookups and sessions over the Redis at URL (`redis://HOST:PORT`, Redis 7 or later) |
 //! | `--csrf` | `csrf = true` | CSRF protection (Sails' `security.csrf`): POST, PUT, PATCH and DELETE need a token from `GET /csrfToken` |
+//! | `--recovery-window 2m\|90s\|0s` | `recovery_window` | how long a disconnected socket's rooms and missed broadcasts wait for a client that reconnects (`2m`; `0s` turns recovery off) |
 //!
 //! In production mode the server refuses to start unless the origins are
 //! configured (`--allow-origin`) or any origin is explicitly allowed
@@ -77,6 +78,7 @@ struct FileSettings {
     models: Option<PathBuf>,
     database: Option<String>,
     redis: Option<String>,
+    recovery_window: Option<String>,
 }
 
 /// What the flags say; `None` (or empty) where they say nothing.
@@ -95,6 +97,7 @@ struct Flags {
     models: Option<PathBuf>,
     database: Option<String>,
     redis: Option<String>,
+    recovery_window: Option<Duration>,
 }
 
 fn usage(program: &str) -> String {
@@ -102,7 +105,7 @@ fn usage(program: &str) -> String {
         "usage: {program} [--host 127.0.0.1] [--port 1337] [--www DIR] [--config FILE]\n\
          \x20      [--allow-origin ORIGIN]... [--any-origin] [--production] [--csrf]\n\
          \x20      [--models FILE] [--database sqlite://FILE|sqlite::memory:|postgres://…]\n\
-         \x20      [--redis redis://HOST:PORT]\n\
+         \x20      [--redis redis://HOST:PORT] [--recovery-window 2m|90s|0s]\n\
          \x20      [--cookie-secure true|false] [--session-lifetime 30m|12h|7d]"
     )
 }
@@ -130,6 +133,9 @@ fn read_flags(program: &str, args: impl Iterator<Item = String>) -> Result<Flags
             "--models" => flags.models = Some(PathBuf::from(value()?)),
             "--database" => flags.database = Some(value()?),
             "--redis" => flags.redis = Some(value()?),
+            "--recovery-window" => {
+                flags.recovery_window = Some(parse_window(&value()?, "--recovery-window")?);
+            }
             "--allow-origin" => flags.allow_origins.push(value()?),
             "--cookie-secure" => flags.cookie_secure = Some(parse_bool(&value()?, &name)?),
             "--session-lifetime" => {
@@ -190,6 +196,29 @@ fn parse_lifetime(text: &str, what: &str) -> Result<Duration, String> {
         ));
     }
     Ok(lifetime)
+}
+
+/// The recovery window: a whole number of seconds, minutes or hours
+/// (`90s`, `2m`, `1h`), at most a day; `0s` turns recovery off.
+fn parse_window(text: &str, what: &str) -> Result<Duration, String> {
+    let bad =
+        || format!("{what}: `{text}` is not a duration (a whole number and s, m or h: 90s, 2m)");
+    let unit_at = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (number, unit) = text.split_at(unit_at);
+    let number: u64 = number.parse().map_err(|_| bad())?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 60 * 60,
+        _ => return Err(bad()),
+    };
+    let window = Duration::from_secs(number.saturating_mul(seconds));
+    if window > Duration::from_secs(24 * 60 * 60) {
+        return Err(format!(
+            "{what}: `{text}` is longer than a day: a disconnected socket holds memory for that long"
+        ));
+    }
+    Ok(window)
 }
 
 fn read_file(path: &Path) -> Result<FileSettings, String> {
@@ -325,6 +354,11 @@ pub fn parse_args(
             .or(file.database)
             .unwrap_or_else(|| DEFAULT_DATABASE.to_owned()),
         redis: flags.redis.or(file.redis),
+        recovery_window: match (flags.recovery_window, file.recovery_window) {
+            (Some(window), _) => window,
+            (None, Some(text)) => parse_window(&text, &format!("{config_name}: recovery_window"))?,
+            (None, None) => sails_server::RecoveryConfig::default().window,
+        },
     };
     check_production(&config)?;
     Ok(config)
@@ -543,12 +577,44 @@ mod tests {
                 "choose one",
             ),
             ("origins = []", "unknown field `origins`"),
+            (
+                "recovery_window = \"2 minutes\"",
+                "recovery_window: `2 minutes` is not a duration",
+            ),
             ("port = ", "server.toml"),
         ] {
             let file = ConfigFile::new(&format!("bad-{}", text.len()), text);
             let error = parse(&["--config", file.arg()]).expect_err(text);
             assert!(error.contains(message), "{text}: {error}");
         }
+    }
+
+    #[test]
+    fn the_recovery_window_is_a_duration_of_at_most_a_day() {
+        let window = |args: &[&str]| parse(args).map(|config| config.recovery_window);
+        assert_eq!(window(&[]), Ok(Duration::from_secs(120)));
+        assert_eq!(
+            window(&["--recovery-window", "90s"]),
+            Ok(Duration::from_secs(90))
+        );
+        assert_eq!(window(&["--recovery-window=0s"]), Ok(Duration::ZERO));
+        assert_eq!(
+            window(&["--recovery-window", "24h"]),
+            Ok(Duration::from_secs(86_400))
+        );
+        for bad in ["2", "2d", "-1s", "1.5m", "25h", ""] {
+            let error = window(&["--recovery-window", bad]).expect_err(bad);
+            assert!(error.starts_with("--recovery-window: "), "{bad}: {error}");
+        }
+        let file = ConfigFile::new("recovery", "recovery_window = \"5m\"\n");
+        assert_eq!(
+            window(&["--config", file.arg()]),
+            Ok(Duration::from_secs(300))
+        );
+        assert_eq!(
+            window(&["--config", file.arg(), "--recovery-window", "1s"]),
+            Ok(Duration::from_secs(1))
+        );
     }
 
     #[test]

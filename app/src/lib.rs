@@ -23,6 +23,7 @@ pub mod demo;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use sails_models::{Blueprints, Migrate, Store};
 use sails_server::{Cluster, OriginPolicy, SessionCookie, SocketsConfig};
@@ -48,6 +49,9 @@ pub struct ServerConfig {
     pub database: String,
     /// The Redis shared with the other servers of a cluster, if any.
     pub redis: Option<String>,
+    /// How long a disconnected socket's rooms and missed broadcasts wait
+    /// for its client (zero: recovery off).
+    pub recovery_window: Duration,
 }
 
 /// The demo application: the interop routes, realtime on, sessions in memory,
@@ -97,6 +101,15 @@ pub async fn run(config: ServerConfig) -> std::io::Result<()> {
     );
     let mut sockets = SocketsConfig::default();
     sockets.origins = config.origins;
+    sockets.recovery.window = config.recovery_window;
+    if config.recovery_window.is_zero() {
+        tracing::info!("connection recovery off");
+    } else {
+        tracing::info!(
+            "a client that reconnects within {} s gets its rooms and missed broadcasts back",
+            config.recovery_window.as_secs_f64()
+        );
+    }
     if config.csrf {
         tracing::info!(
             "CSRF protection on: POST, PUT, PATCH and DELETE need a token from GET /csrfToken"
