@@ -154,8 +154,9 @@ struct Backlog {
     closed: bool,
     /// Until the recovery status is sent, everything waits here.
     held: bool,
-    /// The broadcasts sent to a socket whose client recovers connections.
-    history: Option<History>,
+    /// The broadcasts sent to a socket whose client recovers connections
+    /// (boxed: most sockets have none).
+    history: Option<Box<History>>,
 }
 
 /// How much of its broadcasts one socket keeps for a reconnection of its
@@ -515,7 +516,7 @@ impl Outbox {
     /// until [`release`](Self::release) (the recovery status goes first).
     pub(crate) fn keep_history(&self, limits: HistoryLimits) {
         let mut backlog = self.lock();
-        backlog.history = Some(History::new(limits));
+        backlog.history = Some(Box::new(History::new(limits)));
         backlog.held = true;
         self.keeps_history.store(true, Ordering::Release);
     }

@@ -119,6 +119,10 @@ impl Outcome {
 struct Ghost {
     sid: Sid,
     outbox: Arc<Outbox>,
+    /// The id of the socket's session, when it came from the browser's
+    /// cookie (not a session pinned to a cookieless socket): only a
+    /// handshake with the same session may take the ghost's place.
+    session: Option<String>,
 }
 
 #[derive(Default)]
@@ -197,22 +201,34 @@ impl Recovery {
     /// the broadcasts after `offset` wait in `outbox`'s history. Runs before
     /// the socket is connected; broadcasts meanwhile reach `outbox` through
     /// the absent-member sink.
+    ///
+    /// A token is not enough: when the socket's session came from a cookie,
+    /// the new handshake must carry the same `session`, so a token
+    /// seen by someone else is of no use without the session too.
     pub(crate) fn resume(
         &self,
         token: &str,
         offset: u64,
+        session: Option<&str>,
         sid: Sid,
         outbox: &Arc<Outbox>,
     ) -> Outcome {
         let ghost = {
             let mut registry = self.registry();
-            match registry.ghosts.remove(token) {
-                Some(ghost) => {
-                    registry.absent.insert(sid, Arc::clone(outbox));
-                    ghost
-                }
-                None => return Outcome::Failed(self.why_unknown(&registry, token)),
+            let same_session = registry.ghosts.get(token).map(|ghost| {
+                ghost
+                    .session
+                    .as_ref()
+                    .is_none_or(|id| Some(id.as_str()) == session)
+            });
+            if same_session != Some(true) {
+                return Outcome::Failed(self.why_unknown(&registry, token));
             }
+            let Some(ghost) = registry.ghosts.remove(token) else {
+                return Outcome::Failed(Reason::Unknown);
+            };
+            registry.absent.insert(sid, Arc::clone(outbox));
+            ghost
         };
         if let Some(adapter) = self.adapter.local() {
             let local = adapter.get_local();
@@ -251,7 +267,13 @@ impl Recovery {
     /// The socket `sid`, whose client holds `token`, is disconnecting (its
     /// rooms are still its own): a ghost takes its place in them for the
     /// window, recording into `outbox`.
-    pub(crate) fn disconnecting(self: &Arc<Self>, sid: Sid, token: String, outbox: Arc<Outbox>) {
+    pub(crate) fn disconnecting(
+        self: &Arc<Self>,
+        sid: Sid,
+        token: String,
+        outbox: Arc<Outbox>,
+        session: Option<String>,
+    ) {
         let Some(adapter) = self.adapter.local() else {
             return;
         };
@@ -260,9 +282,14 @@ impl Recovery {
         let local = adapter.get_local();
         let rooms: Vec<Room> = local.socket_rooms(sid).into_iter().collect();
         local.add_all(ghost, rooms);
-        self.registry()
-            .ghosts
-            .insert(token.clone(), Ghost { sid: ghost, outbox });
+        self.registry().ghosts.insert(
+            token.clone(),
+            Ghost {
+                sid: ghost,
+                outbox,
+                session,
+            },
+        );
         let recovery = Arc::clone(self);
         tokio::spawn(async move {
             tokio::time::sleep(recovery.config.window).await;

@@ -105,8 +105,9 @@ struct SocketContext {
     requests: RequestQueue,
     /// Its way out.
     outbox: Arc<Outbox>,
-    /// Its client's token and what became of its recovery, when it takes part.
-    recovering: Option<Recovering>,
+    /// Its client's token and what became of its recovery, when it takes
+    /// part (boxed: most sockets do not).
+    recovering: Option<Box<Recovering>>,
 }
 
 /// A socket whose client recovers connections.
@@ -605,6 +606,7 @@ async fn on_handshake<P: Pipeline>(
         }
         _ => (handshake_cookie.map(str::to_owned), None),
     };
+    let cookie = cookie.and_then(cookie_header);
     let config = &sails.shared.config;
     let limits = Limits {
         high_water: config.send_buffer,
@@ -628,23 +630,23 @@ async fn on_handshake<P: Pipeline>(
                 Some(token) => match query_value(&parts.uri, sails_protocol::recovery::OFFSET_KEY)
                     .and_then(|offset| offset.parse().ok())
                 {
-                    Some(offset) => recovery.resume(token, offset, socket.id, &outbox),
+                    Some(offset) => {
+                        let session = browser_session(sails, cookie.as_ref(), pinned.is_some());
+                        recovery.resume(token, offset, session.as_deref(), socket.id, &outbox)
+                    }
                     None => Outcome::Failed(sails_protocol::recovery::Reason::Unknown),
                 },
             };
-            Recovering {
+            Box::new(Recovering {
                 token: recovery.token(),
                 outcome,
-            }
+            })
         });
     socket.extensions.insert(Arc::clone(&outbox));
     let sink: Arc<dyn BroadcastSink> = outbox.clone();
     socket.extensions.insert(sink);
     socket.extensions.insert(Arc::new(SocketContext {
-        session: Mutex::new(SocketSession {
-            cookie: cookie.and_then(cookie_header),
-            pinned,
-        }),
+        session: Mutex::new(SocketSession { cookie, pinned }),
         origin,
         sdk,
         nosession,
@@ -701,10 +703,12 @@ async fn on_disconnect(socket: SocketRef<ClusterAdapter>, reason: DisconnectReas
         && let Some(recovering) = &context.recovering
         && may_return
     {
+        let session = context.session();
         recovery.disconnecting(
             socket.id,
             recovering.token.clone(),
             Arc::clone(&context.outbox),
+            browser_session(&sails, session.cookie.as_ref(), session.pinned.is_some()),
         );
     }
     if let Some(context) = &context {
@@ -917,6 +921,14 @@ fn follow_session_cookie(sails: &Sails, context: &SocketContext, headers: &Heade
 
 /// A socket's `cookie` header, built once for all its requests (`None` if
 /// it is not a valid header value).
+/// The id of the session a socket's `cookie` names, unless the session is
+/// pinned to the socket (the browser has no cookie for it).
+fn browser_session(sails: &Sails, cookie: Option<&HeaderValue>, pinned: bool) -> Option<String> {
+    let sessions = sails.shared.sessions.as_ref().filter(|_| !pinned)?;
+    let cookie = cookie.and_then(|cookie| cookie.to_str().ok());
+    sessions.session_id(cookie).map(|id| id.to_string())
+}
+
 fn cookie_header(cookie: String) -> Option<HeaderValue> {
     HeaderValue::from_maybe_shared(Bytes::from(cookie)).ok()
 }

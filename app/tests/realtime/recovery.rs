@@ -9,7 +9,7 @@ use std::time::Duration;
 use sails_server::{RecoveryConfig, Sails, SocketId, SocketsConfig};
 use serde_json::{Value, json};
 
-use crate::support::{RawSocket, demo_with_handle, eventually, serve, www};
+use crate::support::{RawSocket, demo_with_handle, eventually, http, serve, www};
 
 const OPT_IN: &str = "&__sails_recover=1";
 
@@ -75,8 +75,17 @@ impl Recovering {
 
 /// Connects with `query`, reads the recovery status and the socket's id.
 async fn connect(addr: SocketAddr, query: &str) -> (Recovering, Value, SocketId) {
+    connect_as(addr, query, None).await
+}
+
+/// [`connect`] with a session cookie.
+async fn connect_as(
+    addr: SocketAddr,
+    query: &str,
+    cookie: Option<&str>,
+) -> (Recovering, Value, SocketId) {
     let mut socket = Recovering {
-        socket: RawSocket::connect_with(addr, query).await,
+        socket: RawSocket::connect_with_cookie(addr, query, cookie).await,
         unread: VecDeque::new(),
     };
     let (name, args) = socket.next_event().await;
@@ -291,4 +300,35 @@ async fn a_client_that_leaves_on_purpose_leaves_no_ghost() {
     let (_, status, _) = connect(addr, &resume_query(&status, 0)).await;
     assert_eq!(status["recovered"], false);
     assert_eq!(status["reason"], "unknown");
+}
+
+#[tokio::test]
+async fn a_token_is_of_no_use_without_the_session_it_was_given_with() {
+    let (addr, sails) = demo_with_handle().await;
+    let session = |headers: &[(String, String)]| {
+        headers
+            .iter()
+            .find(|(name, _)| name == "set-cookie")
+            .map(|(_, value)| value.split(';').next().unwrap().to_owned())
+            .expect("a session cookie")
+    };
+    let (_, headers, _) = http(addr, "GET", "/count", &[], "").await;
+    let mine = session(&headers);
+    let (_, headers, _) = http(addr, "GET", "/count", &[], "").await;
+    let theirs = session(&headers);
+
+    let (mut first, status, id) = connect_as(addr, OPT_IN, Some(&mine)).await;
+    first.request("put", "/rooms/lobby/join").await;
+    drop(first);
+    gone(&sails, id).await;
+    lobby(&sails, json!("private")).await;
+    let query = resume_query(&status, 0);
+    for stranger in [None, Some(theirs.as_str())] {
+        let (_, refused, _) = connect_as(addr, &query, stranger).await;
+        assert_eq!(refused["reason"], "unknown", "{stranger:?}: {refused}");
+    }
+    // The ghost is still there for the session it belongs to.
+    let (mut again, status, _) = connect_as(addr, &query, Some(&mine)).await;
+    assert_eq!(status["recovered"], true, "{status}");
+    assert_eq!(again.next_broadcast().await.1, "private");
 }

@@ -37,10 +37,26 @@ impl RawSocket {
 
     /// [`connect`](Self::connect) with more of a handshake query (`&key=value…`).
     pub(crate) async fn connect_with(addr: SocketAddr, query: &str) -> Self {
+        Self::connect_with_cookie(addr, query, None).await
+    }
+
+    /// [`connect_with`](Self::connect_with), sending `cookie` with the handshake.
+    pub(crate) async fn connect_with_cookie(
+        addr: SocketAddr,
+        query: &str,
+        cookie: Option<&str>,
+    ) -> Self {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
         let url = format!(
             "ws://{addr}/socket.io/?EIO=3&transport=websocket&__sails_io_sdk_version=1.2.1{query}"
         );
-        let (ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url))
+        let mut request = url.into_client_request().expect("a WebSocket request");
+        if let Some(cookie) = cookie {
+            request
+                .headers_mut()
+                .insert("cookie", cookie.parse().expect("a cookie header"));
+        }
+        let (ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
             .await
             .expect("connects in time")
             .expect("connects");
