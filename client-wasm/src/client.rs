@@ -472,14 +472,12 @@ impl Client {
     /// method, url and data is kept.
     fn keep_subscription(&self, request: &Request) {
         let parts: Array = self.held.get(request.key).unchecked_into();
-        let Ok(data) = JSON::stringify(&parts.get(1)) else {
+        let method = JsValue::from_str(&request.method);
+        let Ok(identity) = JSON::stringify(&Array::of3(&method, &parts.get(0), &parts.get(1)))
+        else {
             return;
         };
-        let mut identity = request.method.clone();
-        identity.push(' ');
-        identity.push_str(&parts.get(0).as_string().unwrap_or_default());
-        identity.push(' ');
-        identity.push_str(&String::from(data));
+        let identity = String::from(identity);
         if self.subscriptions.borrow().contains(&identity) {
             return;
         }

@@ -109,10 +109,15 @@ impl Recovery {
 /// `payload` without its last argument `{"__sails_offset":n}` and closing
 /// bracket, and `n`; `None` when it has no such argument.
 fn split_offset(payload: &str) -> Option<(&str, u64)> {
-    let rest = payload.strip_suffix("}]")?;
-    let head = rest.trim_end_matches(|c: char| c.is_ascii_digit());
-    let offset = rest[head.len()..].parse().ok()?;
-    let event = head
+    let rest = payload.strip_suffix("}]")?.as_bytes();
+    let head = rest.iter().rposition(|b| !b.is_ascii_digit())? + 1;
+    if head == rest.len() || rest.len() - head > 19 {
+        return None;
+    }
+    let offset = rest[head..]
+        .iter()
+        .fold(0, |n: u64, &d| n * 10 + u64::from(d - b'0'));
+    let event = payload[..head]
         .strip_suffix("\":")?
         .strip_suffix(OFFSET_KEY)?
         .strip_suffix(",{\"")?;
