@@ -48,7 +48,7 @@ var REQUESTS = ["get", "post", "put", "patch", "delete", "request"];
 // A socket's settings, as the module's option table names them (a test keeps the two alike).
 var OPTIONS = ["useCORSRouteToGetCookie", "url", "multiplex", "transports", "query", "path", "headers",
   "initialConnectionHeaders", "reconnection", "reconnectionAttempts", "reconnectionDelay",
-  "reconnectionDelayMax", "rejectUnauthorized", "randomizationFactor", "timeout", "eio"];
+  "reconnectionDelayMax", "rejectUnauthorized", "randomizationFactor", "timeout", "eio", "resubscribe"];
 var CHAINED = ["on", "off", "removeAllListeners", "disconnect", "reconnect"];
 var standIns = [];
 

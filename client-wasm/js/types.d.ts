@@ -56,6 +56,24 @@ export interface SocketOptions {
   timeout?: number | false;
   /** Engine.IO revision: 3 (default, every Sails server) or 4. */
   eio?: 3 | 4;
+  /**
+   * When a reconnection did not get the socket's rooms back, send again, in order and
+   * without callbacks, the requests whose answers said they joined one (default false).
+   */
+  resubscribe?: boolean;
+}
+
+/** How a reconnection went: `socket.recovery`, and the second argument of `reconnect`. */
+export interface RecoveryOutcome {
+  /** Whether the server gave the socket its rooms and the broadcasts it missed back. */
+  recovered: boolean;
+  /**
+   * Why not: `expired`, `trimmed`, `unknown`, `restarted`, or `unsupported` (the
+   * server sent no status: it does not recover connections). Absent when recovered.
+   */
+  reason?: string;
+  /** How many missed broadcasts the server sends (they come before any new one). */
+  missed: number;
 }
 
 /** A socket connected (or connecting) to a Sails server. */
@@ -73,6 +91,9 @@ export interface SailsSocket extends SocketOptions {
   /** Without a callback, returns a Promise that rejects on a status < 200 or >= 400. */
   request(options: RequestOptions): Promise<RequestResult>;
   request(options: RequestOptions, cb: RequestCallback): undefined;
+  /** The outcome of the last reconnection (`null` before any). */
+  readonly recovery: RecoveryOutcome | null;
+  on(event: "reconnect", handler: (attempts: number, outcome: RecoveryOutcome) => void): this;
   on(event: string, handler: (...args: any[]) => void): this;
   off(event: string, handler?: (...args: any[]) => void): this;
   removeAllListeners(event?: string): this;

@@ -14,7 +14,7 @@ use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::{
-    client::Client,
+    client::{self, Client},
     closure::{Dispatch, module_closure},
     config,
     error::ClientError,
@@ -146,6 +146,7 @@ fn new_socket(opts: &JsValue, lifecycle: Lifecycle) -> (Rc<Client>, Array) {
         set(&descriptor, "enumerable", &JsValue::TRUE);
         Object::define_property(&object, &JsValue::from_str(opt.name()), &descriptor);
     }
+    client::show_recovery(&object, &JsValue::NULL);
     (client, values)
 }
 

@@ -16,7 +16,10 @@
 use std::cell::{Cell, RefCell};
 
 use js_sys::{Array, Error, Function, JSON, Math, Object, Promise, Uint8Array};
-use sails_protocol::engine::{EngineVersion, Handshake};
+use sails_protocol::{
+    engine::{EngineVersion, Handshake},
+    recovery::SUBSCRIBED_HEADER,
+};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
@@ -31,6 +34,7 @@ use crate::{
     listeners::Listeners,
     notice::Notice,
     operation::{BrowserEvent, Operation, Opt},
+    recovery::{Subscriptions, push_decimal},
     session::{Session, Step},
     timer::Timeout,
     transport::{Frame, Transport},
@@ -39,7 +43,7 @@ use crate::{
 /// A virtual request waiting to be sent or answered: its method, and the
 /// key of its JS values among the socket's (`[url, data, headers, settle,
 /// reject]`: `settle` is the callback, or the Promise's `resolve` when
-/// `reject` is set).
+/// `reject` is set; neither for a request replayed by `resubscribe`).
 pub(crate) struct Request {
     method: String,
     key: u32,
@@ -51,6 +55,8 @@ enum Reply {
     Callback(Function),
     /// The Promise returned when no callback was given.
     Promise { resolve: Function, reject: Function },
+    /// None: a replayed subscription (a failure is a warning).
+    Silent,
 }
 
 /// Timer slots: a timer set in a slot replaces the one there.
@@ -99,6 +105,12 @@ pub(crate) struct Client {
     timers: RefCell<[Option<Timeout>; 3]>,
     cookie: RefCell<Option<CookieWait>>,
     handshake: Cell<Handshake>,
+    /// A reconnection whose recovery outcome the page has not been told:
+    /// `Some(attempts)` of an automatic one (its `reconnect` waits too).
+    reconnection: Cell<Option<Option<u32>>>,
+    /// With `resubscribe`, the requests that put the socket into a room (the
+    /// key of `[url, data, headers]`).
+    subscriptions: RefCell<Subscriptions<Request>>,
     /// The first exception page code threw during the current call.
     thrown: RefCell<Option<JsValue>>,
 }
@@ -128,6 +140,8 @@ impl Client {
             timers: RefCell::default(),
             cookie: RefCell::default(),
             handshake: Cell::new(Handshake::DEFAULT),
+            reconnection: Cell::new(None),
+            subscriptions: RefCell::default(),
             thrown: RefCell::default(),
         }
     }
@@ -220,9 +234,9 @@ impl Client {
 
     /// Sets option `opt`; refused while connected (unless `io.sails.strict`
     /// is `false` or the value is the same). A scheduled reconnection stops.
-    /// `headers` only apply to requests: they may change at any time.
+    /// `headers` and `resubscribe` may change at any time.
     pub(crate) fn set_option(&self, opt: Opt, value: JsValue) -> Result<(), ClientError> {
-        if opt != Opt::Headers {
+        if !matches!(opt, Opt::Headers | Opt::Resubscribe) {
             if self.is_connected()
                 && config::default_of("strict") != JsValue::FALSE
                 && !value.loose_eq(&self.own_option(opt))
@@ -410,12 +424,14 @@ impl Client {
     /// How `request` is answered; its JS values are given back.
     fn reply(&self, request: Request) -> Reply {
         let parts: Array = self.held.take(request.key).unchecked_into();
-        let (settle, reject) = (parts.get(3).unchecked_into(), parts.get(4));
-        if reject.is_undefined() {
-            Reply::Callback(settle)
+        let (settle, reject) = (parts.get(3), parts.get(4));
+        if settle.is_undefined() {
+            Reply::Silent
+        } else if reject.is_undefined() {
+            Reply::Callback(settle.unchecked_into())
         } else {
             Reply::Promise {
-                resolve: settle,
+                resolve: settle.unchecked_into(),
                 reject: reject.unchecked_into(),
             }
         }
@@ -424,6 +440,11 @@ impl Client {
     fn respond(&self, request: Request, response: &JsValue) {
         let jwr = jwr::from_response(response);
         let body = get(&jwr, "body");
+        if !get(&get(&jwr, "headers"), SUBSCRIBED_HEADER).is_undefined()
+            && self.option(Opt::Resubscribe).is_truthy()
+        {
+            self.keep_subscription(&request);
+        }
         match self.reply(request) {
             Reply::Callback(cb) => {
                 self.keep_thrown(cb.call2(&JsValue::NULL, &body, &jwr));
@@ -439,6 +460,45 @@ impl Client {
                 set(&outcome, "jwr", &jwr);
                 self.keep_thrown(settle.call1(&JsValue::NULL, &outcome));
             }
+            Reply::Silent => {
+                if !get(&jwr, "error").is_undefined() {
+                    Notice::ResubscribeFailed.log_with(&jwr);
+                }
+            }
+        }
+    }
+
+    /// Keeps a copy of `request` for `resubscribe`, unless one of the same
+    /// method, url and data is kept.
+    fn keep_subscription(&self, request: &Request) {
+        let parts: Array = self.held.get(request.key).unchecked_into();
+        let method = JsValue::from_str(&request.method);
+        let Ok(identity) = JSON::stringify(&Array::of3(&method, &parts.get(0), &parts.get(1)))
+        else {
+            return;
+        };
+        let identity = String::from(identity);
+        if self.subscriptions.borrow().contains(&identity) {
+            return;
+        }
+        let key = self.held.put(&parts.slice(0, 3));
+        let method = request.method.clone();
+        self.subscriptions
+            .borrow_mut()
+            .add(identity, Request { method, key });
+    }
+
+    /// Sends the kept subscriptions again, in order, without callbacks.
+    fn resubscribe(&self) {
+        let kept: Vec<_> = self
+            .subscriptions
+            .borrow()
+            .iter()
+            .map(|request| (request.method.clone(), self.held.get(request.key)))
+            .collect();
+        for (method, parts) in kept {
+            let key = self.held.put(&parts.unchecked_into::<Array>().slice(0, 3));
+            self.submit(Request { method, key });
         }
     }
 
@@ -455,6 +515,7 @@ impl Client {
                 set(&error, "jwr", &response);
                 self.keep_thrown(reject.call1(&JsValue::NULL, &error));
             }
+            Reply::Silent => Notice::ResubscribeFailed.log_with(&error),
         }
     }
 
@@ -539,6 +600,7 @@ impl Client {
                 path: None,
                 query: None,
                 version,
+                recovery: "",
             }
             .is_cross_origin()
         });
@@ -597,12 +659,14 @@ impl Client {
         let path = self.option(Opt::Path).as_string();
         let query = self.option(Opt::Query).as_string();
         let origin = page_origin();
+        let recovery = self.session.borrow_mut().recovery().handshake_query();
         let websocket_url = Endpoint {
             url: url.as_deref(),
             page_origin: &origin,
             path: path.as_deref(),
             query: query.as_deref(),
             version,
+            recovery: &recovery,
         }
         .websocket_url();
         let transport = websocket_url
@@ -657,6 +721,13 @@ impl Client {
     }
 
     fn act(&self, step: Step<'_, Request>) {
+        // No status came first: the server does not recover connections.
+        if matches!(
+            step,
+            Step::Event { .. } | Step::Ack { .. } | Step::UnknownAck(_) | Step::Heartbeat { .. }
+        ) {
+            self.reconnection_settled(&JsValue::UNDEFINED);
+        }
         match step {
             Step::Nothing | Step::UnknownAck(_) => {}
             Step::Opened {
@@ -676,6 +747,13 @@ impl Client {
                 self.arm_heartbeat();
             }
             Step::Connected { replay } => self.connected(replay),
+            Step::Status { payload } => {
+                let status = JSON::parse(payload).unwrap_or_default();
+                let token = get(&status, "token").as_string();
+                let offset = get(&status, "offset").as_f64();
+                self.session.borrow_mut().recovery().status(token, offset);
+                self.reconnection_settled(&status);
+            }
             Step::Event {
                 payload,
                 attachments,
@@ -755,19 +833,57 @@ impl Client {
         }
         .log();
         if let Some(Reconnected {
-            attempts,
-            offline_seconds,
+            offline_seconds, ..
         }) = reconnected
         {
             Notice::Reconnected {
                 offline_seconds: &js_number(offline_seconds),
             }
             .log();
-            self.emit("reconnect", &[JsValue::from(attempts)]);
+        }
+        let asked = self.session.borrow_mut().recovery().asked();
+        if reconnected.is_some() || asked {
+            self.reconnection
+                .set(Some(reconnected.map(|reconnected| reconnected.attempts)));
+            if !asked {
+                self.reconnection_settled(&JsValue::UNDEFINED);
+            }
         }
         self.emit("connect", &[]);
         for request in replay {
             self.submit(request);
+        }
+    }
+
+    /// Tells the page how the reconnection under way went, from the server's
+    /// `status` (`undefined`: it sent none): `socket.recovery`, and the
+    /// `reconnect(attempts, outcome)` event of an automatic reconnection;
+    /// then, when the rooms were not recovered, `resubscribe` replays.
+    fn reconnection_settled(&self, status: &JsValue) {
+        let Some(attempts) = self.reconnection.take() else {
+            return;
+        };
+        let recovered = get(status, "recovered") == JsValue::TRUE;
+        let reason = match get(status, "reason") {
+            _ if recovered => JsValue::UNDEFINED,
+            _ if status.is_undefined() => "unsupported".into(),
+            reason if reason.is_string() => reason,
+            _ => JsValue::UNDEFINED,
+        };
+        let outcome = Object::new();
+        set(&outcome, "recovered", &recovered.into());
+        set(&outcome, "reason", &reason);
+        set(
+            &outcome,
+            "missed",
+            &number_or(&get(status, "missed"), 0.0).into(),
+        );
+        show_recovery(&self.object(), &outcome);
+        if let Some(attempts) = attempts {
+            self.emit("reconnect", &[attempts.into(), outcome.into()]);
+        }
+        if !recovered && self.option(Opt::Resubscribe).is_truthy() {
+            self.resubscribe();
         }
     }
 
@@ -789,6 +905,7 @@ impl Client {
         let timers = std::mem::take(&mut *self.timers.borrow_mut());
         drop(timers);
         let in_flight = self.session.borrow_mut().closed();
+        self.reconnection.set(None);
         match ended {
             Ended::Connection(_) => {
                 let url = self.url();
@@ -870,19 +987,17 @@ impl Client {
     }
 }
 
-/// Appends `value` in decimal (without `core::fmt`).
-fn push_decimal(out: &mut String, mut value: u64) {
-    let mut digits = [0u8; 20];
-    let mut len = 0;
-    loop {
-        digits[len] = b'0' + (value % 10) as u8;
-        len += 1;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
-    }
-    out.extend(digits[..len].iter().rev().map(|&d| char::from(d)));
+/// Sets the socket's read-only `recovery` property to `outcome`.
+pub(crate) fn show_recovery(object: &JsValue, outcome: &JsValue) {
+    let descriptor = Object::new();
+    set(&descriptor, "value", outcome);
+    set(&descriptor, "enumerable", &JsValue::TRUE);
+    set(&descriptor, "configurable", &JsValue::TRUE);
+    Object::define_property(
+        object.unchecked_ref::<Object>(),
+        &"recovery".into(),
+        &descriptor,
+    );
 }
 
 /// A number as JS prints it.

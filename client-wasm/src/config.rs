@@ -45,6 +45,7 @@ fn fill_defaults(config: &Object) {
     for (key, value) in [
         ("autoConnect", JsValue::TRUE),
         ("reconnection", JsValue::FALSE),
+        ("resubscribe", JsValue::FALSE),
         ("useCORSRouteToGetCookie", JsValue::TRUE),
         ("environment", "development".into()),
         ("transports", transports),

@@ -100,6 +100,8 @@ pub struct Endpoint<'a> {
     pub query: Option<&'a str>,
     /// The Engine.IO revision to speak.
     pub version: EngineVersion,
+    /// Keys put after the SDK's (`&key=value…`: the recovery keys).
+    pub recovery: &'a str,
 }
 
 /// The default Socket.IO path.
@@ -107,7 +109,7 @@ pub const DEFAULT_PATH: &str = "/socket.io";
 
 impl Endpoint<'_> {
     /// The WebSocket URL of the handshake:
-    /// `ws[s]://host/socket.io/?<query>&<sdk>&EIO=3&transport=websocket`.
+    /// `ws[s]://host/socket.io/?<query>&<sdk><recovery>&EIO=3&transport=websocket`.
     ///
     /// The user's query comes first and the SDK metadata after it, as with
     /// sails.io.js; the `query` option itself is never modified, so it does
@@ -137,6 +139,7 @@ impl Endpoint<'_> {
             out.push('&');
         }
         out.push_str(&sdk::handshake_query(sdk::SDK_PLATFORM_BROWSER));
+        out.push_str(self.recovery);
         out.push_str("&EIO=");
         out.push_str(self.version.query_value());
         out.push_str("&transport=websocket");
@@ -173,6 +176,7 @@ mod tests {
             path: None,
             query: None,
             version: EngineVersion::V3,
+            recovery: "",
         }
     }
 
@@ -191,6 +195,7 @@ mod tests {
             path: Some("/custom"),
             query: Some("?token=abc&x=1"),
             version: EngineVersion::V4,
+            recovery: "&__sails_recover=1",
             ..endpoint(None)
         }
         .websocket_url()
@@ -198,7 +203,9 @@ mod tests {
         assert!(url.starts_with(
             "wss://example.com:8443/custom/?token=abc&x=1&__sails_io_sdk_version=1.2.1&"
         ));
-        assert!(url.ends_with("&EIO=4&transport=websocket"));
+        assert!(url.ends_with(
+            "&__sails_io_sdk_language=javascript&__sails_recover=1&EIO=4&transport=websocket"
+        ));
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //!
 //! Layers, from the wire up:
 //! - plain Rust, tested natively: [`session`] (what each frame means, the
-//!   request queue and the acks in flight), [`lifecycle`] (the connection's
+//!   request queue and the acks in flight), [`recovery`] (the recovery
+//!   token and offset, handshake keys, duplicate broadcasts), [`lifecycle`] (the connection's
 //!   state machine: idle, connecting, connected, waiting to reconnect),
 //!   [`backoff`] (reconnection timing), [`operation`] (the typed operations
 //!   a socket's closure is bound to, and the JS names of its methods and
@@ -40,6 +41,7 @@ pub mod lifecycle;
 pub mod listeners;
 pub mod notice;
 pub mod operation;
+pub mod recovery;
 pub mod session;
 
 mod api;

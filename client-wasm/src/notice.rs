@@ -44,6 +44,8 @@ pub enum Notice<'a> {
     InitialConnectionHeaders,
     /// `transports` without `websocket`, the only one spoken (a warning).
     WebsocketOnly,
+    /// A request replayed by `resubscribe` failed; a warning, with its JWR.
+    ResubscribeFailed,
 }
 
 const RULE: &str = "====================================";
@@ -107,6 +109,9 @@ impl Notice<'_> {
             Self::WebsocketOnly => {
                 text.push_str("This client only speaks the `websocket` transport.")
             }
+            Self::ResubscribeFailed => text.push_str(
+                "A request replayed to resubscribe after a reconnection failed:",
+            ),
         }
         text
     }
@@ -114,7 +119,10 @@ impl Notice<'_> {
     /// Whether it is a warning about a setting that cannot work: shown even
     /// in production, with `console.warn`.
     pub fn is_warning(&self) -> bool {
-        matches!(self, Self::InitialConnectionHeaders | Self::WebsocketOnly)
+        matches!(
+            self,
+            Self::InitialConnectionHeaders | Self::WebsocketOnly | Self::ResubscribeFailed
+        )
     }
 
     /// Writes it on the console (unless silenced).
@@ -128,7 +136,9 @@ impl Notice<'_> {
 
     /// Writes it on the console followed by `value` (unless silenced).
     pub(crate) fn log_with(&self, value: &JsValue) {
-        if !is_production() {
+        if self.is_warning() {
+            console_warn_value(&self.text(), value);
+        } else if !is_production() {
             console_log_value(&self.text(), value);
         }
     }
@@ -142,6 +152,8 @@ extern "C" {
     fn console_log_value(text: &str, value: &JsValue);
     #[wasm_bindgen(js_namespace = console, js_name = warn)]
     fn console_warn(text: &str);
+    #[wasm_bindgen(js_namespace = console, js_name = warn)]
+    fn console_warn_value(text: &str, value: &JsValue);
 }
 
 /// Whether `io.sails.environment` is `production`.
@@ -192,6 +204,7 @@ mod tests {
     fn only_unusable_settings_are_warnings() {
         assert!(Notice::WebsocketOnly.is_warning());
         assert!(Notice::InitialConnectionHeaders.is_warning());
+        assert!(Notice::ResubscribeFailed.is_warning());
         assert!(!Notice::Refused.is_warning());
         assert!(
             Notice::UnableToConnect

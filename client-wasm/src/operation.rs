@@ -107,7 +107,8 @@ impl Method {
 }
 
 numbered! {
-    /// A per-socket option of sails.io.js, then this client's own `eio`.
+    /// A per-socket option of sails.io.js, then this client's own `eio` and
+    /// `resubscribe`.
     pub enum Opt {
         /// `useCORSRouteToGetCookie`: fetch the session cookie first when cross-origin.
         UseCorsRouteToGetCookie = "useCORSRouteToGetCookie",
@@ -141,6 +142,9 @@ numbered! {
         Timeout = "timeout",
         /// `eio`: the Engine.IO revision, 3 or 4.
         Eio = "eio",
+        /// `resubscribe`: replay the requests that joined rooms when a
+        /// reconnection did not recover them.
+        Resubscribe = "resubscribe",
     }
 }
 

@@ -12,6 +12,8 @@ use sails_protocol::{
     socket::{DEFAULT_NAMESPACE, PacketType, SocketError, SocketPacket},
 };
 
+use crate::recovery::{Heard, Recovery};
+
 /// Where the connection stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -84,7 +86,14 @@ pub enum Step<'a, R> {
         /// Requests made while not connected.
         replay: Vec<R>,
     },
-    /// A server event: a JSON array `[name, ...args]`.
+    /// The recovery status (see [`crate::recovery`]), not for the page: the
+    /// JSON text of its object.
+    Status {
+        /// The JSON text of the status object.
+        payload: &'a str,
+    },
+    /// A server event: a JSON array `[name, ...args]` (a broadcast's offset
+    /// taken off; a broadcast already delivered is [`Step::Nothing`]).
     Event {
         /// The JSON text of the array.
         payload: Cow<'a, str>,
@@ -132,6 +141,7 @@ pub struct Session<R> {
     in_flight: Vec<(u64, R)>,
     next_ack: u64,
     assembly: Option<Assembly>,
+    recovery: Recovery,
 }
 
 impl<R> Session<R> {
@@ -144,7 +154,13 @@ impl<R> Session<R> {
             in_flight: Vec::new(),
             next_ack: 0,
             assembly: None,
+            recovery: Recovery::default(),
         }
+    }
+
+    /// The recovery state, kept across connections.
+    pub fn recovery(&mut self) -> &mut Recovery {
+        &mut self.recovery
     }
 
     /// The Engine.IO revision.
@@ -264,9 +280,13 @@ impl<R> Session<R> {
             PacketType::ConnectError => Step::Refused {
                 payload: packet.payload,
             },
-            PacketType::Event => Step::Event {
-                payload: Cow::Borrowed(packet.payload),
-                attachments: Vec::new(),
+            PacketType::Event => match self.recovery.heard(packet.payload) {
+                Heard::Status(payload) => Step::Status { payload },
+                Heard::Event(payload) => Step::Event {
+                    payload,
+                    attachments: Vec::new(),
+                },
+                Heard::Duplicate => Step::Nothing,
             },
             PacketType::Ack => self.ack(packet.ack_id, Cow::Borrowed(packet.payload), Vec::new()),
             PacketType::BinaryEvent | PacketType::BinaryAck => {
@@ -458,6 +478,47 @@ mod tests {
             Step::Refused {
                 payload: r#"{"message":"no"}"#
             }
+        );
+    }
+
+    #[test]
+    fn recovery_statuses_are_kept_and_broadcasts_delivered_once() {
+        let mut session = connected(EngineVersion::V3);
+        assert_eq!(
+            session.text_frame(r#"42["sails:recovery",{"token":"t","offset":41}]"#),
+            Step::Status {
+                payload: r#"{"token":"t","offset":41}"#
+            }
+        );
+        session.recovery().status(Some("t".into()), Some(41.0));
+        let marked = r#"42["order",{"id":1},{"__sails_offset":42}]"#;
+        assert_eq!(
+            session.text_frame(marked),
+            Step::Event {
+                payload: Cow::Owned(r#"["order",{"id":1}]"#.into()),
+                attachments: vec![]
+            }
+        );
+        assert_eq!(session.text_frame(marked), Step::Nothing);
+        assert_eq!(
+            session.text_frame(r#"42["order",{"__sails_offset":40}]"#),
+            Step::Nothing
+        );
+        assert_eq!(
+            session.text_frame(r#"42["order",{"__sails_offset":"x"}]"#),
+            Step::Event {
+                payload: Cow::Borrowed(r#"["order",{"__sails_offset":"x"}]"#),
+                attachments: vec![]
+            }
+        );
+        session.closed().for_each(drop);
+        session.opening();
+        assert_eq!(session.recovery().offset(), Some(42));
+        assert!(
+            session
+                .recovery()
+                .handshake_query()
+                .ends_with("&__sails_token=t&__sails_offset=42")
         );
     }
 

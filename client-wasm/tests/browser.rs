@@ -55,6 +55,7 @@ extern "C" {
     fn option_change_stops_reconnection(api: &JsValue) -> Promise;
     #[wasm_bindgen(js_name = crossOriginCookie)]
     fn cross_origin_cookie(api: &JsValue) -> Promise;
+    fn recovery(api: &JsValue) -> Promise;
 }
 
 /// The interop server's URL, or a clear failure.
@@ -144,6 +145,11 @@ async fn heartbeats_in_both_engine_io_versions() {
 #[wasm_bindgen_test]
 async fn refusal_and_reconnection_with_backoff() {
     run(refused_and_reconnection(&api())).await;
+}
+
+#[wasm_bindgen_test]
+async fn connection_state_recovery() {
+    run(recovery(&api())).await;
 }
 
 #[wasm_bindgen_test]

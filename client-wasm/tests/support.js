@@ -531,6 +531,98 @@ export async function refusedAndReconnection(api) {
   });
 }
 
+export async function recovery(api) {
+  await withFakeServer(async (server) => {
+    const socket = api.connect("http://fake.test", {
+      useCORSRouteToGetCookie: false,
+      reconnection: true,
+      reconnectionDelay: 10,
+      reconnectionDelayMax: 20,
+      resubscribe: true,
+    });
+    const events = [];
+    socket.on("connect", () => events.push("connect"));
+    socket.on("reconnect", (n, outcome) => events.push(["reconnect", n, outcome]));
+    socket.on("m", (...args) => events.push(["m", ...args]));
+    socket.on("sails:recovery", () => events.push("status reached the page"));
+    same(socket.recovery, null, "no outcome before a reconnection");
+    // First connection: opt in, no token.
+    let ws = await server.next();
+    check(ws.url.includes("&__sails_io_sdk_language=javascript&__sails_recover=1&EIO=3&"), "opt-in " + ws.url);
+    check(!ws.url.includes("__sails_token"), "no token yet");
+    ws.serve(OPEN);
+    ws.serve("40");
+    ws.serve('42["sails:recovery",{"token":"t 1","offset":41}]');
+    same(socket.recovery, null, "a first connection is no reconnection");
+    // A request that joins a room is kept once; one that does not is not kept.
+    const answer = (frame, headers, status = 200) =>
+      ws.serve(frame.replace(/^42(\d+).*$/, `43$1[{"body":"ok","statusCode":${status},"headers":${JSON.stringify(headers)}}]`));
+    for (const [url, headers] of [["/join", { "x-sails-subscribed": "1" }], ["/join", { "x-sails-subscribed": "1" }], ["/other", {}]]) {
+      const reply = ask(socket, "post", url, { room: "a" });
+      answer(ws.sent[ws.sent.length - 1], headers);
+      await reply;
+    }
+    // Broadcasts: the offset is taken off, a repeated or older one dropped.
+    ws.serve('42["m",1,{"__sails_offset":42}]');
+    ws.serve('42["m",1,{"__sails_offset":42}]');
+    ws.serve('42["m",0,{"__sails_offset":40}]');
+    ws.serve('42["m","plain"]');
+    ws.serve('42["m",{"__sails_offset":"x"}]');
+    same(events, ["connect", ["m", 1], ["m", "plain"], ["m", { __sails_offset: "x" }]], "first connection");
+    // Recovered: `reconnect` waits for the status, then the missed broadcast.
+    events.length = 0;
+    ws.drop();
+    ws = await server.next();
+    check(ws.url.includes("&__sails_recover=1&__sails_token=t%201&__sails_offset=42&EIO=3&"), "token and offset " + ws.url);
+    ws.serve(OPEN);
+    ws.serve("40");
+    same(events, ["connect"], "reconnect waits for the status");
+    ws.serve('42["sails:recovery",{"token":"t2","recovered":true,"missed":1}]');
+    ws.serve('42["m",2,{"__sails_offset":43}]');
+    const recovered = { recovered: true, missed: 1 };
+    same(events, ["connect", ["reconnect", 1, recovered], ["m", 2]], "recovered");
+    same(socket.recovery, recovered, "socket.recovery");
+    check(!ws.sent.some((f) => f.includes("/join")), "nothing replayed when recovered");
+    // Not recovered: the offset is replaced, the room request replayed once, silently.
+    events.length = 0;
+    ws.drop();
+    ws = await server.next();
+    check(ws.url.includes("&__sails_token=t2&__sails_offset=43&"), "newest token " + ws.url);
+    ws.serve(OPEN);
+    ws.serve("40");
+    ws.serve('42["sails:recovery",{"token":"t3","offset":7,"recovered":false,"reason":"expired"}]');
+    const expired = { recovered: false, reason: "expired", missed: 0 };
+    same(events, ["connect", ["reconnect", 1, expired]], "expired");
+    same(socket.recovery, expired, "socket.recovery expired");
+    const replayed = ws.sent.filter((f) => f.includes('"url":"/'));
+    same(replayed.length, 1, "one replay: " + replayed);
+    check(replayed[0].includes('"method":"post"') && replayed[0].includes('"/join"') && replayed[0].includes('{"room":"a"}'), replayed[0]);
+    const warn = console.warn;
+    const warned = [];
+    console.warn = (...args) => warned.push(args);
+    try {
+      answer(replayed[0], {}, 403);
+    } finally {
+      console.warn = warn;
+    }
+    check(warned.length === 1 && String(warned[0][0]).includes("resubscribe"), "a failed replay is a warning");
+    ws.serve('42["m",3,{"__sails_offset":8}]');
+    same(events[events.length - 1], ["m", 3], "the status's offset replaced the current one");
+    // A server that sends no status: `reconnect` does not wait for ever.
+    events.length = 0;
+    ws.drop();
+    ws = await server.next();
+    check(ws.url.includes("&__sails_token=t3&__sails_offset=8&"), "token " + ws.url);
+    ws.serve(OPEN);
+    ws.serve("40");
+    ws.serve('42["m",4]');
+    const unsupported = { recovered: false, reason: "unsupported", missed: 0 };
+    same(events, ["connect", ["reconnect", 1, unsupported], ["m", 4]], "unsupported");
+    check(!events.includes("status reached the page"), "the status is the client's own");
+    socket.disconnect();
+  });
+}
+
 export async function crossOriginCookie(api) {
   await withFakeServer(async (server) => {
     // The page's origin differs from fake.test: the client first loads
