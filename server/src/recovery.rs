@@ -258,9 +258,9 @@ impl Recovery {
         }
     }
 
-    /// The socket `sid` is connected: its broadcasts come through its own
-    /// outbox from now on.
-    pub(crate) fn connected(&self, sid: Sid) {
+    /// The socket `sid` is connected, or gone: its broadcasts no longer
+    /// come through the absent-member sink.
+    pub(crate) fn arrived(&self, sid: Sid) {
         self.registry().absent.remove(&sid);
     }
 

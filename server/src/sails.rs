@@ -174,6 +174,10 @@ struct Shared {
     after_disconnect: Option<AfterDisconnectHook>,
     /// Disconnected sockets kept for their clients; `None` when off.
     recovery: Option<Arc<Recovery>>,
+    /// Set once `recovery` is the namespace's absent-member sink (the
+    /// namespace exists once the adapter has started: at the first handshake
+    /// at the latest).
+    absent_sink: std::sync::OnceLock<()>,
 }
 
 /// The realtime layer of one application: its `sails.sockets` API and its
@@ -410,6 +414,7 @@ impl SailsBuilder {
                 before_connect: self.before_connect,
                 after_disconnect: self.after_disconnect,
                 recovery,
+                absent_sink: std::sync::OnceLock::new(),
             }),
         };
 
@@ -461,10 +466,6 @@ fn serve_sockets(sails: &Sails, pipeline: impl Pipeline) {
         (move |socket: SocketRef<ClusterAdapter>| on_connect(socket, connected.clone()))
             .with(move |socket: Connecting| on_handshake(socket, Arc::clone(&admit))),
     );
-    if let Some(recovery) = &sails.shared.recovery {
-        let sink: Arc<dyn AbsentMemberSink> = recovery.clone();
-        sails.io.set_absent_member_sink("/", sink);
-    }
     let _ = sails.shared.joined.set(subscribing.start());
 }
 
@@ -618,6 +619,12 @@ async fn on_handshake<P: Pipeline>(
         limits,
         Arc::clone(&sails.shared.closes),
     ));
+    if let Some(recovery) = &sails.shared.recovery {
+        sails.shared.absent_sink.get_or_init(|| {
+            let sink: Arc<dyn AbsentMemberSink> = recovery.clone();
+            sails.io.set_absent_member_sink("/", sink);
+        });
+    }
     let recovering = sails
         .shared
         .recovery
@@ -684,7 +691,7 @@ async fn on_connect(socket: SocketRef<ClusterAdapter>, sails: Sails) {
     let Some(recovering) = &context.recovering else {
         return;
     };
-    recovery.connected(socket.id);
+    recovery.arrived(socket.id);
     let (token, outcome) = (recovering.token.clone(), recovering.outcome);
     context.outbox.release(move |missed| Outgoing::Event {
         event: Arc::from(sails_protocol::recovery::STATUS_EVENT),
@@ -699,6 +706,10 @@ async fn on_disconnect(socket: SocketRef<ClusterAdapter>, reason: DisconnectReas
         reason,
         DisconnectReason::ClientNSDisconnect | DisconnectReason::ServerNSDisconnect
     );
+    if let Some(recovery) = &sails.shared.recovery {
+        // A socket that goes before its connect handler ran.
+        recovery.arrived(socket.id);
+    }
     if let (Some(context), Some(recovery)) = (&context, &sails.shared.recovery)
         && let Some(recovering) = &context.recovering
         && may_return

@@ -332,3 +332,39 @@ async fn a_token_is_of_no_use_without_the_session_it_was_given_with() {
     assert_eq!(status["recovered"], true, "{status}");
     assert_eq!(again.next_broadcast().await.1, "private");
 }
+
+/// A demo server joined to the cluster on `redis`.
+async fn node(redis: &sails_testkit::redis::RedisServer) -> (SocketAddr, Sails) {
+    let mut demo = sails_app::demo::Demo::new(www());
+    demo.cluster = sails_server::Cluster::redis(&redis.url())
+        .await
+        .expect("joins Redis");
+    let (app, sails) = demo.build();
+    sails.joined_cluster().await.expect("hears the cluster");
+    (serve(app).await, sails)
+}
+
+#[tokio::test]
+async fn in_a_cluster_a_ghost_hears_every_server_and_only_its_own_server_knows_it() {
+    let redis = sails_testkit::redis::RedisServer::start().await;
+    let (a, on_a) = node(&redis).await;
+    let (b, on_b) = node(&redis).await;
+    let (mut first, status, id) = connect(a, OPT_IN).await;
+    first.request("put", "/rooms/lobby/join").await;
+    drop(first);
+    gone(&on_a, id).await;
+    // Sent from the other server, through Redis, to the ghost on the first.
+    lobby(&on_b, json!("from b")).await;
+
+    // Another server does not know the token.
+    let (_, elsewhere, _) = connect(b, &resume_query(&status, 0)).await;
+    assert_eq!(elsewhere["recovered"], false, "{elsewhere}");
+    assert_eq!(elsewhere["reason"], "unknown");
+
+    // The server that held the socket does.
+    let (mut again, status, _) = connect(a, &resume_query(&status, 0)).await;
+    assert_eq!(status["recovered"], true, "{status}");
+    assert_eq!(again.next_broadcast().await.1, "from b");
+    lobby(&on_b, json!("later")).await;
+    assert_eq!(again.next_broadcast().await.1, "later");
+}
