@@ -34,7 +34,8 @@ export async function startListening(bin, args, name) {
   return {
     url,
     async stop() {
-      if (child.exitCode !== null) return;
+      // Stopped already (a signal leaves `exitCode` null): nothing to wait for.
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGKILL");
       await exited;
