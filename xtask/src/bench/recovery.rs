@@ -47,10 +47,12 @@ struct Setting {
 /// on and off.
 fn settings(quick: bool) -> [Setting; 4] {
     let strings = |args: &[&str]| args.iter().map(|arg| (*arg).to_owned()).collect();
+    // The full run sends more broadcasts than a socket's history keeps
+    // (1,000), so that it measures recording into a full history as well.
     let (sockets, rounds, broadcasts) = if quick {
-        ("1000", "3", "30")
+        ("2000", "3", "50")
     } else {
-        ("2000", "10", "100")
+        ("2000", "10", "1500")
     };
     let fanout: Vec<String> = strings(&[
         Generator::Fanout.name(),
@@ -61,7 +63,13 @@ fn settings(quick: bool) -> [Setting; 4] {
         "--broadcasts",
         broadcasts,
     ]);
-    let (cut, missed) = if quick { ("200", "10") } else { ("1000", "20") };
+    // Enough broadcasts that what the ghosts record outgrows the memory the
+    // cut sockets freed (fewer read as 0 to 80 bytes per event).
+    let (cut, missed) = if quick {
+        ("500", "100")
+    } else {
+        ("1000", "100")
+    };
     let recovery: Vec<String> = strings(&[
         Generator::Recovery.name(),
         "--sockets",
@@ -387,12 +395,15 @@ mod tests {
         let [plain, _, on, _] = settings(false);
         assert_eq!(
             plain.args.join(" "),
-            "fanout --sockets 2000 --rounds 10 --broadcasts 100"
+            "fanout --sockets 2000 --rounds 10 --broadcasts 1500"
         );
-        assert_eq!(on.args.join(" "), "recovery --sockets 1000 --broadcasts 20");
+        assert_eq!(
+            on.args.join(" "),
+            "recovery --sockets 1000 --broadcasts 100"
+        );
         assert_eq!(
             on.label,
-            "recovery, 1,000 sockets cut, 20 broadcasts missed, window 2m"
+            "recovery, 1,000 sockets cut, 100 broadcasts missed, window 2m"
         );
     }
 
