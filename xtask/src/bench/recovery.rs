@@ -362,7 +362,7 @@ fn table(settings: &[Setting; 4], records: &[Vec<Record>; 4]) -> String {
     });
     text.push_str(&format!(
         "| bytes of RSS per disconnected socket, window 2m minus window 0s | {} | {} |\n",
-        median.map_or_else(dash, |v| Unit::Bytes.show(v)),
+        median.map_or_else(dash, |v| format!("{v:.0}")),
         range.map_or_else(dash, |(min, max)| format!("{min:.0}–{max:.0}")),
     ));
     text
@@ -438,7 +438,7 @@ mod tests {
         );
         assert!(
             text.contains(
-                "| bytes of RSS per disconnected socket, window 2m minus window 0s | 2,250 | 2000–2500 |"
+                "| bytes of RSS per disconnected socket, window 2m minus window 0s | 2250 | 2000–2500 |"
             ),
             "{text}"
         );
