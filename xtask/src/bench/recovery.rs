@@ -12,7 +12,9 @@
 //!   baseline).
 //!
 //! The four settings take turns within each run, each on a fresh server
-//! process pinned to CPU 0, the generator on CPU 1.
+//! process pinned to CPU 0, the generator on CPU 1. The command fails when a
+//! run could not complete, or when, with the window on, a socket did not
+//! recover or a missed broadcast was lost, repeated or out of order.
 
 use std::time::Instant;
 
