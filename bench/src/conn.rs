@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use sails_bench_record::Key;
 use sails_protocol::engine::{EnginePacket, EngineVersion};
+use sails_protocol::recovery;
 use sails_protocol::sdk;
 use sails_protocol::socket::{PacketType, SocketPacket};
 use tokio::net::{TcpSocket, TcpStream};
@@ -53,6 +54,28 @@ impl Target {
             EngineVersion::V3.query_value()
         );
         Ok(Self { addr, url })
+    }
+
+    /// The same server, for sockets that opt in to connection recovery.
+    pub fn recovering(&self) -> Self {
+        Self {
+            addr: self.addr,
+            url: format!("{}&{}=1", self.url, recovery::OPT_IN_KEY),
+        }
+    }
+
+    /// The same server, for an opted-in socket that reconnects with `token`,
+    /// having received every broadcast up to `offset`.
+    pub fn resuming(&self, token: &str, offset: u64) -> Self {
+        Self {
+            addr: self.addr,
+            url: format!(
+                "{}&{}={token}&{}={offset}",
+                self.recovering().url,
+                recovery::TOKEN_KEY,
+                recovery::OFFSET_KEY
+            ),
+        }
     }
 }
 
@@ -231,6 +254,34 @@ impl<'a> Incoming<'a> {
     }
 }
 
+/// The arguments after an event's name (`,{…},{…}]`, as [`Incoming::Event`]
+/// gives them) as a JSON array.
+pub fn event_args(args: &str) -> Option<Vec<serde_json::Value>> {
+    let array: serde_json::Value = serde_json::from_str(&format!("[0{args}")).ok()?;
+    let mut array = match array {
+        serde_json::Value::Array(array) => array,
+        _ => return None,
+    };
+    array.remove(0);
+    Some(array)
+}
+
+/// The id and JWR body of an ack (`43<id>[{"body":…}]`), if `message` is one.
+pub fn ack_body(message: &Message) -> Option<(u64, serde_json::Value)> {
+    let Message::Text(text) = message else {
+        return None;
+    };
+    let Ok(EnginePacket::Message(data)) = EnginePacket::decode(text.as_str()) else {
+        return None;
+    };
+    let packet = SocketPacket::decode(data).ok()?;
+    if packet.kind != PacketType::Ack {
+        return None;
+    }
+    let mut jwr: serde_json::Value = serde_json::from_str(packet.payload).ok()?;
+    Some((packet.ack_id?, jwr.get_mut(0)?.get_mut("body")?.take()))
+}
+
 /// The unsigned number that follows the first `key` in `text`.
 pub fn number_after(text: &str, key: &str) -> Option<u64> {
     let after = &text[text.find(key)? + key.len()..];
@@ -286,5 +337,25 @@ mod tests {
         );
         assert!(target.url.ends_with("&EIO=3&transport=websocket"));
         assert!(Target::from_base("127.0.0.1:1").is_err());
+        let resuming = target.resuming("a.b", 7);
+        assert!(
+            resuming.url.ends_with(
+                "&transport=websocket&__sails_recover=1&__sails_token=a.b&__sails_offset=7"
+            ),
+            "{}",
+            resuming.url
+        );
+    }
+
+    #[test]
+    fn reads_event_arguments_and_ack_bodies() {
+        let args = event_args(r#",{"n":3},{"__sails_offset":9}]"#).unwrap();
+        assert_eq!(args.len(), 2);
+        assert_eq!(args[1]["__sails_offset"], 9);
+        assert_eq!(event_args("]").unwrap().len(), 0);
+        let ack = Message::text(r#"4312[{"body":["a"],"headers":{},"statusCode":200}]"#);
+        let (id, body) = ack_body(&ack).unwrap();
+        assert_eq!((id, body), (12, serde_json::json!(["a"])));
+        assert!(ack_body(&Message::text(r#"42["tick",{}]"#)).is_none());
     }
 }

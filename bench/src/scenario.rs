@@ -16,7 +16,8 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::conn::{self, ConnectFailure, Incoming, Target, Ws, now_us};
 use crate::procfs::{self, CpuWindow};
 use crate::stats::{Report, Samples};
-use sails_bench_record::{Key, LATENCY, SEND_DELAY, Scenario};
+use sails_bench_record::{Key, LATENCY, RECOVERY, SEND_DELAY, Scenario};
+use sails_protocol::recovery;
 
 /// How long answers still in flight at the end of a window may take to arrive.
 const DRAIN: Duration = Duration::from_secs(5);
@@ -69,17 +70,31 @@ pub struct Options {
     pub hold: bool,
     /// Flood: requests sent back to back by one socket.
     pub requests: usize,
+    /// The scenario's sockets opt in to connection recovery (the fan-out's
+    /// sender does not).
+    pub recover: bool,
 }
 
 impl Options {
     /// Connects `sockets` sockets to the target, `concurrency` at a time,
     /// over `sources`.
     async fn connect_sockets(&self) -> (Vec<Ws>, Failures, Samples) {
+        let opt_in = |target: &Target| {
+            if self.recover {
+                target.recovering()
+            } else {
+                target.clone()
+            }
+        };
         if self.cluster.is_empty() {
-            return connect_many(&self.target, self.sockets, self.concurrency, &self.sources).await;
+            let target = opt_in(&self.target);
+            return connect_many(&target, self.sockets, self.concurrency, &self.sources).await;
         }
         // Spread over the servers of the cluster, as evenly as the count allows.
-        let targets: Vec<&Target> = std::iter::once(&self.target).chain(&self.cluster).collect();
+        let targets: Vec<Target> = std::iter::once(&self.target)
+            .chain(&self.cluster)
+            .map(opt_in)
+            .collect();
         let mut all = (Vec::new(), Failures::default(), Samples::default());
         for (index, target) in targets.iter().enumerate() {
             let share =
@@ -451,7 +466,9 @@ async fn member(mut ws: Ws, shared: Arc<FanoutShared>, mut stop: watch::Receiver
                 _ => break,
             },
         };
-        if let Incoming::Event { name, args } = Incoming::read(&message) {
+        if let Incoming::Event { name, args } = Incoming::read(&message)
+            && name != recovery::STATUS_EVENT
+        {
             let now = now_us();
             shared.received.fetch_add(1, Ordering::Relaxed);
             shared.last_us.fetch_max(now, Ordering::Relaxed);
@@ -480,8 +497,14 @@ struct Sender {
 
 impl Sender {
     async fn broadcast(&mut self, event: &str) -> Result<(), String> {
+        self.broadcast_data(event, &format!(r#"{{"t":{}}}"#, now_us()))
+            .await
+    }
+
+    /// Broadcasts `event` with `data` (JSON text) to the room.
+    async fn broadcast_data(&mut self, event: &str, data: &str) -> Result<(), String> {
         self.next_id += 1;
-        let body = format!(r#"{{"event":"{event}","data":{{"t":{}}}}}"#, now_us());
+        let body = format!(r#"{{"event":"{event}","data":{data}}}"#);
         let frame = conn::request_frame(
             self.next_id,
             "post",
@@ -491,6 +514,27 @@ impl Sender {
         self.ws.send(frame).await.map_err(|e| e.to_string())?;
         self.unacked += 1;
         Ok(())
+    }
+
+    /// The body of the answer to `GET url` (every other frame is dropped:
+    /// call it with no broadcast unacknowledged).
+    async fn get(&mut self, url: &str) -> Result<serde_json::Value, String> {
+        self.next_id += 1;
+        let id = self.next_id;
+        let frame = conn::request_frame(id, "get", url, "{}");
+        self.ws.send(frame).await.map_err(|e| e.to_string())?;
+        loop {
+            let message = match timeout(FANOUT_LIMIT, self.ws.next()).await {
+                Ok(Some(Ok(message))) => message,
+                Ok(_) => return Err("the sender's connection closed".into()),
+                Err(_) => return Err(format!("GET {url} got no answer")),
+            };
+            if let Some((acked, body)) = conn::ack_body(&message)
+                && acked == id
+            {
+                return Ok(body);
+            }
+        }
     }
 
     /// Waits until at most `left` broadcasts are unacknowledged.
@@ -608,6 +652,284 @@ pub async fn fanout(options: &Options) -> Result<Report, String> {
         .count(Key::MissingDeliveries, missing)
         .count(Key::BadStatus, sender.bad)
         .count(Key::JoinFailed, shared.join_failed.load(Ordering::Relaxed));
+    Ok(failures.report(report))
+}
+
+/// How long the server may take to see every cut socket go, and the
+/// reconnection burst to get every missed broadcast.
+const RECOVERY_LIMIT: Duration = Duration::from_secs(30);
+/// The event of the broadcasts the cut sockets miss.
+const MISSED_EVENT: &str = "missed";
+/// The event broadcast once every socket has its missed broadcasts: what
+/// comes before it at a socket and was seen already is a duplicate.
+const FENCE_EVENT: &str = "fence";
+
+/// An opted-in socket joins the room; returns it with the token of its
+/// recovery status (none when the server sent no status before the join's
+/// answer: it does not recover connections).
+async fn join_recovering(mut ws: Ws) -> Option<(Ws, Option<String>)> {
+    let join = conn::request_frame(1, "put", &format!("/rooms/{ROOM}/join"), "{}");
+    ws.send(join).await.ok()?;
+    let mut token = None;
+    loop {
+        let message = ws.next().await?.ok()?;
+        match Incoming::read(&message) {
+            Incoming::Event { name, args } if name == recovery::STATUS_EVENT => {
+                token = conn::event_args(args)
+                    .and_then(|args| Some(args.first()?.get("token")?.as_str()?.to_owned()));
+            }
+            Incoming::Ack { id: 1, status } => return (status == 200).then_some((ws, token)),
+            Incoming::Closed => return None,
+            _ => {}
+        }
+    }
+}
+
+/// What one socket's reconnection saw.
+#[derive(Debug, Default)]
+struct Resumed {
+    failures: Failures,
+    /// Told `recovered: true` with every broadcast missed.
+    recovered: u64,
+    /// Distinct missed broadcasts received.
+    received: u64,
+    duplicates: u64,
+    out_of_order: u64,
+    /// From the start of the burst to the last missed broadcast, µs.
+    took: Samples,
+}
+
+impl Tally for Resumed {
+    fn add(&mut self, other: Self) {
+        self.failures.merge(other.failures);
+        self.recovered += other.recovered;
+        self.received += other.received;
+        self.duplicates += other.duplicates;
+        self.out_of_order += other.out_of_order;
+        self.took.merge(other.took);
+    }
+}
+
+/// What the reconnecting sockets share with the sender.
+struct Burst {
+    /// When the burst started ([`now_us`]).
+    started_us: u64,
+    /// Broadcasts each socket missed.
+    missed: u64,
+    /// Until when a socket reads.
+    deadline: Instant,
+    /// Sockets done with their missed broadcasts (or given up).
+    done: AtomicU64,
+}
+
+/// One reconnection of the burst: connects to `target`, reads the status
+/// and the missed broadcasts; a socket that recovered then reads up to the
+/// fence, counting repeats. `status` says whether the server sent a status
+/// on the first connection (without one there is nothing to wait for).
+async fn resume(target: Target, status: bool, burst: Arc<Burst>) -> Resumed {
+    let mut resumed = Resumed::default();
+    let mut done = false;
+    let finish = |done: &mut bool| {
+        if !std::mem::replace(done, true) {
+            burst.done.fetch_add(1, Ordering::Relaxed);
+        }
+    };
+    let mut ws = match conn::connect(&target, None).await {
+        Ok(ws) => ws,
+        Err(failure) => {
+            resumed.failures.add(failure);
+            finish(&mut done);
+            return resumed;
+        }
+    };
+    if !status {
+        finish(&mut done);
+        return resumed;
+    }
+    let mut seen = vec![false; burst.missed as usize + 1];
+    let mut last = 0;
+    let mut last_offset = 0;
+    let mut recovered = false;
+    while let Ok(Some(Ok(message))) = timeout_at(burst.deadline.into(), ws.next()).await {
+        let Incoming::Event { name, args } = Incoming::read(&message) else {
+            continue;
+        };
+        let args = conn::event_args(args).unwrap_or_default();
+        if name == recovery::STATUS_EVENT {
+            let status = args.first().cloned().unwrap_or_default();
+            recovered = status["recovered"] == true;
+            if recovered && status["missed"] == burst.missed {
+                resumed.recovered = 1;
+            }
+            if !recovered {
+                break;
+            }
+        } else if name == FENCE_EVENT {
+            break;
+        } else if name == MISSED_EVENT {
+            let n = args
+                .first()
+                .and_then(|data| data["n"].as_u64())
+                .unwrap_or(0);
+            let offset = args
+                .last()
+                .and_then(|marker| marker[recovery::OFFSET_KEY].as_u64())
+                .unwrap_or(0);
+            match seen.get_mut(n as usize) {
+                Some(seen) if !*seen && n > 0 => {
+                    *seen = true;
+                    resumed.received += 1;
+                    if n < last || offset <= last_offset {
+                        resumed.out_of_order += 1;
+                    }
+                    last = last.max(n);
+                    last_offset = last_offset.max(offset);
+                }
+                _ => resumed.duplicates += 1,
+            }
+        }
+        if recovered && !done && resumed.received == burst.missed {
+            resumed.took.push(now_us().saturating_sub(burst.started_us));
+            finish(&mut done);
+        }
+    }
+    finish(&mut done);
+    resumed
+}
+
+/// Connection recovery: `sockets` opted-in sockets join the room and are cut
+/// at once; once the server has seen them go, a plain socket broadcasts
+/// `broadcasts` events to the room; then every socket reconnects at once
+/// with its token and offset 0, and reads its status and the broadcasts it
+/// missed. The server's RSS is read before the sockets connect, once they
+/// are in the room, after the cut, and once the broadcasts are answered.
+pub async fn recovery(options: &Options) -> Result<Report, String> {
+    options.check_files(options.sockets + 1)?;
+    let pid = options
+        .server_pid
+        .ok_or("recovery needs --server-pid to read the server's memory")?;
+    let rss = || procfs::rss_kib(pid).ok_or("cannot read the server's memory");
+    let sender = conn::connect(&options.target, None)
+        .await
+        .map_err(|failure| format!("the sender could not connect: {failure}"))?;
+    let mut sender = Sender {
+        ws: sender,
+        next_id: 0,
+        unacked: 0,
+        bad: 0,
+    };
+    let rss_before = rss()?;
+    let opted_in = options.target.recovering();
+    let (sockets, mut failures, _) = connect_many(
+        &opted_in,
+        options.sockets,
+        options.concurrency,
+        &options.sources,
+    )
+    .await;
+    let handles: Vec<_> = sockets
+        .into_iter()
+        .map(|ws| tokio::spawn(timeout(FANOUT_LIMIT * 3, join_recovering(ws))))
+        .collect();
+    let mut joined = Vec::with_capacity(handles.len());
+    let mut join_failed = 0u64;
+    for handle in handles {
+        match handle.await {
+            Ok(Ok(Some(member))) => joined.push(member),
+            _ => join_failed += 1,
+        }
+    }
+    if joined.is_empty() {
+        return Err(format!("no socket joined the room ({failures:?})"));
+    }
+    let members = joined.len() as u64;
+    let rss_joined = rss()?;
+
+    // The cut: every connection dropped at once, without a disconnect packet.
+    let (connections, tokens): (Vec<Ws>, Vec<Option<String>>) = joined.into_iter().unzip();
+    drop(connections);
+    let members_url = format!("/rooms/{ROOM}/members");
+    let until = Instant::now() + RECOVERY_LIMIT;
+    loop {
+        let body = sender.get(&members_url).await?;
+        if body.as_array().is_some_and(Vec::is_empty) {
+            break;
+        }
+        if Instant::now() >= until {
+            return Err(format!(
+                "the server still listed members {RECOVERY_LIMIT:?} after the cut: {body}"
+            ));
+        }
+        sleep(Duration::from_millis(20)).await;
+    }
+    let rss_cut = rss()?;
+
+    let missed = options.broadcasts as u64;
+    for n in 1..=missed {
+        sender
+            .broadcast_data(MISSED_EVENT, &format!(r#"{{"n":{n}}}"#))
+            .await?;
+        sender.acks(4).await?;
+    }
+    sender.acks(0).await?;
+    let rss_recorded = rss()?;
+
+    // Every socket reconnects at once, with its token and offset 0.
+    let started = Instant::now();
+    let burst = Arc::new(Burst {
+        started_us: now_us(),
+        missed,
+        deadline: started + RECOVERY_LIMIT + FANOUT_LIMIT,
+        done: AtomicU64::new(0),
+    });
+    let handles: Vec<_> = tokens
+        .iter()
+        .map(|token| {
+            let target = match token {
+                Some(token) => options.target.resuming(token, 0),
+                None => opted_in.clone(),
+            };
+            tokio::spawn(resume(target, token.is_some(), burst.clone()))
+        })
+        .collect();
+    reach(&burst.done, members, RECOVERY_LIMIT).await;
+    if tokens.iter().any(Option::is_some) {
+        sender.broadcast_data(FENCE_EVENT, "{}").await?;
+        sender.acks(0).await?;
+    }
+    let mut total = sum_of(handles, |total: &mut Resumed| {
+        total.failures.add(ConnectFailure::Other);
+    })
+    .await;
+    failures.merge(total.failures);
+    let per_event = members * missed;
+    let report = Report::new(Scenario::Recovery)
+        .count(Key::Sockets, members)
+        .count(Key::Broadcasts, missed)
+        .count(Key::Recovered, total.recovered)
+        .count(Key::NotRecovered, members - total.recovered)
+        .count(
+            Key::MissingDeliveries,
+            per_event.saturating_sub(total.received),
+        )
+        .count(Key::Duplicates, total.duplicates)
+        .count(Key::OutOfOrder, total.out_of_order)
+        .percentiles(RECOVERY, &mut total.took)
+        .count(Key::RssBeforeKib, rss_before)
+        .count(Key::RssJoinedKib, rss_joined)
+        .count(Key::RssCutKib, rss_cut)
+        .count(Key::RssRecordedKib, rss_recorded)
+        .num(
+            Key::BytesPerDisconnected,
+            Some((rss_cut as f64 - rss_before as f64) * 1024.0 / members as f64),
+        )
+        .num(
+            Key::BytesPerBuffered,
+            (per_event > 0)
+                .then(|| (rss_recorded as f64 - rss_cut as f64) * 1024.0 / per_event as f64),
+        )
+        .count(Key::BadStatus, sender.bad)
+        .count(Key::JoinFailed, join_failed);
     Ok(failures.report(report))
 }
 

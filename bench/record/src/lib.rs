@@ -41,17 +41,20 @@ pub enum Scenario {
     Soak,
     /// One socket sends requests back to back, then leaves.
     Flood,
+    /// Sockets that opted in to recovery are cut, miss broadcasts, and reconnect.
+    Recovery,
 }
 
 impl Scenario {
     /// Every scenario.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Requests,
         Self::Fanout,
         Self::Idle,
         Self::Handshakes,
         Self::Soak,
         Self::Flood,
+        Self::Recovery,
     ];
 
     /// Its name on the command line and in records.
@@ -63,6 +66,7 @@ impl Scenario {
             Self::Handshakes => "handshakes",
             Self::Soak => "soak",
             Self::Flood => "flood",
+            Self::Recovery => "recovery",
         }
     }
 
@@ -161,6 +165,39 @@ pub enum Key {
     MissingDeliveries,
     /// Sockets that could not join the room (fan-out).
     JoinFailed,
+    /// Broadcasts sent to a room whose members were all disconnected (recovery).
+    Broadcasts,
+    /// Sockets whose reconnection was told `recovered: true` with every
+    /// broadcast missed (recovery).
+    Recovered,
+    /// Sockets whose reconnection was not told so (recovery).
+    NotRecovered,
+    /// Missed broadcasts a socket was given more than once (recovery).
+    Duplicates,
+    /// Missed broadcasts a socket was given after a later one (recovery).
+    OutOfOrder,
+    /// From the start of the reconnection burst to a socket's last missed
+    /// broadcast, median, µs (recovery).
+    RecoverP50Us,
+    /// The same, 99th percentile, µs (recovery).
+    RecoverP99Us,
+    /// The same, 99.9th percentile, µs (recovery).
+    RecoverP999Us,
+    /// The same, highest, µs (recovery).
+    RecoverMaxUs,
+    /// Server RSS with every socket connected and in the room (recovery), KiB.
+    RssJoinedKib,
+    /// Server RSS once the server has seen every socket go (recovery), KiB.
+    RssCutKib,
+    /// Server RSS once the broadcasts to the room were answered (recovery), KiB.
+    RssRecordedKib,
+    /// Server RSS added per disconnected socket, from before the sockets
+    /// connected to after the cut, bytes (recovery; an upper bound: memory
+    /// freed by the sockets may stay in the process).
+    BytesPerDisconnected,
+    /// Server RSS added per broadcast recorded for a disconnected socket,
+    /// bytes (recovery).
+    BytesPerBuffered,
 }
 
 /// The name a record gives the figure (`lat_p99_us`).
@@ -205,6 +242,14 @@ pub const LATENCY: Percentiles = Percentiles {
     p99: Key::LatP99Us,
     p999: Key::LatP999Us,
     max: Key::LatMaxUs,
+};
+
+/// From the start of a reconnection burst to each socket's last missed broadcast.
+pub const RECOVERY: Percentiles = Percentiles {
+    p50: Key::RecoverP50Us,
+    p99: Key::RecoverP99Us,
+    p999: Key::RecoverP999Us,
+    max: Key::RecoverMaxUs,
 };
 
 /// How late the soak's requests were sent.

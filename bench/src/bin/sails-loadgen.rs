@@ -1,4 +1,4 @@
-//! Run: `sails-loadgen <requests|fanout|idle|handshakes|soak|flood> --url http://127.0.0.1:PORT [options]`
+//! Run: `sails-loadgen <requests|fanout|idle|handshakes|soak|flood|recovery> --url http://127.0.0.1:PORT [options]`
 //!
 //! Drives one server with one scenario and prints its record on stdout,
 //! one line `result {…}` (`sails_bench_record::Record`, which the bench reads).
@@ -12,14 +12,17 @@ use sails_bench::scenario::{self, Options};
 use sails_bench_record::Scenario;
 
 const USAGE: &str =
-    "usage: sails-loadgen <requests|fanout|idle|handshakes|soak|flood> --url http://127.0.0.1:PORT
+    "usage: sails-loadgen <requests|fanout|idle|handshakes|soak|flood|recovery> --url http://127.0.0.1:PORT
   [--server-pid PID[,PID…]] [--sockets N] [--in-flight K] [--seconds S]
   [--method get|post] [--path /hello] [--body-bytes B | --body JSON] [--seed N]
   [--rounds R] [--broadcasts B] [--concurrency C] [--sources 127.0.0.1,127.0.0.2] [--hold]
-  [--requests N]
+  [--requests N] [--recover]
 soak: every socket sends one request a second for --seconds (default 19000 sockets, 600 s)
 requests --seed N: first N `post --path` with the body, one at a time (records to find)
 flood: one socket sends --requests requests (default 100000) back to back, then leaves
+--recover: the scenario's sockets opt in to connection recovery (`__sails_recover=1`)
+recovery: --sockets opted-in sockets join a room and are cut; --broadcasts are sent to
+  the room; they reconnect at once with their tokens (needs --server-pid)
 fanout over a cluster: --url takes the servers' URLs separated by commas (members spread
   over them, the sender on the first) and --server-pid every process whose CPU counts";
 
@@ -48,6 +51,7 @@ fn parse(args: &[String]) -> Result<(Scenario, Options), String> {
         sources: Vec::new(),
         hold: false,
         requests: 100_000,
+        recover: false,
     };
     fn number<T: std::str::FromStr>(flag: &str, raw: &str) -> Result<T, String> {
         raw.parse()
@@ -57,6 +61,10 @@ fn parse(args: &[String]) -> Result<(Scenario, Options), String> {
         rest = tail;
         if flag == "--hold" {
             options.hold = true;
+            continue;
+        }
+        if flag == "--recover" {
+            options.recover = true;
             continue;
         }
         let (value, tail) = rest
@@ -131,6 +139,7 @@ fn main() -> ExitCode {
             Scenario::Handshakes => scenario::handshakes(&options).await,
             Scenario::Soak => scenario::soak(&options).await,
             Scenario::Flood => scenario::flood(&options).await,
+            Scenario::Recovery => scenario::recovery(&options).await,
         }
     });
     let name = chosen.name();

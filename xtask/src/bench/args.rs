@@ -5,7 +5,8 @@ use crate::error::{Error, Result};
 const USAGE: &str = "usage: cargo xtask bench [--quick] [--runs N] [--only startup|blueprints] | \
                      cargo xtask bench --only instructions [--save-baseline] | \
                      cargo xtask bench --soak [--soak-seconds S] | \
-                     cargo xtask bench --cluster [--quick] [--runs N]";
+                     cargo xtask bench --cluster [--quick] [--runs N] | \
+                     cargo xtask bench --recovery [--quick] [--runs N]";
 
 /// The soak runs this long unless told otherwise.
 pub(super) const SOAK_SECONDS: u64 = 600;
@@ -29,6 +30,8 @@ pub(super) struct Request {
     pub(super) soak_seconds: Option<u64>,
     /// Many servers on one Redis, ours against Sails.
     pub(super) cluster: bool,
+    /// What connection-state recovery costs our server.
+    pub(super) recovery: bool,
 }
 
 fn usage() -> Error {
@@ -59,6 +62,7 @@ pub(super) fn parse(args: &[String]) -> Result<Request> {
     let mut soak = false;
     let mut soak_seconds = None;
     let mut cluster = false;
+    let mut recovery = false;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
@@ -73,6 +77,7 @@ pub(super) fn parse(args: &[String]) -> Result<Request> {
             "--save-baseline" => save_baseline = true,
             "--soak" => soak = true,
             "--cluster" => cluster = true,
+            "--recovery" => recovery = true,
             "--soak-seconds" => soak_seconds = Some(positive(arg, rest.next())? as u64),
             _ => return Err(usage()),
         }
@@ -94,7 +99,8 @@ pub(super) fn parse(args: &[String]) -> Result<Request> {
     let chosen = only.iter().filter(|&&only| only).count();
     if (save_baseline && !instructions_only)
         || chosen > 1
-        || (cluster && (chosen > 0 || soak_seconds.is_some()))
+        || ((cluster || recovery) && (chosen > 0 || soak_seconds.is_some()))
+        || (cluster && recovery)
     {
         return Err(usage());
     }
@@ -107,6 +113,7 @@ pub(super) fn parse(args: &[String]) -> Result<Request> {
         save_baseline,
         soak_seconds,
         cluster,
+        recovery,
     })
 }
 
@@ -144,6 +151,13 @@ mod tests {
         );
         let cluster = parse_strs(&["--cluster", "--quick"]).unwrap();
         assert!(cluster.cluster && cluster.quick);
+        let recovery = parse_strs(&["--recovery", "--quick"]).unwrap();
+        assert!(recovery.recovery && recovery.quick && !recovery.cluster);
+        assert_eq!(recovery.runs, 1);
+        let recovery = parse_strs(&["--recovery", "--runs", "5"]).unwrap();
+        assert!(recovery.recovery && !recovery.quick);
+        assert_eq!(recovery.runs, 5);
+        assert!(!full.recovery);
         assert!(
             parse_strs(&["--only", "blueprints"])
                 .unwrap()
@@ -161,6 +175,10 @@ mod tests {
             &["--runs", "0"],
             &["--cluster", "--soak"],
             &["--cluster", "--only", "startup"],
+            &["--recovery", "--soak"],
+            &["--recovery", "--cluster"],
+            &["--recovery", "--only", "instructions"],
+            &["--recovery", "--runs"],
         ] {
             assert!(parse_strs(wrong).is_err(), "{wrong:?}");
         }

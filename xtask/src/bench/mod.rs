@@ -7,6 +7,8 @@
 //! `cargo xtask bench --soak [--soak-seconds S]`: the soak of our server alone.
 //! `cargo xtask bench --cluster [--quick] [--runs N]`: many servers on one
 //! Redis, ours against Sails.
+//! `cargo xtask bench --recovery [--quick] [--runs N]`: what connection-state
+//! recovery costs our server.
 //!
 //! Each server runs pinned to CPU 0 and the generator to CPU 1 (`taskset`),
 //! and a fresh server process serves each scenario run. The command fails
@@ -23,11 +25,13 @@
 //! - `startup`: the client start-up in Chromium;
 //! - `report`: the table and what could not be done;
 //! - `soak`: the soak;
-//! - `cluster`: many servers on one Redis.
+//! - `cluster`: many servers on one Redis;
+//! - `recovery`: connection-state recovery.
 
 mod args;
 mod cluster;
 mod load;
+mod recovery;
 mod report;
 mod scenarios;
 mod soak;
@@ -53,6 +57,9 @@ pub(crate) fn run(route: Route, args: &[String]) -> Result {
     }
     if request.cluster {
         return cluster::run(route, args, &binaries, request.quick, runs);
+    }
+    if request.recovery {
+        return recovery::run(route, args, &binaries, request.quick, runs);
     }
     if request.instructions_only {
         let counts = instructions::count(route, &binaries);
