@@ -169,7 +169,7 @@ pub(crate) struct HistoryLimits {
 }
 
 /// A broadcast a socket was sent: its number on this server, and its packet
-/// as encoded for every member (shared with them).
+/// with that number appended (shared by every member that recovers).
 struct Sent {
     sequence: u64,
     packet: Value,
@@ -184,18 +184,38 @@ impl Sent {
         }
     }
 
-    /// The packet as the socket gets it: with its number as a last argument.
-    fn marked(&self) -> Outgoing {
-        match &self.packet {
-            Value::Str(text, None) => {
-                match sails_protocol::recovery::with_offset(text, self.sequence) {
-                    Some(marked) => Outgoing::Encoded(Value::Str(marked.into(), None)),
-                    None => Outgoing::Encoded(self.packet.clone()),
-                }
-            }
-            other => Outgoing::Encoded(other.clone()),
-        }
+    fn outgoing(&self) -> Outgoing {
+        Outgoing::Encoded(self.packet.clone())
     }
+}
+
+/// `packet`, the broadcast numbered `sequence`, with its number appended as a
+/// last argument. Made once per broadcast: socketioxide hands a broadcast to
+/// its members one after the other on one thread, so the thread keeps the
+/// last one made (with the packet it was made from, which keeps that
+/// packet's memory from being reused for another).
+fn marked(packet: &Value, sequence: u64) -> Value {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(u64, Value, Value)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let Value::Str(text, None) = packet else {
+        return packet.clone();
+    };
+    LAST.with_borrow_mut(|last| {
+        if let Some((number, Value::Str(made_from, None), made)) = last.as_ref()
+            && *number == sequence
+            && std::ptr::eq(made_from.as_str(), text.as_str())
+        {
+            return made.clone();
+        }
+        let made = match sails_protocol::recovery::with_offset(text, sequence) {
+            Some(marked) => Value::Str(marked.into(), None),
+            None => packet.clone(),
+        };
+        *last = Some((sequence, packet.clone(), made.clone()));
+        made
+    })
 }
 
 /// The broadcasts a socket was sent lately, oldest first, bounded by
@@ -525,17 +545,24 @@ impl Outbox {
     /// held or closed, sends it with its number. A repeat is ignored.
     pub(crate) fn record(self: &Arc<Self>, packet: Value, sequence: u64) {
         let mut backlog = self.lock();
-        let sent = Sent {
-            sequence,
-            packet,
-            at: Instant::now(),
-        };
-        let marked = sent.marked();
         let Some(history) = backlog.history.as_mut() else {
             return;
         };
+        if history
+            .sent
+            .back()
+            .is_some_and(|last| last.sequence >= sequence)
+        {
+            return;
+        }
+        let packet = marked(&packet, sequence);
+        let sent = Sent {
+            sequence,
+            packet: packet.clone(),
+            at: Instant::now(),
+        };
         if history.record(sent) && !backlog.held && !backlog.closed {
-            self.push_locked(backlog, marked);
+            self.push_locked(backlog, Outgoing::Encoded(packet));
         }
     }
 
@@ -591,7 +618,7 @@ impl Outbox {
         let replayed: Vec<Outgoing> = backlog
             .history
             .as_ref()
-            .map(|history| history.sent.iter().map(Sent::marked).collect())
+            .map(|history| history.sent.iter().map(Sent::outgoing).collect())
             .unwrap_or_default();
         let waiting = std::mem::take(&mut backlog.packets);
         backlog.packets.push_back(status(replayed.len()));
@@ -620,5 +647,35 @@ impl BroadcastSink for Outbox {
             self.push(Outgoing::Encoded(packet));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(value: &Value) -> &str {
+        match value {
+            Value::Str(text, _) => text.as_str(),
+            Value::Bytes(_) => panic!("a text packet"),
+        }
+    }
+
+    #[test]
+    fn a_broadcast_is_marked_once_for_all_its_members() {
+        let packet = Value::Str(String::from(r#"2["news",1]"#).into(), None);
+        let first = marked(&packet, 7);
+        let second = marked(&packet.clone(), 7);
+        assert_eq!(text(&first), r#"2["news",1,{"__sails_offset":7}]"#);
+        assert!(std::ptr::eq(text(&first), text(&second)), "shared, not copied");
+
+        // The same text in another packet, or another number, is another broadcast.
+        let other = Value::Str(String::from(r#"2["news",1]"#).into(), None);
+        assert!(!std::ptr::eq(text(&marked(&other, 7)), text(&first)));
+        assert_eq!(text(&marked(&packet, 8)), r#"2["news",1,{"__sails_offset":8}]"#);
+
+        // Packets that cannot carry a number go as they are.
+        let binary = Value::Bytes(Bytes::from_static(b"\x01"));
+        assert!(matches!(marked(&binary, 9), Value::Bytes(_)));
     }
 }
