@@ -5,6 +5,7 @@ pub mod config;
 pub mod csrf;
 pub mod extract;
 pub mod fuzzing;
+mod history;
 pub mod jwr;
 pub mod listener;
 pub mod origin;

@@ -39,6 +39,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::cluster::Socket;
+use crate::history::{History, Journal, Trimmed};
 use crate::jwr::Jwr;
 use crate::virtual_request::ParseErrorBody;
 
@@ -156,117 +157,14 @@ struct Backlog {
     held: bool,
     /// The broadcasts sent to a socket whose client recovers connections
     /// (boxed: most sockets have none).
-    history: Option<Box<History>>,
+    recorded: Option<Box<Recorded>>,
 }
 
-/// How much of its broadcasts one socket keeps for a reconnection of its
-/// client ([`RecoveryConfig`](crate::RecoveryConfig)).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct HistoryLimits {
-    pub(crate) max_events: usize,
-    pub(crate) max_bytes: usize,
-    pub(crate) max_age: Duration,
-}
-
-/// A broadcast a socket was sent: its number on this server, and its packet
-/// with that number appended (shared by every member that recovers).
-struct Sent {
-    sequence: u64,
-    packet: Value,
-    at: Instant,
-}
-
-impl Sent {
-    fn len(&self) -> usize {
-        match &self.packet {
-            Value::Str(text, _) => text.len(),
-            Value::Bytes(bytes) => bytes.len(),
-        }
-    }
-
-    fn outgoing(&self) -> Outgoing {
-        Outgoing::Encoded(self.packet.clone())
-    }
-}
-
-/// `packet`, the broadcast numbered `sequence`, with its number appended as a
-/// last argument. Made once per broadcast: socketioxide hands a broadcast to
-/// its members one after the other on one thread, so the thread keeps the
-/// last one made (with the packet it was made from, which keeps that
-/// packet's memory from being reused for another).
-fn marked(packet: &Value, sequence: u64) -> Value {
-    thread_local! {
-        static LAST: std::cell::RefCell<Option<(u64, Value, Value)>> =
-            const { std::cell::RefCell::new(None) };
-    }
-    let Value::Str(text, None) = packet else {
-        return packet.clone();
-    };
-    LAST.with_borrow_mut(|last| {
-        if let Some((number, Value::Str(made_from, None), made)) = last.as_ref()
-            && *number == sequence
-            && std::ptr::eq(made_from.as_str(), text.as_str())
-        {
-            return made.clone();
-        }
-        let made = match sails_protocol::recovery::with_offset(text, sequence) {
-            Some(marked) => Value::Str(marked.into(), None),
-            None => packet.clone(),
-        };
-        *last = Some((sequence, packet.clone(), made.clone()));
-        made
-    })
-}
-
-/// The broadcasts a socket was sent lately, oldest first, bounded by
-/// [`HistoryLimits`].
-struct History {
-    sent: VecDeque<Sent>,
-    bytes: usize,
-    /// The number of the newest broadcast dropped for the bounds (0: none).
-    dropped_through: u64,
-    limits: HistoryLimits,
-}
-
-/// The history no longer holds every broadcast after the client's offset.
-#[derive(Debug)]
-pub(crate) struct Trimmed;
-
-impl History {
-    fn new(limits: HistoryLimits) -> Self {
-        Self {
-            sent: VecDeque::new(),
-            bytes: 0,
-            dropped_through: 0,
-            limits,
-        }
-    }
-
-    /// Keeps `sent` unless it has it already; `false` for a repeat.
-    fn record(&mut self, sent: Sent) -> bool {
-        if self
-            .sent
-            .back()
-            .is_some_and(|last| last.sequence >= sent.sequence)
-        {
-            return false;
-        }
-        self.bytes += sent.len();
-        self.sent.push_back(sent);
-        let now = Instant::now();
-        while let Some(oldest) = self.sent.front() {
-            let over = self.sent.len() > self.limits.max_events
-                || self.bytes > self.limits.max_bytes
-                || now.duration_since(oldest.at) > self.limits.max_age;
-            if !over {
-                break;
-            }
-            self.dropped_through = oldest.sequence;
-            self.bytes -= oldest.len();
-            self.sent.pop_front();
-        }
-        true
-    }
+/// What a recovering socket keeps: the numbers of its broadcasts, and the
+/// server's journal holding their packets.
+struct Recorded {
+    history: History,
+    journal: Arc<Journal>,
 }
 
 /// One socket's ordered, lossless way out. See the module documentation.
@@ -532,11 +430,12 @@ impl Outbox {
 
 /// Connection-state recovery: the socket's history of broadcasts.
 impl Outbox {
-    /// Keeps the broadcasts this socket is sent, and holds everything back
-    /// until [`release`](Self::release) (the recovery status goes first).
-    pub(crate) fn keep_history(&self, limits: HistoryLimits) {
+    /// Keeps the numbers of the broadcasts this socket is sent (their
+    /// packets are in `journal`), and holds everything back until
+    /// [`release`](Self::release) (the recovery status goes first).
+    pub(crate) fn keep_history(&self, history: History, journal: Arc<Journal>) {
         let mut backlog = self.lock();
-        backlog.history = Some(Box::new(History::new(limits)));
+        backlog.recorded = Some(Box::new(Recorded { history, journal }));
         backlog.held = true;
         self.keeps_history.store(true, Ordering::Release);
     }
@@ -545,83 +444,66 @@ impl Outbox {
     /// held or closed, sends it with its number. A repeat is ignored.
     pub(crate) fn record(self: &Arc<Self>, packet: Value, sequence: u64) {
         let mut backlog = self.lock();
-        let Some(history) = backlog.history.as_mut() else {
+        let Some(recorded) = backlog.recorded.as_mut() else {
             return;
         };
-        if history
-            .sent
-            .back()
-            .is_some_and(|last| last.sequence >= sequence)
-        {
+        if !recorded.history.record(sequence) {
             return;
         }
-        let packet = marked(&packet, sequence);
-        let sent = Sent {
-            sequence,
-            packet: packet.clone(),
-            at: Instant::now(),
-        };
-        if history.record(sent) && !backlog.held && !backlog.closed {
-            self.push_locked(backlog, Outgoing::Encoded(packet));
+        // Marked, and kept by the journal, once per broadcast.
+        let marked = recorded.journal.marked(&packet, sequence);
+        if !backlog.held && !backlog.closed {
+            self.push_locked(backlog, Outgoing::Encoded(marked));
         }
     }
 
-    /// Takes the broadcasts numbered after `offset` out of the history of a
-    /// disconnected socket, oldest first; `Trimmed` if some of them were
-    /// dropped for the bounds.
-    pub(crate) fn take_history_after(&self, offset: u64) -> Result<Vec<(u64, Value)>, Trimmed> {
+    /// Takes the numbers after `offset` out of the history of a
+    /// disconnected socket, oldest first; `Trimmed` if the history or the
+    /// journal no longer holds every one of them.
+    pub(crate) fn take_history_after(&self, offset: u64) -> Result<Vec<u64>, Trimmed> {
         let mut backlog = self.lock();
-        let Some(history) = backlog.history.as_mut() else {
+        let Some(recorded) = backlog.recorded.as_mut() else {
             return Err(Trimmed);
         };
-        if history.dropped_through > offset {
+        let taken = recorded.history.take_after(offset)?;
+        if recorded
+            .journal
+            .packets(taken.iter().copied())
+            .iter()
+            .any(Option::is_none)
+        {
             return Err(Trimmed);
         }
-        let taken = history
-            .sent
-            .drain(..)
-            .filter(|sent| sent.sequence > offset)
-            .map(|sent| (sent.sequence, sent.packet))
-            .collect();
-        history.bytes = 0;
         Ok(taken)
     }
 
-    /// Puts broadcasts of an earlier connection ahead of the ones this
+    /// Puts the numbers of an earlier connection ahead of the ones this
     /// socket recorded since (those it has already are skipped).
-    pub(crate) fn restore_history(&self, earlier: Vec<(u64, Value)>) {
-        let mut backlog = self.lock();
-        let Some(history) = backlog.history.as_mut() else {
-            return;
-        };
-        let first_here = history.sent.front().map_or(u64::MAX, |sent| sent.sequence);
-        let now = Instant::now();
-        let recorded = std::mem::take(&mut history.sent);
-        history.bytes = 0;
-        for (sequence, packet) in earlier.into_iter().filter(|(s, _)| *s < first_here) {
-            history.record(Sent {
-                sequence,
-                packet,
-                at: now,
-            });
-        }
-        for sent in recorded {
-            history.record(sent);
+    pub(crate) fn restore_history(&self, earlier: Vec<u64>) {
+        if let Some(recorded) = self.lock().recorded.as_mut() {
+            recorded.history.restore(earlier);
         }
     }
 
     /// Sends `status` first, then every broadcast in the history, then what
-    /// waited meanwhile, and stops holding packets back. Returns how many
-    /// broadcasts were in the history; `status` is made from that number.
-    pub(crate) fn release(self: &Arc<Self>, status: impl FnOnce(usize) -> Outgoing) {
+    /// waited meanwhile, and stops holding packets back. `status` is made
+    /// from the number of broadcasts sent again and whether that is all of
+    /// them (the journal may have dropped some since the handshake).
+    pub(crate) fn release(self: &Arc<Self>, status: impl FnOnce(usize, bool) -> Outgoing) {
         let mut backlog = self.lock();
-        let replayed: Vec<Outgoing> = backlog
-            .history
+        let packets = backlog
+            .recorded
             .as_ref()
-            .map(|history| history.sent.iter().map(Sent::outgoing).collect())
+            .map(|recorded| recorded.journal.packets(recorded.history.sequences()))
             .unwrap_or_default();
+        let complete = packets.iter().all(Option::is_some);
+        let replayed: Vec<Outgoing> = packets
+            .into_iter()
+            .flatten()
+            .map(Outgoing::Encoded)
+            .collect();
         let waiting = std::mem::take(&mut backlog.packets);
-        backlog.packets.push_back(status(replayed.len()));
+        backlog.packets.push_back(status(replayed.len(), complete));
         backlog.packets.extend(replayed);
         backlog.packets.extend(waiting);
         backlog.held = false;
@@ -647,35 +529,5 @@ impl BroadcastSink for Outbox {
             self.push(Outgoing::Encoded(packet));
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn text(value: &Value) -> &str {
-        match value {
-            Value::Str(text, _) => text.as_str(),
-            Value::Bytes(_) => panic!("a text packet"),
-        }
-    }
-
-    #[test]
-    fn a_broadcast_is_marked_once_for_all_its_members() {
-        let packet = Value::Str(String::from(r#"2["news",1]"#).into(), None);
-        let first = marked(&packet, 7);
-        let second = marked(&packet.clone(), 7);
-        assert_eq!(text(&first), r#"2["news",1,{"__sails_offset":7}]"#);
-        assert!(std::ptr::eq(text(&first), text(&second)), "shared, not copied");
-
-        // The same text in another packet, or another number, is another broadcast.
-        let other = Value::Str(String::from(r#"2["news",1]"#).into(), None);
-        assert!(!std::ptr::eq(text(&marked(&other, 7)), text(&first)));
-        assert_eq!(text(&marked(&packet, 8)), r#"2["news",1,{"__sails_offset":8}]"#);
-
-        // Packets that cannot carry a number go as they are.
-        let binary = Value::Bytes(Bytes::from_static(b"\x01"));
-        assert!(matches!(marked(&binary, 9), Value::Bytes(_)));
     }
 }

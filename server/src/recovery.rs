@@ -28,7 +28,8 @@ use socketioxide::socket::{AbsentMemberSink, Sid};
 use socketioxide_core::adapter::{CoreAdapter, Room};
 
 use crate::cluster::{AdapterHandle, Io};
-use crate::outbox::{HistoryLimits, Outbox};
+use crate::history::{History, Journal};
+use crate::outbox::Outbox;
 
 /// How long, and how much, the server keeps for clients that reconnect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,11 +38,13 @@ pub struct RecoveryConfig {
     /// How long a disconnected socket keeps its rooms and the broadcasts
     /// sent to them (2 minutes); zero turns recovery off.
     pub window: Duration,
-    /// How many broadcasts one socket keeps (1,000); a client that missed
-    /// more is told `trimmed`.
+    /// How many broadcasts one socket keeps a note of (1,000, 8 bytes each);
+    /// a client that missed more is told `trimmed`.
     pub max_events: usize,
-    /// How many bytes of broadcasts one socket keeps (1 MiB; a packet shared
-    /// by many sockets counts for each).
+    /// How many bytes of broadcasts the server keeps for all its sockets
+    /// together (64 MiB; each broadcast is kept once, however many sockets
+    /// it was sent to); a client that missed one no longer kept is told
+    /// `trimmed`.
     pub max_bytes: usize,
 }
 
@@ -50,7 +53,7 @@ impl Default for RecoveryConfig {
         Self {
             window: Duration::from_secs(120),
             max_events: 1000,
-            max_bytes: 1024 * 1024,
+            max_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -59,15 +62,6 @@ impl RecoveryConfig {
     /// Whether recovery is on.
     pub fn enabled(&self) -> bool {
         !self.window.is_zero()
-    }
-
-    pub(crate) fn history_limits(&self) -> HistoryLimits {
-        HistoryLimits {
-            max_events: self.max_events.max(1),
-            max_bytes: self.max_bytes.max(1),
-            // A cut may go unnoticed for a heartbeat; the window follows.
-            max_age: self.window.saturating_mul(2),
-        }
     }
 }
 
@@ -98,9 +92,13 @@ pub(crate) enum Outcome {
 
 impl Outcome {
     /// The status for the socket's new `token`, once `missed` broadcasts
-    /// are about to be replayed.
-    pub(crate) fn status(self, token: String, missed: usize) -> Status {
-        let (offset, recovered, reason, missed) = match self {
+    /// are about to be replayed (`complete`: all it missed).
+    pub(crate) fn status(self, token: String, missed: usize, complete: bool) -> Status {
+        let outcome = match self {
+            Self::Recovered if !complete => Self::Failed(Reason::Trimmed),
+            other => other,
+        };
+        let (offset, recovered, reason, missed) = match outcome {
             Self::Fresh => (Some(0), None, None, None),
             Self::Recovered => (None, Some(true), None, Some(missed)),
             Self::Failed(reason) => (Some(0), Some(false), Some(reason.as_str()), None),
@@ -144,6 +142,8 @@ pub(crate) struct Recovery {
     clustered: bool,
     adapter: AdapterHandle,
     registry: Mutex<Registry>,
+    /// The broadcasts kept for this server's recovering sockets.
+    journal: Arc<Journal>,
 }
 
 impl std::fmt::Debug for Recovery {
@@ -180,11 +180,20 @@ impl Recovery {
             clustered,
             adapter,
             registry: Mutex::default(),
+            // A cut may go unnoticed for a heartbeat; the window follows.
+            journal: Arc::new(Journal::new(
+                config.max_bytes,
+                config.window.saturating_mul(2),
+            )),
         }
     }
 
-    pub(crate) fn config(&self) -> &RecoveryConfig {
-        &self.config
+    /// Makes `outbox` keep the history of a socket that recovers.
+    pub(crate) fn keep_history(&self, outbox: &Outbox) {
+        outbox.keep_history(
+            History::new(self.config.max_events),
+            Arc::clone(&self.journal),
+        );
     }
 
     fn registry(&self) -> MutexGuard<'_, Registry> {
@@ -374,7 +383,7 @@ mod tests {
     #[test]
     fn statuses_say_what_the_wire_says() {
         let json = |outcome: Outcome, missed| {
-            serde_json::to_string(&outcome.status("t".into(), missed)).expect("serialises")
+            serde_json::to_string(&outcome.status("t".into(), missed, true)).expect("serialises")
         };
         assert_eq!(json(Outcome::Fresh, 0), r#"{"token":"t","offset":0}"#);
         assert_eq!(
@@ -384,6 +393,11 @@ mod tests {
         assert_eq!(
             json(Outcome::Failed(Reason::Expired), 0),
             r#"{"token":"t","offset":0,"recovered":false,"reason":"expired"}"#
+        );
+        // What the journal dropped meanwhile cannot be sent again.
+        assert_eq!(
+            serde_json::to_string(&Outcome::Recovered.status("t".into(), 2, false)).unwrap(),
+            r#"{"token":"t","offset":0,"recovered":false,"reason":"trimmed"}"#
         );
     }
 }

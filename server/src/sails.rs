@@ -631,7 +631,7 @@ async fn on_handshake<P: Pipeline>(
         .as_ref()
         .filter(|_| query_value(&parts.uri, sails_protocol::recovery::OPT_IN_KEY) == Some("1"))
         .map(|recovery| {
-            outbox.keep_history(recovery.config().history_limits());
+            recovery.keep_history(&outbox);
             let outcome = match query_value(&parts.uri, sails_protocol::recovery::TOKEN_KEY) {
                 None => Outcome::Fresh,
                 Some(token) => match query_value(&parts.uri, sails_protocol::recovery::OFFSET_KEY)
@@ -693,10 +693,12 @@ async fn on_connect(socket: SocketRef<ClusterAdapter>, sails: Sails) {
     };
     recovery.arrived(socket.id);
     let (token, outcome) = (recovering.token.clone(), recovering.outcome);
-    context.outbox.release(move |missed| Outgoing::Event {
-        event: Arc::from(sails_protocol::recovery::STATUS_EVENT),
-        payload: Payload::Recovery(outcome.status(token, missed)),
-    });
+    context
+        .outbox
+        .release(move |missed, complete| Outgoing::Event {
+            event: Arc::from(sails_protocol::recovery::STATUS_EVENT),
+            payload: Payload::Recovery(outcome.status(token, missed, complete)),
+        });
 }
 
 async fn on_disconnect(socket: SocketRef<ClusterAdapter>, reason: DisconnectReason, sails: Sails) {
