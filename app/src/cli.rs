@@ -167,24 +167,36 @@ fn parse_bool(text: &str, what: &str) -> Result<bool, String> {
     }
 }
 
-/// A whole number with a unit: `90s`, `30m`, `12h`, `7d`.
+/// A whole number and one of `units` (a suffix and its length in seconds):
+/// `90s`, `30m`; `bad` when it is not.
+fn parse_duration(
+    text: &str,
+    units: &[(&str, u64)],
+    bad: impl Fn() -> String,
+) -> Result<Duration, String> {
+    let unit_at = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(&bad)?;
+    let (number, unit) = text.split_at(unit_at);
+    let number: u64 = number.parse().map_err(|_| bad())?;
+    let (_, seconds) = units
+        .iter()
+        .find(|(suffix, _)| *suffix == unit)
+        .ok_or_else(&bad)?;
+    Ok(Duration::from_secs(number.saturating_mul(*seconds)))
+}
+
+const SECONDS: (&str, u64) = ("s", 1);
+const MINUTES: (&str, u64) = ("m", 60);
+const HOURS: (&str, u64) = ("h", 60 * 60);
+const DAYS: (&str, u64) = ("d", 24 * 60 * 60);
+
+/// A session lifetime: `90s`, `30m`, `12h`, `7d`.
 fn parse_lifetime(text: &str, what: &str) -> Result<Duration, String> {
     let bad = || {
         format!(
             "{what}: `{text}` is not a duration (a whole number and s, m, h or d: 30m, 12h, 7d)"
         )
     };
-    let unit_at = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-    let (number, unit) = text.split_at(unit_at);
-    let number: u64 = number.parse().map_err(|_| bad())?;
-    let seconds = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 60 * 60,
-        "d" => 24 * 60 * 60,
-        _ => return Err(bad()),
-    };
-    let lifetime = Duration::from_secs(number.saturating_mul(seconds));
+    let lifetime = parse_duration(text, &[SECONDS, MINUTES, HOURS, DAYS], bad)?;
     if lifetime.is_zero() {
         return Err(format!(
             "{what}: `{text}`: a session must last longer than that"
@@ -203,16 +215,7 @@ fn parse_lifetime(text: &str, what: &str) -> Result<Duration, String> {
 fn parse_window(text: &str, what: &str) -> Result<Duration, String> {
     let bad =
         || format!("{what}: `{text}` is not a duration (a whole number and s, m or h: 90s, 2m)");
-    let unit_at = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-    let (number, unit) = text.split_at(unit_at);
-    let number: u64 = number.parse().map_err(|_| bad())?;
-    let seconds = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 60 * 60,
-        _ => return Err(bad()),
-    };
-    let window = Duration::from_secs(number.saturating_mul(seconds));
+    let window = parse_duration(text, &[SECONDS, MINUTES, HOURS], bad)?;
     if window > Duration::from_secs(24 * 60 * 60) {
         return Err(format!(
             "{what}: `{text}` is longer than a day: a disconnected socket holds memory for that long"

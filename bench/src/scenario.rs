@@ -496,6 +496,19 @@ struct Sender {
 }
 
 impl Sender {
+    /// Connects the sender to `target`.
+    async fn connect(target: &Target) -> Result<Self, String> {
+        let ws = conn::connect(target, None)
+            .await
+            .map_err(|failure| format!("the sender could not connect: {failure}"))?;
+        Ok(Self {
+            ws,
+            next_id: 0,
+            unacked: 0,
+            bad: 0,
+        })
+    }
+
     async fn broadcast(&mut self, event: &str) -> Result<(), String> {
         self.broadcast_data(event, &format!(r#"{{"t":{}}}"#, now_us()))
             .await
@@ -574,15 +587,7 @@ async fn reach(counter: &AtomicU64, target: u64, limit: Duration) -> bool {
 /// timed one at a time, then `broadcasts` back to back for the delivery rate.
 pub async fn fanout(options: &Options) -> Result<Report, String> {
     options.check_files(options.sockets + 1)?;
-    let sender = conn::connect(&options.target, None)
-        .await
-        .map_err(|failure| format!("the sender could not connect: {failure}"))?;
-    let mut sender = Sender {
-        ws: sender,
-        next_id: 0,
-        unacked: 0,
-        bad: 0,
-    };
+    let mut sender = Sender::connect(&options.target).await?;
     let (sockets, failures, _) = options.connect_sockets().await;
     let shared = Arc::new(FanoutShared::default());
     let (stop, stopped) = watch::channel(false);
@@ -809,15 +814,7 @@ pub async fn recovery(options: &Options) -> Result<Report, String> {
         .server_pid
         .ok_or("recovery needs --server-pid to read the server's memory")?;
     let rss = || procfs::rss_kib(pid).ok_or("cannot read the server's memory");
-    let sender = conn::connect(&options.target, None)
-        .await
-        .map_err(|failure| format!("the sender could not connect: {failure}"))?;
-    let mut sender = Sender {
-        ws: sender,
-        next_id: 0,
-        unacked: 0,
-        bad: 0,
-    };
+    let mut sender = Sender::connect(&options.target).await?;
     let rss_before = rss()?;
     let opted_in = options.target.recovering();
     let (sockets, mut failures, _) = connect_many(
