@@ -569,13 +569,19 @@ export async function recovery(api) {
     ws.serve('42["m","plain"]');
     ws.serve('42["m",{"__sails_offset":"x"}]');
     same(events, ["connect", ["m", 1], ["m", "plain"], ["m", { __sails_offset: "x" }]], "first connection");
+    // The connection drops; the next one is opened and answers the handshake.
+    const reconnect = async () => {
+      events.length = 0;
+      ws.drop();
+      ws = await server.next();
+      const url = ws.url;
+      ws.serve(OPEN);
+      ws.serve("40");
+      return url;
+    };
     // Recovered: `reconnect` waits for the status, then the missed broadcast.
-    events.length = 0;
-    ws.drop();
-    ws = await server.next();
-    check(ws.url.includes("&__sails_recover=1&__sails_token=t%201&__sails_offset=42&EIO=3&"), "token and offset " + ws.url);
-    ws.serve(OPEN);
-    ws.serve("40");
+    let url = await reconnect();
+    check(url.includes("&__sails_recover=1&__sails_token=t%201&__sails_offset=42&EIO=3&"), "token and offset " + url);
     same(events, ["connect"], "reconnect waits for the status");
     ws.serve('42["sails:recovery",{"token":"t2","recovered":true,"missed":1}]');
     ws.serve('42["m",2,{"__sails_offset":43}]');
@@ -584,12 +590,8 @@ export async function recovery(api) {
     same(socket.recovery, recovered, "socket.recovery");
     check(!ws.sent.some((f) => f.includes("/join")), "nothing replayed when recovered");
     // Not recovered: the offset is replaced, the room request replayed once, silently.
-    events.length = 0;
-    ws.drop();
-    ws = await server.next();
-    check(ws.url.includes("&__sails_token=t2&__sails_offset=43&"), "newest token " + ws.url);
-    ws.serve(OPEN);
-    ws.serve("40");
+    url = await reconnect();
+    check(url.includes("&__sails_token=t2&__sails_offset=43&"), "newest token " + url);
     ws.serve('42["sails:recovery",{"token":"t3","offset":7,"recovered":false,"reason":"expired"}]');
     const expired = { recovered: false, reason: "expired", missed: 0 };
     same(events, ["connect", ["reconnect", 1, expired]], "expired");
@@ -609,12 +611,8 @@ export async function recovery(api) {
     ws.serve('42["m",3,{"__sails_offset":8}]');
     same(events[events.length - 1], ["m", 3], "the status's offset replaced the current one");
     // A server that sends no status: `reconnect` does not wait for ever.
-    events.length = 0;
-    ws.drop();
-    ws = await server.next();
-    check(ws.url.includes("&__sails_token=t3&__sails_offset=8&"), "token " + ws.url);
-    ws.serve(OPEN);
-    ws.serve("40");
+    url = await reconnect();
+    check(url.includes("&__sails_token=t3&__sails_offset=8&"), "token " + url);
     ws.serve('42["m",4]');
     const unsupported = { recovered: false, reason: "unsupported", missed: 0 };
     same(events, ["connect", ["reconnect", 1, unsupported], ["m", 4]], "unsupported");

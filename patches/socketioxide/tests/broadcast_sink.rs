@@ -64,6 +64,20 @@ fn server(sink: Arc<Recorder>) -> SocketIo {
     io
 }
 
+/// A socket with a sink, connected (its connect packet read).
+async fn connect_with_sink(
+    io: &SocketIo,
+) -> (
+    mpsc::Sender<engineioxide::Packet>,
+    mpsc::Receiver<engineioxide::Packet>,
+) {
+    let (tx, mut rx) = io
+        .new_dummy_sock("/", serde_json::json!({"sink": true}))
+        .await;
+    assert!(next_text(&mut rx).await.starts_with('0'));
+    (tx, rx)
+}
+
 async fn next_text(rx: &mut mpsc::Receiver<engineioxide::Packet>) -> String {
     match timeout(Duration::from_secs(5), rx.recv()).await {
         Ok(Some(engineioxide::Packet::Message(text))) => text.to_string(),
@@ -128,10 +142,7 @@ async fn a_sinks_error_is_the_broadcasts_error_for_that_socket() {
 async fn volatile_broadcasts_do_not_use_the_sink() {
     let sink = recorder(false);
     let io = server(sink.clone());
-    let (_tx, mut sunk) = io
-        .new_dummy_sock("/", serde_json::json!({"sink": true}))
-        .await;
-    assert!(next_text(&mut sunk).await.starts_with('0'));
+    let (_tx, mut sunk) = connect_with_sink(&io).await;
     io.to("room").volatile().emit("news", &1).await.unwrap();
     io.to("room").emit("news", &2).await.unwrap();
     assert_eq!(*sink.packets.lock().unwrap(), [r#"2["news",2]"#]);
@@ -141,10 +152,7 @@ async fn volatile_broadcasts_do_not_use_the_sink() {
 async fn broadcasts_are_numbered_in_the_order_members_get_them() {
     let sink = recorder(false);
     let io = server(sink.clone());
-    let (_tx, mut sunk) = io
-        .new_dummy_sock("/", serde_json::json!({"sink": true}))
-        .await;
-    assert!(next_text(&mut sunk).await.starts_with('0'));
+    let (_tx, mut sunk) = connect_with_sink(&io).await;
     io.to("room").emit("a", &1).await.unwrap();
     io.to("elsewhere").emit("b", &2).await.unwrap();
     io.to("room").emit("c", &3).await.unwrap();
