@@ -6,7 +6,6 @@ use std::time::Duration;
 use socketioxide::TransportType;
 
 use crate::origin::OriginPolicy;
-use crate::recovery::RecoveryConfig;
 
 /// A transport a client may use to reach the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,6 +198,40 @@ impl SocketsConfig {
             .ws_max_frame_size(max_message)
             .max_buffer_size(self.send_buffer.max(1))
             .ws_read_buffer_size(self.read_buffer.max(64))
+    }
+}
+
+/// How long, and how much, the server keeps for clients that reconnect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecoveryConfig {
+    /// How long a disconnected socket keeps its rooms and the broadcasts
+    /// sent to them (2 minutes); zero turns recovery off.
+    pub window: Duration,
+    /// How many broadcasts one socket keeps a note of (1,000, 8 bytes each);
+    /// a client that missed more is told `trimmed`.
+    pub max_events: usize,
+    /// How many bytes of broadcasts the server keeps for all its sockets
+    /// together (64 MiB; each broadcast is kept once, however many sockets
+    /// it was sent to); a client that missed one no longer kept is told
+    /// `trimmed`.
+    pub max_bytes: usize,
+}
+
+impl Default for RecoveryConfig {
+    fn default() -> Self {
+        Self {
+            window: Duration::from_secs(120),
+            max_events: 1000,
+            max_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+impl RecoveryConfig {
+    /// Whether recovery is on.
+    pub fn enabled(&self) -> bool {
+        !self.window.is_zero()
     }
 }
 

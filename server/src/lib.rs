@@ -20,7 +20,7 @@ pub mod sockets;
 pub mod virtual_request;
 
 pub use cluster::{Cluster, ClusterError, RedisOptions, RedisSessionStore};
-pub use config::{MissingOrigin, RequestLimits, SocketsConfig, Transport};
+pub use config::{MissingOrigin, RecoveryConfig, RequestLimits, SocketsConfig, Transport};
 pub use csrf::Csrf;
 pub use extract::{Handshake, HandshakeRejection, IsSocket, SocketRequest};
 pub use jwr::{Jwr, JwrBody, JwrHeaders};
@@ -28,7 +28,6 @@ pub use origin::{InvalidOrigin, Origin, OriginPolicy};
 pub use outbox::CloseReason;
 pub use params::{Params, ParamsRejection};
 pub use pubsub::{ChangePublication, Envelope, PubSub, Publication, RecordId};
-pub use recovery::RecoveryConfig;
 pub use sails::{Disconnected, Sails, SailsBuilder, SailsMissing, Stats};
 pub use session::SessionCookie;
 pub use sockets::{

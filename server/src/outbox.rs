@@ -58,7 +58,7 @@ pub(crate) enum Payload {
     /// Why a virtual request could not be read.
     ParseError(ParseErrorBody),
     /// Where a recovering connection stands.
-    Recovery(crate::recovery::Status),
+    Recovery(crate::recovery::status::Status),
 }
 
 impl Serialize for Payload {

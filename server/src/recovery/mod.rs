@@ -17,101 +17,23 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sails_protocol::recovery::Reason;
-use serde::Serialize;
 use socketioxide::handler::Value;
 use socketioxide::socket::{AbsentMemberSink, Sid};
 use socketioxide_core::adapter::{CoreAdapter, Room};
 
 use crate::cluster::{AdapterHandle, Io};
+use crate::config::RecoveryConfig;
 use crate::history::{History, Journal};
 use crate::outbox::Outbox;
 
-/// How long, and how much, the server keeps for clients that reconnect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RecoveryConfig {
-    /// How long a disconnected socket keeps its rooms and the broadcasts
-    /// sent to them (2 minutes); zero turns recovery off.
-    pub window: Duration,
-    /// How many broadcasts one socket keeps a note of (1,000, 8 bytes each);
-    /// a client that missed more is told `trimmed`.
-    pub max_events: usize,
-    /// How many bytes of broadcasts the server keeps for all its sockets
-    /// together (64 MiB; each broadcast is kept once, however many sockets
-    /// it was sent to); a client that missed one no longer kept is told
-    /// `trimmed`.
-    pub max_bytes: usize,
-}
+pub(crate) mod status;
 
-impl Default for RecoveryConfig {
-    fn default() -> Self {
-        Self {
-            window: Duration::from_secs(120),
-            max_events: 1000,
-            max_bytes: 64 * 1024 * 1024,
-        }
-    }
-}
-
-impl RecoveryConfig {
-    /// Whether recovery is on.
-    pub fn enabled(&self) -> bool {
-        !self.window.is_zero()
-    }
-}
-
-/// What the status event tells the client (see `sails_protocol::recovery`).
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct Status {
-    token: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    offset: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    recovered: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    missed: Option<usize>,
-}
-
-/// What became of a connection's attempt to recover.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Outcome {
-    /// A first connection: nothing to recover.
-    Fresh,
-    /// The rooms and missed broadcasts are back.
-    Recovered,
-    /// Nothing came back, for this reason.
-    Failed(Reason),
-}
-
-impl Outcome {
-    /// The status for the socket's new `token`, once `missed` broadcasts
-    /// are about to be replayed (`complete`: all it missed).
-    pub(crate) fn status(self, token: String, missed: usize, complete: bool) -> Status {
-        let outcome = match self {
-            Self::Recovered if !complete => Self::Failed(Reason::Trimmed),
-            other => other,
-        };
-        let (offset, recovered, reason, missed) = match outcome {
-            Self::Fresh => (Some(0), None, None, None),
-            Self::Recovered => (None, Some(true), None, Some(missed)),
-            Self::Failed(reason) => (Some(0), Some(false), Some(reason.as_str()), None),
-        };
-        Status {
-            token,
-            offset,
-            recovered,
-            reason,
-            missed,
-        }
-    }
-}
+use status::Outcome;
 
 /// A disconnected socket waiting for its client.
 struct Ghost {
@@ -374,30 +296,4 @@ pub(crate) fn joined(io: &Io, rooms: &[String]) {
             subscribed.store(true, Ordering::Relaxed);
         }
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn statuses_say_what_the_wire_says() {
-        let json = |outcome: Outcome, missed| {
-            serde_json::to_string(&outcome.status("t".into(), missed, true)).expect("serialises")
-        };
-        assert_eq!(json(Outcome::Fresh, 0), r#"{"token":"t","offset":0}"#);
-        assert_eq!(
-            json(Outcome::Recovered, 3),
-            r#"{"token":"t","recovered":true,"missed":3}"#
-        );
-        assert_eq!(
-            json(Outcome::Failed(Reason::Expired), 0),
-            r#"{"token":"t","offset":0,"recovered":false,"reason":"expired"}"#
-        );
-        // What the journal dropped meanwhile cannot be sent again.
-        assert_eq!(
-            serde_json::to_string(&Outcome::Recovered.status("t".into(), 2, false)).unwrap(),
-            r#"{"token":"t","offset":0,"recovered":false,"reason":"trimmed"}"#
-        );
-    }
 }
