@@ -23,7 +23,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::time::Duration;
 
@@ -178,8 +178,6 @@ pub(crate) struct Outbox {
     stall_limit: Duration,
     close_reason: OnceLock<CloseReason>,
     counts: Arc<CloseCounts>,
-    /// Whether it keeps a history of broadcasts (see [`Outbox::keep_history`]).
-    keeps_history: AtomicBool,
 }
 
 impl fmt::Debug for Outbox {
@@ -249,7 +247,6 @@ impl Outbox {
             stall_limit: limits.stall_limit,
             close_reason: OnceLock::new(),
             counts,
-            keeps_history: AtomicBool::new(false),
         }
     }
 
@@ -437,14 +434,15 @@ impl Outbox {
         let mut backlog = self.lock();
         backlog.recorded = Some(Box::new(Recorded { history, journal }));
         backlog.held = true;
-        self.keeps_history.store(true, Ordering::Release);
     }
 
     /// Records the broadcast numbered `sequence` and, unless the outbox is
-    /// held or closed, sends it with its number. A repeat is ignored.
+    /// held or closed, sends it with its number. A repeat is ignored. An
+    /// outbox that keeps no history just sends the packet.
     pub(crate) fn record(self: &Arc<Self>, packet: Value, sequence: u64) {
         let mut backlog = self.lock();
         let Some(recorded) = backlog.recorded.as_mut() else {
+            self.push_locked(backlog, Outgoing::Encoded(packet));
             return;
         };
         if !recorded.history.record(sequence) {
@@ -523,11 +521,7 @@ impl BroadcastSink for Outbox {
     /// socket. One for a socket being disconnected is discarded without an
     /// error: that disconnect has been logged and counted already.
     fn deliver(self: Arc<Self>, packet: Value, sequence: u64) -> Result<(), SocketError> {
-        if self.keeps_history.load(Ordering::Acquire) {
-            self.record(packet, sequence);
-        } else {
-            self.push(Outgoing::Encoded(packet));
-        }
+        self.record(packet, sequence);
         Ok(())
     }
 }

@@ -631,7 +631,8 @@ async fn on_handshake<P: Pipeline>(
         .recovery
         .as_ref()
         .filter(|_| query_value(&parts.uri, sails_protocol::recovery::OPT_IN_KEY) == Some("1"))
-        .map(|recovery| {
+        .and_then(|recovery| {
+            let token = recovery.token()?;
             recovery.keep_history(&outbox);
             let outcome = match query_value(&parts.uri, sails_protocol::recovery::TOKEN_KEY) {
                 None => Outcome::Fresh,
@@ -645,10 +646,7 @@ async fn on_handshake<P: Pipeline>(
                     None => Outcome::Failed(sails_protocol::recovery::Reason::Unknown),
                 },
             };
-            Box::new(Recovering {
-                token: recovery.token(),
-                outcome,
-            })
+            Some(Box::new(Recovering { token, outcome }))
         });
     socket.extensions.insert(Arc::clone(&outbox));
     let sink: Arc<dyn BroadcastSink> = outbox.clone();

@@ -76,29 +76,27 @@ impl std::fmt::Debug for Recovery {
     }
 }
 
-fn random_text(bytes: usize) -> String {
+/// `bytes` random bytes as URL-safe base64; `None` without the system's
+/// randomness.
+fn random_text(bytes: usize) -> Option<String> {
     let mut random = vec![0u8; bytes];
-    // Without the system's randomness, a token made of the time is still
-    // unique to this process; it is a name, not a secret of its own (the
-    // socket's session cookie is what authenticates it).
-    if getrandom::fill(&mut random).is_err() {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos()
-            .to_le_bytes();
-        for (byte, noise) in random.iter_mut().zip(nanos.iter().cycle()) {
-            *byte ^= noise;
-        }
-    }
-    URL_SAFE_NO_PAD.encode(random)
+    getrandom::fill(&mut random).ok()?;
+    Some(URL_SAFE_NO_PAD.encode(random))
 }
 
 impl Recovery {
     pub(crate) fn new(config: RecoveryConfig, clustered: bool, adapter: AdapterHandle) -> Self {
         Self {
             config,
-            epoch: random_text(6),
+            // The epoch only tells this process's tokens from another's; the
+            // start time does too when there is no randomness.
+            epoch: random_text(6).unwrap_or_else(|| {
+                let nanos = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_nanos();
+                URL_SAFE_NO_PAD.encode(nanos.to_le_bytes())
+            }),
             clustered,
             adapter,
             registry: Mutex::default(),
@@ -122,9 +120,11 @@ impl Recovery {
         self.registry.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A new token for a connection.
-    pub(crate) fn token(&self) -> String {
-        format!("{}.{}", self.epoch, random_text(18))
+    /// A new token for a connection; `None` without the system's
+    /// randomness (for a cookieless socket the token is the only proof of
+    /// who it was, so it must not be guessable).
+    pub(crate) fn token(&self) -> Option<String> {
+        Some(format!("{}.{}", self.epoch, random_text(18)?))
     }
 
     /// Recovers the socket `sid`, whose client presents `token` and had every
@@ -146,17 +146,21 @@ impl Recovery {
     ) -> Outcome {
         let ghost = {
             let mut registry = self.registry();
-            let same_session = registry.ghosts.get(token).map(|ghost| {
-                ghost
-                    .session
-                    .as_ref()
-                    .is_none_or(|id| Some(id.as_str()) == session)
-            });
-            if same_session != Some(true) {
-                return Outcome::Failed(self.why_unknown(&registry, token));
-            }
-            let Some(ghost) = registry.ghosts.remove(token) else {
-                return Outcome::Failed(Reason::Unknown);
+            let ghost = match registry.ghosts.remove(token) {
+                Some(ghost)
+                    if ghost
+                        .session
+                        .as_ref()
+                        .is_none_or(|id| Some(id.as_str()) == session) =>
+                {
+                    ghost
+                }
+                // Another session's ghost stays for its owner.
+                Some(ghost) => {
+                    registry.ghosts.insert(token.to_owned(), ghost);
+                    return Outcome::Failed(Reason::Unknown);
+                }
+                None => return Outcome::Failed(self.why_unknown(&registry, token)),
             };
             registry.absent.insert(sid, Arc::clone(outbox));
             ghost
